@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+// Installs the Debian tools the test suite runs (openssl judges our TLS verdicts),
+// when they are missing. Says what it installs; fails loudly when it cannot.
+import { spawnSync } from 'node:child_process';
+
+// command on PATH -> Debian package that provides it
+const TOOLS = [
+  { command: 'openssl', pkg: 'openssl', why: 'judges the TLS requirement verdicts' },
+  { command: 'python3', pkg: 'python3', why: 'plays a TCP peer that never completes the handshake' },
+  { command: 'unshare', pkg: 'util-linux', why: 'runs the no-config daemon test in an empty network namespace' },
+  { command: 'ip', pkg: 'iproute2', why: 'brings up loopback in that namespace' },
+];
+
+const has = (command) => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+
+const missing = TOOLS.filter((tool) => !has(tool.command));
+if (missing.length === 0) process.exit(0);
+
+for (const tool of missing) console.log(`ensure-tools: ${tool.command} is missing (${tool.why}); installing Debian package ${tool.pkg}`);
+if (!has('apt-get')) {
+  console.error(`ensure-tools: apt-get not found; install ${missing.map((t) => t.pkg).join(' ')} yourself`);
+  process.exit(1);
+}
+const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
+const run = (args) => spawnSync(sudo[0] ?? args[0], sudo.length ? args : args.slice(1), { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+let result = run(['apt-get', 'update', '-qq']);
+if (result.status === 0) result = run(['apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...new Set(missing.map((t) => t.pkg))]);
+const still = missing.filter((tool) => !has(tool.command));
+if (still.length > 0) {
+  console.error(`ensure-tools: could not install ${still.map((t) => t.pkg).join(' ')}; the tests need them`);
+  process.exit(1);
+}

@@ -1,0 +1,36 @@
+import type { Family } from '../probes/types.js';
+
+/** The request that proves a host answers as itself, and the answer it should give. */
+export interface HttpExpectation {
+  method: string;
+  path: string;
+  /** Any of these statuses is valid. Empty or absent: any status below 500. */
+  expectStatus?: readonly number[];
+  /** Lower-case header name -> exact value. */
+  expectHeaders?: Readonly<Record<string, string>>;
+}
+
+export interface CatalogHost {
+  host: string;
+  port: number;
+  families: readonly Family[];
+  purpose: string;
+  group: 'chainguard' | 'third-party';
+  /** Listed for allowlists only; never probed. */
+  wildcard?: boolean;
+  http?: HttpExpectation;
+  /**
+   * Issuer organisations or common names the host's chain is known to come from.
+   * A chain from any other issuer counts as intercepted. Absent: interception is
+   * judged by trust alone (verifies only against tls.ca_file).
+   */
+  expectedIssuers?: readonly string[];
+}
+
+export interface Catalog {
+  name: string;
+  title: string;
+  /** The date the vendor's page was last updated. */
+  updated: string;
+  hosts: readonly CatalogHost[];
+}

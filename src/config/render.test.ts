@@ -1,0 +1,99 @@
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { defaultConfig, parseConfig } from './load.js';
+import { renderConfig } from './render.js';
+import type { Config } from './types.js';
+
+const EXAMPLE_FILE = new URL('../../egress.example.yml', import.meta.url);
+
+function roundTrip(config: Config): Config {
+  return parseConfig(renderConfig(config), 'rendered.yml');
+}
+
+const RICH: Config = {
+  catalog: 'chainguard-2024',
+  intervalMs: 90_000,
+  schedule: null,
+  timeoutMs: 1_500,
+  concurrency: 32,
+  dns: {
+    servers: [
+      { name: '1.1.1.1:53', ip: '1.1.1.1', port: 53 },
+      { name: '[2001:db8::53]:5353', ip: '2001:db8::53', port: 5353 },
+    ],
+    firewallRefreshIntervalMs: 3_600_000,
+    allowlistCidrs: ['10.0.0.0/8', '2001:db8::/32'],
+  },
+  tls: { caFile: '/etc/ssl/private ca/corp.pem' },
+  proxy: 'http://user:secret@proxy.internal:3128',
+  targets: [
+    {
+      host: 'registry.example.com',
+      port: 5000,
+      families: ['v4', 'v6'],
+      checks: ['dns', 'tcp', 'tls', 'http'],
+      labels: { team: 'platform', tier: '1', flag: 'true', note: 'a: b # c' },
+      http: { method: 'HEAD', path: '/v2/?a=1#x', expectStatus: [200, 401], expectHeaders: { server: 'nginx', 'x-empty': '' } },
+    },
+    { host: '2001:db8::1', port: 443, families: ['v6'], checks: ['tcp'], labels: {} },
+    { host: 'ghcr.io', port: 443, families: ['v4'], checks: ['dns', 'tcp', 'tls', 'http'], labels: {}, http: { method: 'GET', path: '/', expectStatus: [] } },
+  ],
+  exclude: ['storage.googleapis.com', '*.r2.cloudflarestorage.com'],
+};
+
+describe('renderConfig', () => {
+  it('round-trips the defaults', () => {
+    expect(roundTrip(defaultConfig())).toEqual(defaultConfig());
+  });
+
+  it('round-trips a config that sets every key', () => {
+    expect(roundTrip(RICH)).toEqual(RICH);
+  });
+
+  it('round-trips the example file', async () => {
+    const example = parseConfig(await readFile(EXAMPLE_FILE, 'utf8'), 'egress.example.yml');
+    expect(roundTrip(example)).toEqual(example);
+  });
+
+  it('writes a schedule instead of the interval', () => {
+    const config: Config = { ...defaultConfig(), schedule: '*/5 * * * *', timeoutMs: 60_000 };
+    const text = renderConfig(config);
+    expect(text).toContain('schedule: "*/5 * * * *"');
+    expect(text).not.toMatch(/^interval:/m);
+    expect(roundTrip(config)).toEqual(config);
+  });
+
+  it('writes the file key names, formatted durations and no schedule when unset', () => {
+    expect(renderConfig(defaultConfig())).toBe(
+      [
+        'catalog: chainguard',
+        'interval: 30s',
+        'timeout: 10s',
+        'concurrency: 8',
+        'dns:',
+        '  servers: []',
+        '  firewall_refresh_interval: 5m',
+        '  allowlist_cidrs: []',
+        'tls:',
+        '  ca_file: null',
+        'proxy: env',
+        'targets: []',
+        'exclude: []',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('writes short lists on one line', () => {
+    const text = renderConfig(RICH);
+    expect(text).toContain('families: [ v4, v6 ]');
+    expect(text).toContain('servers: [ 1.1.1.1:53, "[2001:db8::53]:5353" ]');
+  });
+
+  it('redacts a proxy password on request only', () => {
+    expect(renderConfig(RICH)).toContain('proxy: http://user:secret@proxy.internal:3128');
+    const redacted = renderConfig(RICH, { redactSecrets: true });
+    expect(redacted).toContain('proxy: http://user:<secret>@proxy.internal:3128');
+    expect(redacted).not.toContain('secret@');
+  });
+});

@@ -1,0 +1,59 @@
+// The effective config as YAML, in the file's own key names, so that
+// `--config.check` prints something that can be pasted back as a config file:
+// parseConfig(renderConfig(c)) deep-equals c.
+import { Document, isScalar, isSeq, visit } from 'yaml';
+import { formatDuration } from './duration.js';
+import type { Config, TargetConfig } from './types.js';
+
+export interface RenderOptions {
+  /** Replace the password of a proxy URL with `<secret>` (for /config pages and logs). */
+  redactSecrets?: boolean;
+}
+
+function redactProxy(proxy: string): string {
+  return proxy.replace(/^(https?:\/\/[^:@/]*:)[^@/]*@/, '$1<secret>@');
+}
+
+function renderTarget(target: TargetConfig): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    host: target.host,
+    port: target.port,
+    families: target.families,
+    checks: target.checks,
+    labels: target.labels,
+  };
+  if (target.http !== undefined) {
+    const http: Record<string, unknown> = { method: target.http.method, path: target.http.path };
+    if (target.http.expectStatus !== undefined) http.expect_status = target.http.expectStatus;
+    if (target.http.expectHeaders !== undefined) http.expect_headers = target.http.expectHeaders;
+    out.http = http;
+  }
+  return out;
+}
+
+export function renderConfig(config: Config, options: RenderOptions = {}): string {
+  const file: Record<string, unknown> = { catalog: config.catalog };
+  // interval and schedule are exclusive; intervalMs is meaningless with a schedule.
+  if (config.schedule === null) file.interval = formatDuration(config.intervalMs);
+  else file.schedule = config.schedule;
+  file.timeout = formatDuration(config.timeoutMs);
+  file.concurrency = config.concurrency;
+  file.dns = {
+    servers: config.dns.servers.map((server) => server.name),
+    firewall_refresh_interval: formatDuration(config.dns.firewallRefreshIntervalMs),
+    allowlist_cidrs: config.dns.allowlistCidrs,
+  };
+  file.tls = { ca_file: config.tls.caFile };
+  file.proxy = options.redactSecrets === true ? redactProxy(config.proxy) : config.proxy;
+  file.targets = config.targets.map(renderTarget);
+  file.exclude = config.exclude;
+
+  const doc = new Document(file);
+  // Short lists of scalars read best on one line: `families: [v4, v6]`.
+  visit(doc, {
+    Seq(_, node) {
+      if (isSeq(node) && node.items.every((item) => isScalar(item))) node.flow = true;
+    },
+  });
+  return doc.toString({ lineWidth: 0 });
+}

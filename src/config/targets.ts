@@ -1,0 +1,63 @@
+// The list of targets to probe: the chosen catalog's hosts (minus wildcards and
+// excludes), with config targets overriding or extending them.
+import { getCatalog } from '../catalog/index.js';
+import type { HttpExpectation } from '../catalog/index.js';
+import { CHECK_NAMES } from '../probes/types.js';
+import type { Target } from '../probes/types.js';
+import type { Config } from './types.js';
+
+/** A target with the HTTP request that proves the host answers as itself, when known. */
+export type ResolvedTarget = Target & { http?: HttpExpectation };
+
+function endpointKey(host: string, port: number): string {
+  return `${host}\n${port}`;
+}
+
+/**
+ * Catalog hosts first, in catalog order (wildcards skipped, `exclude` dropped;
+ * source = the catalog's name, all four checks, no labels). Then each config
+ * target: one with the host and port of a catalog entry replaces that entry's
+ * port, families, checks and labels, and its http when it sets one (the
+ * purpose and source stay); any other is appended with source `config`.
+ */
+export function resolveTargets(config: Config): ResolvedTarget[] {
+  const catalog = getCatalog(config.catalog);
+  const excluded = new Set(config.exclude);
+  const targets: ResolvedTarget[] = [];
+  const position = new Map<string, number>();
+
+  for (const entry of catalog.hosts) {
+    if (entry.wildcard === true || excluded.has(entry.host)) continue;
+    const target: ResolvedTarget = {
+      host: entry.host,
+      port: entry.port,
+      families: [...entry.families],
+      checks: [...CHECK_NAMES],
+      labels: {},
+      purpose: entry.purpose,
+      source: catalog.name,
+    };
+    if (entry.http !== undefined) target.http = entry.http;
+    position.set(endpointKey(entry.host, entry.port), targets.length);
+    targets.push(target);
+  }
+
+  for (const configured of config.targets) {
+    const i = position.get(endpointKey(configured.host, configured.port));
+    const listed = i === undefined ? undefined : targets[i];
+    const target: ResolvedTarget = {
+      host: configured.host,
+      port: configured.port,
+      families: [...configured.families],
+      checks: [...configured.checks],
+      labels: { ...configured.labels },
+      purpose: listed?.purpose ?? '',
+      source: listed?.source ?? 'config',
+    };
+    const http = configured.http ?? listed?.http;
+    if (http !== undefined) target.http = http;
+    if (i === undefined) targets.push(target);
+    else targets[i] = target;
+  }
+  return targets;
+}

@@ -1,0 +1,47 @@
+// The effective configuration: what the YAML file says, with defaults applied,
+// durations in milliseconds and every value validated.
+import type { CatalogName, HttpExpectation } from '../catalog/index.js';
+import type { CheckName, Family } from '../probes/types.js';
+
+/** A DNS server to ask: `system` means the resolvers of /etc/resolv.conf. */
+export interface ResolverAddress {
+  /** Label value: `ip:port` (IPv6 as `[ip]:port`). */
+  name: string;
+  ip: string;
+  port: number;
+}
+
+export interface TargetConfig {
+  host: string;
+  port: number;
+  families: Family[];
+  checks: CheckName[];
+  labels: Record<string, string>;
+  http?: HttpExpectation;
+}
+
+export interface Config {
+  catalog: CatalogName;
+  /** Set when `schedule` is not: milliseconds between the starts of two rounds. */
+  intervalMs: number;
+  /** A cron expression (node-cron syntax, 5 or 6 fields); overrides intervalMs. */
+  schedule: string | null;
+  /** Hard deadline of one check, in milliseconds. */
+  timeoutMs: number;
+  /** Checks running at once, across all targets. */
+  concurrency: number;
+  dns: {
+    /** Empty: the system's resolver. */
+    servers: ResolverAddress[];
+    firewallRefreshIntervalMs: number;
+    /** Normalised CIDRs (e.g. `104.16.0.0/13`); empty disables the allowlist metric. */
+    allowlistCidrs: string[];
+  };
+  tls: {
+    caFile: string | null;
+  };
+  /** `env` (HTTPS_PROXY/NO_PROXY), `none`, or a proxy URL. */
+  proxy: string;
+  targets: TargetConfig[];
+  exclude: string[];
+}

@@ -1,0 +1,139 @@
+// Command line: flags in the Prometheus exporter style, then the daemon.
+import { parseArgs } from 'node:util';
+import { ConfigError, defaultConfig, loadConfigFile } from './config/load.js';
+import { renderConfig } from './config/render.js';
+import { resolveTargets } from './config/targets.js';
+import type { Config } from './config/types.js';
+import { startExporter } from './exporter.js';
+import { createLogger, LOG_FORMATS, LOG_LEVELS } from './logging/logger.js';
+import type { LogFormat, LogLevel } from './logging/logger.js';
+import { parseListenAddress } from './server/listen-address.js';
+import { VERSION } from './version.js';
+
+/** SIGTERM/SIGINT must end the process within this, whatever is in flight. */
+const SHUTDOWN_DEADLINE_MS = 4500;
+
+const USAGE = `usage: egress-exporter [flags]
+
+Probes the hosts of a vendor's network requirements (DNS, TCP, ...) on a
+schedule and serves the results to Prometheus on /metrics.
+
+Flags:
+  --config.file=PATH          YAML config file (default: none, the built-in Chainguard catalog)
+  --config.check              validate the config, print the effective config, and exit (0 ok, 1 error)
+  --web.listen-address=ADDR   address to serve on (default ":9739")
+  --log.level=LEVEL           ${LOG_LEVELS.join(', ')} (default "info")
+  --log.format=FORMAT         ${LOG_FORMATS.join(', ')} (default "json")
+  --version                   print the version and exit
+  -h, --help                  print this help and exit
+`;
+
+class UsageError extends Error {}
+
+interface Flags {
+  configFile: string | undefined;
+  configCheck: boolean;
+  listenAddress: string;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+  help: boolean;
+  version: boolean;
+}
+
+function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new UsageError(`--${flag}: expected one of ${allowed.join(', ')}, got "${value}"`);
+}
+
+export function parseFlags(argv: string[]): Flags {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        'config.file': { type: 'string' },
+        'config.check': { type: 'boolean', default: false },
+        'web.listen-address': { type: 'string', default: ':9739' },
+        'log.level': { type: 'string', default: 'info' },
+        'log.format': { type: 'string', default: 'json' },
+        version: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const v = parsed.values;
+  return {
+    configFile: v['config.file'],
+    configCheck: v['config.check'],
+    listenAddress: v['web.listen-address'],
+    logLevel: oneOf('log.level', v['log.level'], LOG_LEVELS),
+    logFormat: oneOf('log.format', v['log.format'], LOG_FORMATS),
+    help: v.help,
+    version: v.version,
+  };
+}
+
+async function loadConfig(file: string | undefined): Promise<Config> {
+  return file === undefined ? defaultConfig() : loadConfigFile(file);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let flags: Flags;
+  try {
+    flags = parseFlags(argv);
+    parseListenAddress(flags.listenAddress);
+  } catch (error) {
+    process.stderr.write(`egress-exporter: ${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    return 2;
+  }
+  if (flags.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (flags.version) {
+    process.stdout.write(`egress-exporter ${VERSION} (node ${process.version})\n`);
+    return 0;
+  }
+
+  let config: Config;
+  try {
+    config = await loadConfig(flags.configFile);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`egress-exporter: invalid config:\n${error.message}\n`);
+    return 1;
+  }
+  if (flags.configCheck) {
+    process.stdout.write(renderConfig(config));
+    process.stderr.write(`config OK: ${flags.configFile ?? '(no file: built-in defaults)'}, ${resolveTargets(config).length} targets\n`);
+    return 0;
+  }
+
+  const logger = createLogger(flags.logLevel, flags.logFormat);
+  // The daemon must keep serving: a stray rejection is a bug to log, not a reason to die.
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection: this is a bug'));
+  process.on('uncaughtException', (error) => logger.error({ err: error }, 'uncaught exception: this is a bug'));
+
+  let exporter;
+  try {
+    exporter = await startExporter({ config, listen: parseListenAddress(flags.listenAddress), logger });
+  } catch (error) {
+    logger.error({ err: error }, `cannot serve on ${flags.listenAddress}`);
+    return 1;
+  }
+  const running = exporter;
+  return new Promise<number>((resolve) => {
+    const shutdown = (signal: NodeJS.Signals): void => {
+      logger.info({ signal }, 'shutting down');
+      setTimeout(() => resolve(0), SHUTDOWN_DEADLINE_MS).unref();
+      void running.stop().then(() => resolve(0));
+    };
+    process.once('SIGTERM', shutdown);
+    process.once('SIGINT', shutdown);
+  });
+}
+

@@ -1,0 +1,247 @@
+// Maps probe results to Prometheus series. The only module that writes
+// metrics; it also removes the series of targets and paths that went away.
+import type { Registry } from 'prom-client';
+import type { DnsResult } from '../probes/dns.js';
+import type { TcpResult } from '../probes/tcp.js';
+import type { CheckName, ProbeOutcome, Target } from '../probes/types.js';
+import { Allowlist } from './allowlist.js';
+import { LATENCY_BUCKETS, PROBE_BUCKETS } from './buckets.js';
+import { DnsHistory } from './dns-history.js';
+import { TrackedCounter, TrackedGauge, TrackedHistogram } from './series.js';
+
+export interface RecorderOptions {
+  intervalMs: number;
+  firewallRefreshIntervalMs: number;
+  allowlistCidrs: readonly string[];
+}
+
+const nowSeconds = (nowMs: number): number => nowMs / 1000;
+
+export class Recorder {
+  private readonly allowlist: Allowlist;
+  private readonly histories = new Map<string, DnsHistory>();
+  private readonly options: RecorderOptions;
+
+  // Every check
+  private readonly success: TrackedGauge<'host' | 'check' | 'path'>;
+  private readonly failureReason: TrackedGauge<'host' | 'check' | 'path' | 'reason'>;
+  private readonly duration: TrackedHistogram<'host' | 'check' | 'path'>;
+  private readonly runs: TrackedCounter<'host' | 'check' | 'path' | 'result'>;
+  private readonly lastRun: TrackedGauge<'host' | 'check' | 'path'>;
+  private readonly targetInfo: TrackedGauge<'host' | 'port' | 'source' | 'purpose'>;
+  private readonly targetLabels: TrackedGauge<'host' | 'name' | 'value'>;
+  // DNS
+  private readonly dnsLookup: TrackedHistogram<'host' | 'resolver'>;
+  private readonly dnsTtl: TrackedGauge<'host' | 'type' | 'resolver'>;
+  private readonly dnsTtlMax: TrackedGauge<'host' | 'type' | 'resolver'>;
+  private readonly dnsTtlChanges: TrackedCounter<'host' | 'type' | 'resolver'>;
+  private readonly dnsTtlBelowRefresh: TrackedGauge<'host' | 'type' | 'resolver'>;
+  private readonly dnsAddresses: TrackedGauge<'host' | 'family' | 'resolver'>;
+  private readonly dnsAddressChanges: TrackedCounter<'host' | 'family' | 'resolver'>;
+  private readonly dnsAddressChanged: TrackedGauge<'host' | 'family' | 'resolver'>;
+  private readonly dnsOutside: TrackedGauge<'host' | 'family' | 'resolver'>;
+  private readonly dnsCnameLength: TrackedGauge<'host' | 'resolver'>;
+  // TCP
+  private readonly tcpConnect: TrackedHistogram<'host' | 'family' | 'path'>;
+  private readonly tcpReachable: TrackedGauge<'host' | 'family' | 'path'>;
+  private readonly tcpProbed: TrackedGauge<'host' | 'family' | 'path'>;
+  private readonly tcpFailures: TrackedCounter<'host' | 'family' | 'path' | 'reason'>;
+  // The exporter itself
+  private readonly roundDuration: TrackedHistogram<'host'>;
+  private readonly roundOverruns: TrackedCounter<'host'>;
+
+  constructor(registry: Registry, options: RecorderOptions) {
+    this.options = options;
+    this.allowlist = new Allowlist(options.allowlistCidrs);
+    const r = registry;
+    this.success = new TrackedGauge(r, 'egress_probe_success', 'Whether the latest run of the check succeeded (1) or failed (0).', ['host', 'check', 'path']);
+    this.failureReason = new TrackedGauge(
+      r,
+      'egress_probe_failure_reason',
+      'Set to 1 for the reason of the latest failed run of the check; absent while the check succeeds.',
+      ['host', 'check', 'path', 'reason'],
+    );
+    this.duration = new TrackedHistogram(r, 'egress_probe_duration_seconds', 'How long a check took, deadline included.', ['host', 'check', 'path'], PROBE_BUCKETS);
+    this.runs = new TrackedCounter(r, 'egress_probe_runs_total', 'Checks run, by result (success or failure).', ['host', 'check', 'path', 'result']);
+    this.lastRun = new TrackedGauge(r, 'egress_probe_last_run_timestamp_seconds', 'When the check last finished, in seconds since the epoch.', ['host', 'check', 'path']);
+    this.targetInfo = new TrackedGauge(r, 'egress_target_info', 'One series per probed target, with where it came from and what it is for.', [
+      'host',
+      'port',
+      'source',
+      'purpose',
+    ]);
+    this.targetLabels = new TrackedGauge(
+      r,
+      'egress_target_label_info',
+      'Extra labels given to a target in the config, one series per label (join on host).',
+      ['host', 'name', 'value'],
+    );
+
+    this.dnsLookup = new TrackedHistogram(r, 'egress_dns_lookup_duration_seconds', 'Time of one A or AAAA lookup.', ['host', 'resolver'], LATENCY_BUCKETS);
+    this.dnsTtl = new TrackedGauge(r, 'egress_dns_ttl_seconds', 'Smallest TTL in the latest answer.', ['host', 'type', 'resolver']);
+    this.dnsTtlMax = new TrackedGauge(
+      r,
+      'egress_dns_ttl_max_seconds',
+      'Largest TTL seen lately: estimates the configured TTL behind a caching resolver.',
+      ['host', 'type', 'resolver'],
+    );
+    this.dnsTtlChanges = new TrackedCounter(r, 'egress_dns_ttl_changes_total', 'Times the estimated configured TTL changed (TTL drift).', ['host', 'type', 'resolver']);
+    this.dnsTtlBelowRefresh = new TrackedGauge(
+      r,
+      'egress_dns_ttl_below_firewall_refresh',
+      '1 when the estimated TTL is shorter than dns.firewall_refresh_interval: IP-based rules will go stale.',
+      ['host', 'type', 'resolver'],
+    );
+    this.dnsAddresses = new TrackedGauge(r, 'egress_dns_addresses', 'Addresses in the latest answer.', ['host', 'family', 'resolver']);
+    this.dnsAddressChanges = new TrackedCounter(r, 'egress_dns_address_changes_total', 'Times the answered address set changed.', ['host', 'family', 'resolver']);
+    this.dnsAddressChanged = new TrackedGauge(
+      r,
+      'egress_dns_address_set_changed_timestamp_seconds',
+      'When the address set last changed (or was first seen by this process).',
+      ['host', 'family', 'resolver'],
+    );
+    this.dnsOutside = new TrackedGauge(
+      r,
+      'egress_dns_addresses_outside_allowlist',
+      'Addresses in the latest answer outside dns.allowlist_cidrs (only when it is set).',
+      ['host', 'family', 'resolver'],
+    );
+    this.dnsCnameLength = new TrackedGauge(r, 'egress_dns_cname_chain_length', 'CNAME hops from the host name to the addresses.', ['host', 'resolver']);
+
+    this.tcpConnect = new TrackedHistogram(r, 'egress_tcp_connect_duration_seconds', 'Time of each successful TCP connect.', ['host', 'family', 'path'], LATENCY_BUCKETS);
+    this.tcpReachable = new TrackedGauge(r, 'egress_tcp_addresses_reachable', 'Addresses that accepted a TCP connection in the latest run.', ['host', 'family', 'path']);
+    this.tcpProbed = new TrackedGauge(r, 'egress_tcp_addresses_probed', 'Addresses the latest run tried to connect to.', ['host', 'family', 'path']);
+    this.tcpFailures = new TrackedCounter(r, 'egress_tcp_connect_failures_total', 'Failed TCP connects, by reason.', ['host', 'family', 'path', 'reason']);
+
+    this.roundDuration = new TrackedHistogram(r, 'egress_exporter_round_duration_seconds', 'Time to run every check of one target once.', ['host'], PROBE_BUCKETS);
+    this.roundOverruns = new TrackedCounter(
+      r,
+      'egress_exporter_round_overruns_total',
+      'Rounds skipped because the previous round of the target was still running.',
+      ['host'],
+    );
+    const refresh = new TrackedGauge(r, 'egress_dns_firewall_refresh_interval_seconds', 'dns.firewall_refresh_interval from the config.', []);
+    refresh.set({}, options.firewallRefreshIntervalMs / 1000);
+  }
+
+  /** Declares the targets; series of hosts no longer among them are removed. */
+  setTargets(targets: readonly Target[], previous: readonly Target[] = []): void {
+    const hosts = new Set(targets.map((t) => t.host));
+    for (const old of previous) if (!hosts.has(old.host)) this.removeHost(old.host);
+    for (const target of targets) {
+      this.targetInfo.setOnly(
+        { host: target.host },
+        { host: target.host, port: String(target.port), source: target.source, purpose: target.purpose },
+      );
+      this.targetLabels.removeMatching({ host: target.host });
+      for (const [name, value] of Object.entries(target.labels)) this.targetLabels.set({ host: target.host, name, value }, 1);
+      this.roundOverruns.touch({ host: target.host });
+    }
+  }
+
+  removeHost(host: string): void {
+    for (const metric of [
+      this.success,
+      this.failureReason,
+      this.duration,
+      this.runs,
+      this.lastRun,
+      this.targetInfo,
+      this.targetLabels,
+      this.dnsLookup,
+      this.dnsTtl,
+      this.dnsTtlMax,
+      this.dnsTtlChanges,
+      this.dnsTtlBelowRefresh,
+      this.dnsAddresses,
+      this.dnsAddressChanges,
+      this.dnsAddressChanged,
+      this.dnsOutside,
+      this.dnsCnameLength,
+      this.tcpConnect,
+      this.tcpReachable,
+      this.tcpProbed,
+      this.tcpFailures,
+      this.roundDuration,
+      this.roundOverruns,
+    ]) {
+      metric.removeMatching({ host });
+    }
+    for (const key of this.histories.keys()) if (key.startsWith(`${host}\u0000`)) this.histories.delete(key);
+  }
+
+  /** What every check reports: success, the current reason, duration, run counts. */
+  recordCheck(host: string, check: CheckName, path: string, outcome: ProbeOutcome, nowMs: number): void {
+    const labels = { host, check, path };
+    this.success.set(labels, outcome.ok ? 1 : 0);
+    if (outcome.ok || !outcome.reason) this.failureReason.removeMatching(labels);
+    else this.failureReason.setOnly(labels, { ...labels, reason: outcome.reason });
+    this.duration.observe(labels, outcome.durationSeconds);
+    this.runs.inc({ ...labels, result: outcome.ok ? 'success' : 'failure' });
+    this.runs.touch({ ...labels, result: outcome.ok ? 'failure' : 'success' });
+    this.lastRun.set(labels, nowSeconds(nowMs));
+  }
+
+  recordDns(target: Target, result: DnsResult, nowMs: number): void {
+    const { host } = target;
+    const resolver = result.resolver;
+    this.recordCheck(host, 'dns', resolver, result, nowMs);
+    this.dnsCnameLength.set({ host, resolver }, result.cnameChain.length);
+    for (const record of result.records) {
+      const byType = { host, type: record.type, resolver };
+      const byFamily = { host, family: record.family, resolver };
+      this.dnsLookup.observe({ host, resolver }, record.durationSeconds);
+      this.dnsTtlChanges.touch(byType);
+      this.dnsAddressChanges.touch(byFamily);
+      if (!record.ok || record.ttl === null) {
+        // No usable answer: nothing to count, and no TTL "now". The estimate stays.
+        this.dnsAddresses.set(byFamily, record.addresses.length);
+        this.dnsTtl.removeMatching(byType);
+        if (this.allowlist.enabled) this.dnsOutside.set(byFamily, this.allowlist.countOutside(record.addresses));
+        continue;
+      }
+      const history = this.history(host, record.type, resolver);
+      const update = history.observe(record.ttl, record.addresses, nowMs);
+      this.dnsTtl.set(byType, record.ttl);
+      this.dnsTtlMax.set(byType, update.ttlMax);
+      if (update.ttlChanged) this.dnsTtlChanges.inc(byType);
+      this.dnsTtlBelowRefresh.set(byType, update.ttlMax * 1000 < this.options.firewallRefreshIntervalMs ? 1 : 0);
+      this.dnsAddresses.set(byFamily, record.addresses.length);
+      if (update.addressesChanged) this.dnsAddressChanges.inc(byFamily);
+      this.dnsAddressChanged.set(byFamily, nowSeconds(update.addressSetSinceMs));
+      if (this.allowlist.enabled) this.dnsOutside.set(byFamily, this.allowlist.countOutside(record.addresses));
+    }
+  }
+
+  recordTcp(target: Target, path: string, result: TcpResult, nowMs: number): void {
+    const { host } = target;
+    this.recordCheck(host, 'tcp', path, result, nowMs);
+    for (const family of result.families) {
+      const labels = { host, family: family.family, path };
+      this.tcpProbed.set(labels, family.probed);
+      this.tcpReachable.set(labels, family.reachable);
+      for (const attempt of family.attempts) {
+        if (attempt.ok) this.tcpConnect.observe(labels, attempt.connectSeconds);
+        else if (attempt.reason) this.tcpFailures.inc({ ...labels, reason: attempt.reason });
+      }
+    }
+  }
+
+  recordRound(host: string, durationSeconds: number): void {
+    this.roundDuration.observe({ host }, durationSeconds);
+  }
+
+  recordOverrun(host: string): void {
+    this.roundOverruns.inc({ host });
+  }
+
+  private history(host: string, type: string, resolver: string): DnsHistory {
+    const key = `${host}\u0000${type}\u0000${resolver}`;
+    let history = this.histories.get(key);
+    if (!history) {
+      history = new DnsHistory({ intervalMs: this.options.intervalMs });
+      this.histories.set(key, history);
+    }
+    return history;
+  }
+}

@@ -1,0 +1,234 @@
+// DNS probe: resolves A/AAAA for a target's families through node:dns (c-ares),
+// with TTLs, follows the CNAME chain, and flags sinkholed answers.
+//
+// Why c-ares and not dns.lookup: getaddrinfo ignores setServers, hides TTLs and
+// rcodes, and cannot be cancelled. A fresh Resolver per probe also means c-ares's
+// per-channel answer cache never hides a TTL counting down between probes.
+import { promises as dnsPromises } from 'node:dns';
+import ipaddr from 'ipaddr.js';
+import type { FailureReason } from './reasons.js';
+import type { Family, ProbeOutcome, Target } from './types.js';
+
+export interface DnsProbeOptions {
+  /** 'system' = the resolver's default servers (from /etc/resolv.conf, i.e. dns.getServers()); otherwise an explicit server. */
+  resolver: { name: string; ip: string; port: number } | 'system';
+  /** Which answers count as sinkholed. Default: isSinkholeAddress; see sinkholePolicy(). */
+  sinkhole?: (address: string) => boolean;
+}
+
+export interface DnsRecordResult {
+  type: 'A' | 'AAAA';
+  family: Family;
+  ok: boolean;
+  /** Only when !ok. */
+  reason?: FailureReason;
+  /** Human detail, never a label. */
+  message?: string;
+  /** Unique, sorted; IPv6 in canonical compressed form. */
+  addresses: string[];
+  /** Minimum TTL of the answer set; null when there is no answer. */
+  ttl: number | null;
+  /** This record type's lookup time. */
+  durationSeconds: number;
+}
+
+export interface DnsResult extends ProbeOutcome {
+  /** 'system' or the server's name. */
+  resolver: string;
+  /** One per family of the target, in target.families order. */
+  records: DnsRecordResult[];
+  /** Names followed from target.host through CNAMEs; empty when none. */
+  cnameChain: string[];
+}
+
+// c-ares doubles the timeout on each retry (a silent server with these values gives
+// ETIMEOUT after ~3 s, not 2 s), so they only bound a lookup nobody aborts; the
+// caller's signal is the real deadline. The signal does not say how much time is
+// left, hence fixed values rather than a fraction of the budget.
+const ATTEMPT_TIMEOUT_MS = 1000;
+const TRIES = 2;
+const MAX_CNAME_HOPS = 8;
+
+const SINKHOLE_RANGES = [
+  '0.0.0.0/8',
+  '127.0.0.0/8',
+  '10.0.0.0/8',
+  '172.16.0.0/12',
+  '192.168.0.0/16',
+  '169.254.0.0/16',
+  '100.64.0.0/10',
+  '::/128',
+  '::1/128',
+  'fc00::/7',
+  'fe80::/10',
+].map((cidr) => ipaddr.parseCIDR(cidr));
+
+const UNSPECIFIED_RANGES = SINKHOLE_RANGES.filter(([range]) => range.range() === 'unspecified');
+
+/** 0.0.0.0/8 or :: : nothing is ever reachable there, whoever answers it. */
+export function isUnspecifiedAddress(address: string): boolean {
+  if (!ipaddr.isValid(address)) return false;
+  const ip = ipaddr.process(address);
+  return UNSPECIFIED_RANGES.some((range) => ip.kind() === range[0].kind() && ip.match(range));
+}
+
+/**
+ * The sinkhole test for answers from one resolver. A resolver configured on
+ * this machine's loopback is a local cache or a lab that legitimately answers
+ * loopback or private addresses, so only unspecified answers count there.
+ * Any other resolver (and the system's) must answer public addresses for the
+ * public hosts of a catalog.
+ */
+export function sinkholePolicy(resolver: DnsProbeOptions['resolver']): (address: string) => boolean {
+  if (resolver !== 'system' && ipaddr.isValid(resolver.ip) && ipaddr.process(resolver.ip).range() === 'loopback') return isUnspecifiedAddress;
+  return isSinkholeAddress;
+}
+
+/** True when a public name should never resolve to this address. */
+export function isSinkholeAddress(address: string): boolean {
+  if (!ipaddr.isValid(address)) return false;
+  // process() turns ::ffff:10.0.0.1 into 10.0.0.1, so mapped forms are caught too.
+  const ip = ipaddr.process(address);
+  return SINKHOLE_RANGES.some((range) => ip.kind() === range[0].kind() && ip.match(range));
+}
+
+function errorCode(err: unknown): string {
+  return typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
+}
+
+/** Maps a node:dns error to a reason. `aborted` = we cancelled because the deadline passed. */
+export function dnsErrorReason(err: unknown, aborted = false): FailureReason {
+  const code = errorCode(err);
+  if (aborted) return 'timeout';
+  switch (code) {
+    case 'ENOTFOUND':
+      return 'nxdomain';
+    case 'ENODATA':
+      return 'nodata';
+    case 'ESERVFAIL':
+      return 'servfail';
+    case 'EREFUSED':
+      return 'refused';
+    // c-ares reports ECONNREFUSED when it cannot talk to the server at all: a
+    // closed port (ICMP port unreachable) or no route to it. The resolver is
+    // unreachable, which is not the server answering REFUSED by policy.
+    case 'ECONNREFUSED':
+      return 'unreachable';
+    case 'ETIMEOUT':
+    case 'ECANCELLED':
+      return 'timeout';
+    default:
+      // EBADRESP, EFORMERR, ENOTIMP, EBADNAME, ...
+      return 'dns_error';
+  }
+}
+
+function elapsedSeconds(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+function canonical(address: string): string {
+  const ip = ipaddr.parse(address);
+  return ip.kind() === 'ipv6' ? (ip as ipaddr.IPv6).toRFC5952String() : ip.toString();
+}
+
+export async function probeDns(target: Target, options: DnsProbeOptions, signal: AbortSignal): Promise<DnsResult> {
+  const start = process.hrtime.bigint();
+  const resolverName = options.resolver === 'system' ? 'system' : options.resolver.name;
+  const isSinkhole = options.sinkhole ?? isSinkholeAddress;
+  const families = [...new Set(target.families)];
+
+  const timedOut = (family: Family): DnsRecordResult => ({
+    type: family === 'v4' ? 'A' : 'AAAA',
+    family,
+    ok: false,
+    reason: 'timeout',
+    message: 'deadline reached before the answer',
+    addresses: [],
+    ttl: null,
+    durationSeconds: elapsedSeconds(start),
+  });
+
+  // Already past the deadline: do not send a single packet.
+  if (signal.aborted) {
+    return summarize(families.map(timedOut), [], resolverName, start);
+  }
+
+  const resolver = new dnsPromises.Resolver({ timeout: ATTEMPT_TIMEOUT_MS, tries: TRIES });
+  if (options.resolver !== 'system') {
+    const { ip, port } = options.resolver;
+    resolver.setServers([ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`]);
+  }
+
+  // On abort: cancel() makes c-ares fail every pending query (ECANCELLED) and
+  // release its socket and timer; `aborted` settles our races at once, without
+  // waiting for those rejections.
+  let onAbort = (): void => {};
+  const aborted = new Promise<'aborted'>((resolve) => {
+    onAbort = () => {
+      resolver.cancel();
+      resolve('aborted');
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+
+  async function lookup(family: Family): Promise<DnsRecordResult> {
+    const type = family === 'v4' ? 'A' : 'AAAA';
+    try {
+      const answers = family === 'v4' ? await resolver.resolve4(target.host, { ttl: true }) : await resolver.resolve6(target.host, { ttl: true });
+      const addresses = [...new Set(answers.map((a) => canonical(a.address)))].sort();
+      const ttl = answers.length > 0 ? Math.min(...answers.map((a) => a.ttl)) : null;
+      const durationSeconds = elapsedSeconds(start);
+      const sinkholed = addresses.filter(isSinkhole);
+      // Any sinkhole address fails the record, even mixed with public ones:
+      // a public name has no business answering them at all.
+      if (sinkholed.length > 0) {
+        return { type, family, ok: false, reason: 'sinkholed', message: `${type} answered non-public ${sinkholed.join(', ')}`, addresses, ttl, durationSeconds };
+      }
+      return { type, family, ok: true, addresses, ttl, durationSeconds };
+    } catch (err) {
+      const reason = dnsErrorReason(err, signal.aborted);
+      const message = signal.aborted ? 'deadline reached before the answer' : `${type} lookup failed: ${errorCode(err) || String(err)}`;
+      return { type, family, ok: false, reason, message, addresses: [], ttl: null, durationSeconds: elapsedSeconds(start) };
+    }
+  }
+
+  // Best effort: a failure just ends the chain where it is.
+  const chain: string[] = [];
+  async function walkCnames(): Promise<void> {
+    let name = target.host;
+    for (let hop = 0; hop < MAX_CNAME_HOPS && !signal.aborted; hop++) {
+      let next: string | undefined;
+      try {
+        [next] = await resolver.resolveCname(name);
+      } catch {
+        return; // ENODATA/ENOTFOUND end a chain; anything else is the address lookups' business
+      }
+      if (next === undefined || next === name || chain.includes(next)) return;
+      chain.push(next);
+      name = next;
+    }
+  }
+
+  try {
+    const racing = families.map(async (family) => {
+      const result = await Promise.race([lookup(family), aborted]);
+      return result === 'aborted' ? timedOut(family) : result;
+    });
+    const [records] = await Promise.all([Promise.all(racing), Promise.race([walkCnames(), aborted])]);
+    // The chain as far as it got; copy so a late hop cannot change a returned result.
+    return summarize(records, [...chain], resolverName, start);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+function summarize(records: DnsRecordResult[], cnameChain: string[], resolver: string, start: bigint): DnsResult {
+  const failed = records.filter((r) => !r.ok);
+  const describe = (r: DnsRecordResult): string =>
+    r.ok ? `${r.type} ${r.addresses.join(', ')} (ttl ${r.ttl})` : `${r.type} ${r.reason}: ${r.message ?? ''}`;
+  const message = records.map(describe).join('; ') + (cnameChain.length > 0 ? `; via ${cnameChain.join(' -> ')}` : '');
+  const result: DnsResult = { ok: failed.length === 0, resolver, records, cnameChain, message, durationSeconds: elapsedSeconds(start) };
+  if (failed.length > 0) result.reason = failed[0]?.reason;
+  return result;
+}

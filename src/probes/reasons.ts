@@ -1,0 +1,59 @@
+// The fixed set of failure reasons. Only these strings ever become the
+// `reason` label, so its cardinality is bounded by this list.
+export const FAILURE_REASONS = [
+  // DNS
+  'nxdomain',
+  'nodata',
+  'servfail',
+  'refused',
+  'timeout',
+  'sinkholed',
+  'dns_error',
+  // TCP
+  'reset',
+  'unreachable',
+  'no_addresses',
+  'partial',
+  // TLS / HTTP (later checks)
+  'tls_handshake_failed',
+  'tls_cert_invalid',
+  'http_bad_response',
+  // proxy paths
+  'proxy_refused',
+  'proxy_timeout',
+  'proxy_auth_required',
+  'proxy_denied',
+  'proxy_bad_gateway',
+  'proxy_closed',
+  'proxy_protocol_error',
+  // a bug caught at the edge of the scheduler; should never be seen
+  'internal_error',
+] as const;
+
+export type FailureReason = (typeof FAILURE_REASONS)[number];
+
+export function isFailureReason(value: string): value is FailureReason {
+  return (FAILURE_REASONS as readonly string[]).includes(value);
+}
+
+/**
+ * Maps a Node socket error to a reason. Unknown codes count as `unreachable`
+ * rather than leaking the code into a label.
+ */
+export function socketErrorReason(err: unknown): FailureReason {
+  const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
+  switch (code) {
+    case 'ECONNREFUSED':
+      return 'refused';
+    case 'ETIMEDOUT':
+    case 'ABORT_ERR':
+    case 'ERR_DEADLINE':
+      return 'timeout';
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'ECONNABORTED':
+      return 'reset';
+    default:
+      return 'unreachable';
+  }
+}

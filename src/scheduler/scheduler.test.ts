@@ -1,0 +1,140 @@
+import client from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { defaultConfig } from '../config/load.js';
+import type { Config } from '../config/types.js';
+import { createLogger } from '../logging/logger.js';
+import { Recorder } from '../metrics/recorder.js';
+import type { DnsResult } from '../probes/dns.js';
+import type { TcpResult } from '../probes/tcp.js';
+import type { Target } from '../probes/types.js';
+import { Scheduler, hostPhase, spreadMs } from './scheduler.js';
+import { ResultStore } from './results.js';
+import type { ProbeSet } from './round.js';
+import { Semaphore } from './semaphore.js';
+import { Writable } from 'node:stream';
+
+const silent = createLogger('error', 'json', new Writable({ write: (_c, _e, done) => done() }));
+
+const target = (host: string): Target => ({ host, port: 443, families: ['v4'], checks: ['dns', 'tcp'], labels: {}, purpose: '', source: 'test' });
+
+function harness(config: Partial<Config>, probes: ProbeSet, targets: Target[]) {
+  const full: Config = { ...defaultConfig(), dns: { ...defaultConfig().dns, servers: [{ name: '127.0.0.1:53', ip: '127.0.0.1', port: 53 }] }, ...config };
+  const registry = new client.Registry();
+  const recorder = new Recorder(registry, { intervalMs: full.intervalMs, firewallRefreshIntervalMs: 300_000, allowlistCidrs: [] });
+  const scheduler = new Scheduler({
+    targets,
+    context: { config: full, recorder, results: new ResultStore(), limiter: new Semaphore(full.concurrency), logger: silent, probes },
+  });
+  return { scheduler, registry };
+}
+
+const dnsOk = (resolver: string): DnsResult => ({
+  ok: true,
+  durationSeconds: 0.001,
+  resolver,
+  cnameChain: [],
+  records: [{ type: 'A', family: 'v4', ok: true, addresses: ['127.0.0.1'], ttl: 60, durationSeconds: 0.001 }],
+});
+const tcpOk: TcpResult = { ok: true, durationSeconds: 0.001, families: [{ family: 'v4', probed: 1, reachable: 1, attempts: [] }] };
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('Scheduler', () => {
+  it('spreads hosts over a stable offset window', () => {
+    expect(hostPhase('cgr.dev')).toBe(hostPhase('cgr.dev'));
+    expect(hostPhase('cgr.dev')).not.toBe(hostPhase('apk.cgr.dev'));
+    expect(spreadMs(30_000)).toBe(5000);
+    expect(spreadMs(2000)).toBe(1000);
+  });
+
+  it('never overlaps a target with its previous round, and counts the skipped slots', async () => {
+    let active = 0;
+    let maxActive = 0;
+    let runs = 0;
+    const probes: ProbeSet = {
+      dns: async (_t, options, signal) => {
+        active += 1;
+        maxActive = Math.max(maxActive, active);
+        runs += 1;
+        // Slower than the interval, but within the deadline.
+        await sleep(signal.aborted ? 0 : 450);
+        active -= 1;
+        return dnsOk(options.resolver === 'system' ? 'system' : options.resolver.name);
+      },
+      tcp: () => Promise.resolve(tcpOk),
+    };
+    const { scheduler, registry } = harness({ intervalMs: 200, timeoutMs: 1000 }, probes, [target('a.test')]);
+    scheduler.start();
+    await sleep(1400);
+    await scheduler.stop();
+    expect(maxActive).toBe(1);
+    expect(runs).toBeGreaterThanOrEqual(2);
+    const overruns = (await registry.getSingleMetric('egress_exporter_round_overruns_total')?.get())?.values.find((v) => v.labels.host === 'a.test');
+    expect(overruns?.value ?? 0).toBeGreaterThanOrEqual(2);
+  });
+
+  it('bounds concurrency across targets', async () => {
+    let active = 0;
+    let maxActive = 0;
+    const probes: ProbeSet = {
+      dns: async (_t, options) => {
+        active += 1;
+        maxActive = Math.max(maxActive, active);
+        await sleep(30);
+        active -= 1;
+        return dnsOk(options.resolver === 'system' ? 'system' : options.resolver.name);
+      },
+      tcp: () => Promise.resolve(tcpOk),
+    };
+    const targets = Array.from({ length: 12 }, (_, i) => target(`h${i}.test`));
+    const { scheduler } = harness({ concurrency: 3 }, probes, targets);
+    await scheduler.runOnce();
+    expect(maxActive).toBe(3);
+    expect(scheduler.ready).toBe(true);
+  });
+
+  it('settles a probe that ignores its deadline, as a timeout', async () => {
+    const probes: ProbeSet = {
+      dns: () => new Promise<DnsResult>(() => undefined), // never settles: a bug
+      tcp: () => Promise.resolve(tcpOk),
+    };
+    const { scheduler, registry } = harness({ timeoutMs: 100 }, probes, [target('hang.test')]);
+    const started = Date.now();
+    await scheduler.runOnce();
+    expect(Date.now() - started).toBeLessThan(3000);
+    const text = await registry.metrics();
+    expect(text).toContain('egress_probe_failure_reason{host="hang.test",check="dns",path="127.0.0.1:53",reason="timeout"} 1');
+  });
+
+  it('reports a probe that throws as internal_error instead of crashing', async () => {
+    const probes: ProbeSet = {
+      dns: () => Promise.reject(new Error('boom')),
+      tcp: () => Promise.resolve(tcpOk),
+    };
+    const { scheduler, registry } = harness({}, probes, [target('bug.test')]);
+    await scheduler.runOnce();
+    expect(await registry.metrics()).toContain('egress_probe_failure_reason{host="bug.test",check="dns",path="127.0.0.1:53",reason="internal_error"} 1');
+  });
+
+  it('aborts in-flight checks at stop and records nothing from them', async () => {
+    let sawAbort = false;
+    const probes: ProbeSet = {
+      dns: (_t, _options, signal) =>
+        new Promise<DnsResult>((resolve) => {
+          signal.addEventListener('abort', () => {
+            sawAbort = true;
+            resolve({ ...dnsOk('x'), ok: false, reason: 'timeout', records: [] });
+          });
+        }),
+      tcp: () => Promise.resolve(tcpOk),
+    };
+    const { scheduler, registry } = harness({ intervalMs: 10_000, timeoutMs: 5000 }, probes, [target('slow.test')]);
+    scheduler.start();
+    await sleep(50 + spreadMs(10_000) * hostPhase('slow.test'));
+    const started = Date.now();
+    await scheduler.stop();
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(sawAbort).toBe(true);
+    expect(await registry.metrics()).not.toContain('host="slow.test",check="dns"');
+  });
+});

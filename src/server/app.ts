@@ -1,0 +1,39 @@
+// The HTTP surface: /metrics reads the latest results (a scrape never
+// probes), health and readiness for orchestrators, and a landing page.
+import express from 'express';
+import type { Registry } from 'prom-client';
+import type { Target } from '../probes/types.js';
+import type { ResultStore } from '../scheduler/results.js';
+import { renderLandingPage } from './landing-page.js';
+
+export interface AppDeps {
+  registry: Registry;
+  results: ResultStore;
+  targets: () => readonly Target[];
+  ready: () => boolean;
+  version: string;
+}
+
+export function createApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+
+  app.get('/metrics', async (_req, res) => {
+    res.set('Content-Type', deps.registry.contentType);
+    res.send(await deps.registry.metrics());
+  });
+  app.get('/-/healthy', (_req, res) => {
+    res.type('text/plain').send('Healthy\n');
+  });
+  app.get('/-/ready', (_req, res) => {
+    if (deps.ready()) res.type('text/plain').send('Ready\n');
+    else res.status(503).type('text/plain').send('Not ready: the first round of checks is still running\n');
+  });
+  app.get('/', (_req, res) => {
+    res.type('html').send(renderLandingPage({ version: deps.version, targets: deps.targets(), results: deps.results.all(), ready: deps.ready() }));
+  });
+  app.use((_req, res) => {
+    res.status(404).type('text/plain').send('Not found. Try /metrics, /-/healthy or /-/ready.\n');
+  });
+  return app;
+}

@@ -1,0 +1,152 @@
+// The built daemon as a user runs it: `node dist/cli.js` (what `npm start` runs).
+// The no-config run happens in an empty network namespace, so the system
+// resolver's queries fail at once and reach no one.
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { getCatalog } from '../src/catalog/index.js';
+import { parseExposition, Scrape } from './helpers/scrape.js';
+
+const run = promisify(execFile);
+const CLI = 'dist/cli.js';
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function cli(...args: string[]): Promise<CliResult> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { timeout: 20_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+beforeAll(() => {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run the tests with npm test, which builds first`);
+});
+
+describe('egress-exporter with no config, offline', () => {
+  interface Report {
+    readyAfterMs?: number;
+    metrics?: string;
+    landing?: string;
+    healthy?: number;
+    error?: string;
+    exit: { code: number | null; signal: string | null; afterMs: number };
+    logs: string;
+  }
+  let report: Report;
+
+  beforeAll(() => {
+    const out = spawnSync('unshare', ['-n', 'sh', '-c', 'ip link set lo up && exec "$0" test/helpers/netns-daemon.mjs 127.0.0.1:9739 --log.level=info', process.execPath], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    if (out.status !== 0) throw new Error(`unshare failed (${out.status}): ${out.stderr}`);
+    report = JSON.parse(out.stdout) as Report;
+  }, 70_000);
+
+  it('becomes ready and serves a failed dns check with a reason for every one of the 13 catalog hosts', () => {
+    expect(report.error).toBeUndefined();
+    const m = new Scrape(parseExposition(report.metrics ?? ''), report.metrics ?? '');
+    const hosts = getCatalog('chainguard').hosts.map((h) => h.host);
+    expect(hosts).toHaveLength(13);
+    expect(m.labelValues('egress_probe_success', 'host', { check: 'dns' })).toEqual([...hosts].sort());
+    for (const host of hosts) {
+      expect(m.value('egress_probe_success', { host, check: 'dns', path: 'system' }), host).toBe(0);
+      const reasons = m.find('egress_probe_failure_reason', { host, check: 'dns', path: 'system' });
+      expect(reasons, host).toHaveLength(1);
+      expect(reasons[0]?.value).toBe(1);
+      // Without addresses the tcp check cannot run, and says so.
+      expect(m.value('egress_probe_failure_reason', { host, check: 'tcp', path: 'direct', reason: 'no_addresses' })).toBe(1);
+    }
+    // Within one interval (30 s), well within.
+    expect(report.readyAfterMs).toBeLessThan(30_000);
+    expect(report.healthy).toBe(200);
+    expect(report.landing).toContain('href="/metrics"');
+  });
+
+  it('logs one state change per host and check, not one line per probe', () => {
+    const lines = report.logs
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { msg: string; host?: string; check?: string; level: number });
+    const changes = lines.filter((l) => l.msg === 'check state changed');
+    expect(changes).toHaveLength(26);
+    expect(lines.some((l) => l.msg === 'egress-exporter listening')).toBe(true);
+  });
+
+  it('exits 0 within 5 s of SIGTERM', () => {
+    expect(report.exit.code).toBe(0);
+    expect(report.exit.afterMs).toBeLessThan(5000);
+  });
+});
+
+describe('egress-exporter --config.check and flags', () => {
+  it('prints the effective config of no file: the Chainguard catalog with defaults', async () => {
+    const result = await cli('--config.check');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('catalog: chainguard');
+    expect(result.stdout).toContain('interval: 30s');
+    expect(result.stderr).toContain('13 targets');
+  });
+
+  it('accepts the shipped example file', async () => {
+    const result = await cli('--config.file=egress.example.yml', '--config.check');
+    expect(result.stderr).toContain('config OK');
+    expect(result.code).toBe(0);
+  });
+
+  it('exits 1 on a broken config, naming the key', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'egress-cli-'));
+    const file = join(dir, 'bad.yml');
+    await writeFile(file, 'interval: 30s\ndns:\n  servers: ["8.8.8.8:99999"]\ntimeout: 45s\n');
+    for (const args of [['--config.check'], []]) {
+      const result = await cli(`--config.file=${file}`, ...args);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`${file}: dns.servers[0]: expected ip[:port], got "8.8.8.8:99999"`);
+      expect(result.stderr).toContain(`${file}: timeout: must be shorter than interval (30s), got 45s`);
+    }
+  });
+
+  it('exits 1 when the config file is missing', async () => {
+    const result = await cli('--config.file=/nonexistent/egress.yml');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('/nonexistent/egress.yml: cannot read the config file: no such file or directory (ENOENT)');
+  });
+
+  it('exits 2 on a bad flag or flag value, with usage', async () => {
+    const unknown = await cli('--web.listen-adress=:9739');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("Unknown option '--web.listen-adress'");
+    expect(unknown.stderr).toContain('usage: egress-exporter');
+    const level = await cli('--log.level=verbose');
+    expect(level.code).toBe(2);
+    expect(level.stderr).toContain('--log.level: expected one of debug, info, warn, error, got "verbose"');
+    const address = await cli('--web.listen-address=9739');
+    expect(address.code).toBe(2);
+    expect(address.stderr).toContain('--web.listen-address: expected [host]:port such as :9739 or 127.0.0.1:9739, got "9739"');
+  });
+
+  it('exits 1 with a clear message when the port is taken', async () => {
+    const server = net.createServer().listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const { port } = server.address() as AddressInfo;
+    const result = await cli(`--web.listen-address=127.0.0.1:${port}`, '--config.file=/dev/null');
+    server.close();
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`cannot serve on 127.0.0.1:${port}`);
+    expect(result.stderr).toContain('EADDRINUSE');
+  });
+});

@@ -1,0 +1,243 @@
+// The daemon end to end, in process: config -> scheduler -> probes against a
+// DNS server and TCP peers on loopback -> values read from a scrape of /metrics.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../src/config/load.js';
+import { startExporter } from '../src/exporter.js';
+import type { Exporter } from '../src/exporter.js';
+import { getCatalog } from '../src/catalog/index.js';
+import { createLogger } from '../src/logging/logger.js';
+import { startDnsServer } from './fixtures/dns-server.js';
+import type { DnsFixture } from './fixtures/dns-server.js';
+import { closedPort, startBlackhole, startListener } from './fixtures/tcp-peers.js';
+import type { Peer } from './fixtures/tcp-peers.js';
+import { scrape, scrapeUntil } from './helpers/scrape.js';
+import { Writable } from 'node:stream';
+
+const CATALOG = getCatalog('chainguard').hosts;
+
+/** Collects log lines, so tests can assert what an operator would read. */
+function memoryLogger(): { logger: ReturnType<typeof createLogger>; lines: () => Array<Record<string, unknown>> } {
+  const lines: string[] = [];
+  const out = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(...chunk.toString().split('\n').filter(Boolean));
+      done();
+    },
+  });
+  return { logger: createLogger('info', 'json', out), lines: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
+}
+
+describe('the exporter on the Chainguard catalog, against a local DNS server', () => {
+  let dns: DnsFixture;
+  let exporter: Exporter;
+  let base: string;
+  let log: ReturnType<typeof memoryLogger>;
+
+  beforeAll(async () => {
+    dns = await startDnsServer();
+    CATALOG.forEach((entry, i) => {
+      dns.set(entry.host, {
+        ttl: 60,
+        a: [`127.0.10.${i + 1}`, `127.0.11.${i + 1}`],
+        aaaa: entry.families.includes('v6') ? ['::1'] : undefined,
+      });
+    });
+    // A CNAME chain in front of the registry, as the real one has.
+    dns.set('cgr.dev', { cname: 'cgr.dev.edge.test', ttl: 60 });
+    dns.set('cgr.dev.edge.test', { a: ['127.0.10.1'], ttl: 60 });
+    log = memoryLogger();
+    const config = parseConfig(
+      `dns:\n  servers: ["${dns.address.name}"]\n  allowlist_cidrs: [127.0.10.0/24]\ninterval: 1s\ntimeout: 800ms\n`,
+      'test.yml',
+    );
+    exporter = await startExporter({ config, listen: { host: '127.0.0.1', port: 0 }, logger: log.logger });
+    base = `http://127.0.0.1:${exporter.address.port}`;
+    await exporter.scheduler.firstRound;
+  });
+  afterAll(async () => {
+    await exporter.stop();
+    await dns.close();
+  });
+
+  it('probes all 13 catalog hosts and reports DNS success with the TTLs the server sent', async () => {
+    const m = await scrape(base);
+    const resolver = dns.address.name;
+    expect(m.labelValues('egress_probe_success', 'host', { check: 'dns' })).toEqual(CATALOG.map((h) => h.host).sort());
+    for (const entry of CATALOG) {
+      expect(m.value('egress_probe_success', { host: entry.host, check: 'dns', path: resolver }), entry.host).toBe(1);
+      expect(m.value('egress_dns_ttl_seconds', { host: entry.host, type: 'A', resolver })).toBe(60);
+      expect(m.value('egress_dns_ttl_max_seconds', { host: entry.host, type: 'A', resolver })).toBe(60);
+      expect(m.value('egress_dns_ttl_below_firewall_refresh', { host: entry.host, type: 'A', resolver })).toBe(1);
+      expect(m.find('egress_probe_failure_reason', { host: entry.host, check: 'dns' })).toEqual([]);
+    }
+    expect(m.value('egress_dns_addresses', { host: 'console.chainguard.dev', family: 'v4', resolver })).toBe(2);
+    expect(m.value('egress_dns_addresses', { host: 'packages.wolfi.dev', family: 'v6', resolver })).toBe(1);
+    expect(m.value('egress_dns_ttl_seconds', { host: 'packages.wolfi.dev', type: 'AAAA', resolver })).toBe(60);
+    expect(m.value('egress_dns_cname_chain_length', { host: 'cgr.dev', resolver })).toBe(1);
+    // 127.0.10.x is allowed, 127.0.11.x is not.
+    expect(m.value('egress_dns_addresses_outside_allowlist', { host: 'console.chainguard.dev', family: 'v4', resolver })).toBe(1);
+    expect(m.value('egress_dns_addresses_outside_allowlist', { host: 'cgr.dev', family: 'v4', resolver })).toBe(0);
+    expect(m.value('egress_dns_firewall_refresh_interval_seconds')).toBe(300);
+    expect(m.value('egress_target_info', { host: 'cgr.dev', port: '443', source: 'chainguard', purpose: 'Main container image registry' })).toBe(1);
+  });
+
+  it('tries every address on 443 and reports the refusals as data', async () => {
+    const m = await scrape(base);
+    const host = 'console.chainguard.dev';
+    expect(m.value('egress_probe_success', { host, check: 'tcp', path: 'direct' })).toBe(0);
+    expect(m.value('egress_probe_failure_reason', { host, check: 'tcp', path: 'direct', reason: 'refused' })).toBe(1);
+    expect(m.value('egress_tcp_addresses_probed', { host, family: 'v4', path: 'direct' })).toBe(2);
+    expect(m.value('egress_tcp_addresses_reachable', { host, family: 'v4', path: 'direct' })).toBe(0);
+    expect(m.value('egress_tcp_connect_failures_total', { host, family: 'v4', path: 'direct', reason: 'refused' })).toBeGreaterThanOrEqual(2);
+  });
+
+  it('counts a TTL change and an address-set change, and logs state changes once', async () => {
+    const resolver = dns.address.name;
+    dns.set('dl.enforce.dev', { ttl: 300, a: ['127.0.10.99'] });
+    const m = await scrapeUntil(base, (s) => s.value('egress_dns_ttl_seconds', { host: 'dl.enforce.dev', type: 'A', resolver }) === 300);
+    expect(m.value('egress_dns_ttl_max_seconds', { host: 'dl.enforce.dev', type: 'A', resolver })).toBe(300);
+    expect(m.value('egress_dns_ttl_changes_total', { host: 'dl.enforce.dev', type: 'A', resolver })).toBe(1);
+    expect(m.value('egress_dns_address_changes_total', { host: 'dl.enforce.dev', family: 'v4', resolver })).toBe(1);
+    expect(m.value('egress_dns_addresses', { host: 'dl.enforce.dev', family: 'v4', resolver })).toBe(1);
+    expect(m.value('egress_dns_ttl_below_firewall_refresh', { host: 'dl.enforce.dev', type: 'A', resolver })).toBe(0);
+    const changed = m.value('egress_dns_address_set_changed_timestamp_seconds', { host: 'dl.enforce.dev', family: 'v4', resolver }) ?? 0;
+    expect(Math.abs(changed - Date.now() / 1000)).toBeLessThan(10);
+    expect(m.value('egress_dns_ttl_changes_total', { host: 'cgr.dev', type: 'A', resolver })).toBe(0);
+
+    // Several rounds ran; each host's dns check changed state once (unknown -> up).
+    const changes = log.lines().filter((l) => l.msg === 'check state changed' && l.check === 'dns' && l.host === 'enforce.dev');
+    expect(changes).toHaveLength(1);
+    expect((m.value('egress_probe_runs_total', { host: 'enforce.dev', check: 'dns', path: resolver, result: 'success' }) ?? 0) >= 2).toBe(true);
+  });
+
+  it('classifies DNS failures as they happen', async () => {
+    const resolver = dns.address.name;
+    dns.set('enforce.dev', { rcode: 'NXDOMAIN' });
+    dns.set('issuer.enforce.dev', { rcode: 'SERVFAIL' });
+    dns.set('apk.cgr.dev', { a: ['0.0.0.0'], ttl: 60 });
+    dns.set('virtualapk.cgr.dev', { silent: true });
+    const reason = (host: string, r: string) => ({ host, check: 'dns', path: resolver, reason: r });
+    const m = await scrapeUntil(
+      base,
+      (s) =>
+        s.value('egress_probe_failure_reason', reason('enforce.dev', 'nxdomain')) === 1 &&
+        s.value('egress_probe_failure_reason', reason('issuer.enforce.dev', 'servfail')) === 1 &&
+        s.value('egress_probe_failure_reason', reason('apk.cgr.dev', 'sinkholed')) === 1 &&
+        s.value('egress_probe_failure_reason', reason('virtualapk.cgr.dev', 'timeout')) === 1,
+    );
+    for (const host of ['enforce.dev', 'issuer.enforce.dev', 'apk.cgr.dev', 'virtualapk.cgr.dev']) {
+      expect(m.value('egress_probe_success', { host, check: 'dns', path: resolver })).toBe(0);
+      expect(m.find('egress_probe_failure_reason', { host, check: 'dns' })).toHaveLength(1);
+      // No address from a failed answer is connected to.
+      expect(m.value('egress_probe_failure_reason', { host, check: 'tcp', path: 'direct', reason: 'no_addresses' })).toBe(1);
+    }
+    // The silent server is cut off at the check deadline (800 ms), not Node's ~3 s of retries.
+    const slow = m.find('egress_probe_duration_seconds_sum', { host: 'virtualapk.cgr.dev', check: 'dns' })[0]?.value ?? 0;
+    const count = m.find('egress_probe_duration_seconds_count', { host: 'virtualapk.cgr.dev', check: 'dns' })[0]?.value ?? 1;
+    expect(slow / count).toBeLessThan(1.5);
+
+    // Healthy again: the reason series disappears.
+    dns.set('enforce.dev', { a: ['127.0.10.5'], ttl: 60 });
+    const healed = await scrapeUntil(base, (s) => s.value('egress_probe_success', { host: 'enforce.dev', check: 'dns', path: resolver }) === 1);
+    expect(healed.find('egress_probe_failure_reason', { host: 'enforce.dev', check: 'dns' })).toEqual([]);
+  });
+
+  it('serves health, readiness and a landing page that links them', async () => {
+    expect((await fetch(`${base}/-/healthy`)).status).toBe(200);
+    expect((await fetch(`${base}/-/ready`)).status).toBe(200);
+    const page = await (await fetch(`${base}/`)).text();
+    for (const link of ['/metrics', '/-/healthy', '/-/ready']) expect(page).toContain(`href="${link}"`);
+    expect(page).toContain('cgr.dev');
+    const m = await scrape(base);
+    expect(m.find('egress_exporter_build_info')).toHaveLength(1);
+    expect(m.find('egress_exporter_build_info')[0]?.labels.nodejs).toBe(process.version);
+    expect(m.find('nodejs_eventloop_lag_p99_seconds')).toHaveLength(1);
+    expect(m.find('process_resident_memory_bytes')).toHaveLength(1);
+  });
+});
+
+describe('the exporter with config targets on loopback ports', () => {
+  let dns: DnsFixture;
+  let listener: Peer;
+  let blackhole: Peer;
+  let exporter: Exporter | undefined;
+  beforeAll(async () => {
+    dns = await startDnsServer({
+      'open.test': { a: ['127.0.0.1'], ttl: 30 },
+      'stale.test': { a: ['127.0.0.1', '127.0.0.2'], ttl: 30 },
+      'dark.test': { a: ['127.0.0.1'], ttl: 30 },
+      'closed.test': { a: ['127.0.0.1'], ttl: 30 },
+    });
+    listener = await startListener('127.0.0.1');
+    blackhole = await startBlackhole();
+  });
+  afterEach(async () => {
+    await exporter?.stop();
+    exporter = undefined;
+  });
+  afterAll(async () => {
+    await dns.close();
+    await listener.close();
+    await blackhole.close();
+  });
+
+  it('measures connects, counts reachable addresses and names the reason', async () => {
+    const closed = await closedPort();
+    const yaml = `catalog: none
+interval: 1s
+timeout: 500ms
+dns:
+  servers: ["${dns.address.name}"]
+targets:
+  - { host: open.test, port: ${listener.port}, checks: [dns, tcp], labels: { team: platform } }
+  - { host: stale.test, port: ${listener.port}, checks: [tcp] }
+  - { host: dark.test, port: ${blackhole.port}, checks: [tcp] }
+  - { host: closed.test, port: ${closed}, checks: [tcp] }
+  - { host: 127.0.0.1, port: ${listener.port}, checks: [dns, tcp] }
+`;
+    exporter = await startExporter({ config: parseConfig(yaml, 'test.yml'), listen: { host: '127.0.0.1', port: 0 }, logger: memoryLogger().logger });
+    await exporter.scheduler.firstRound;
+    const base = `http://127.0.0.1:${exporter.address.port}`;
+    const m = await scrape(base);
+    const tcp = (host: string) => ({ host, check: 'tcp', path: 'direct' });
+    const fam = (host: string) => ({ host, family: 'v4', path: 'direct' });
+
+    expect(m.value('egress_probe_success', tcp('open.test'))).toBe(1);
+    expect(m.value('egress_tcp_addresses_reachable', fam('open.test'))).toBe(1);
+    expect(m.value('egress_tcp_connect_duration_seconds_count', fam('open.test'))).toBeGreaterThanOrEqual(1);
+    expect(m.value('egress_target_label_info', { host: 'open.test', name: 'team', value: 'platform' })).toBe(1);
+
+    // One address of two is stale: the check passes, the counts tell.
+    expect(m.value('egress_probe_success', tcp('stale.test'))).toBe(1);
+    expect(m.value('egress_tcp_addresses_probed', fam('stale.test'))).toBe(2);
+    expect(m.value('egress_tcp_addresses_reachable', fam('stale.test'))).toBe(1);
+    // The dns check is not reported for a target without it.
+    expect(m.find('egress_probe_success', { host: 'stale.test', check: 'dns' })).toEqual([]);
+
+    expect(m.value('egress_probe_failure_reason', { ...tcp('dark.test'), reason: 'timeout' })).toBe(1);
+    expect(m.value('egress_probe_failure_reason', { ...tcp('closed.test'), reason: 'refused' })).toBe(1);
+
+    // An IP literal needs no lookup.
+    expect(m.value('egress_probe_success', tcp('127.0.0.1'))).toBe(1);
+    expect(m.find('egress_probe_success', { host: '127.0.0.1', check: 'dns' })).toEqual([]);
+  });
+
+  it('stops within its budget while checks hang', async () => {
+    dns.silentAll = true;
+    const yaml = `catalog: none
+interval: 1s
+timeout: 900ms
+dns:
+  servers: ["${dns.address.name}"]
+targets:
+  - { host: dark.test, port: ${blackhole.port} }
+`;
+    exporter = await startExporter({ config: parseConfig(yaml, 'test.yml'), listen: { host: '127.0.0.1', port: 0 }, logger: memoryLogger().logger });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const started = Date.now();
+    await exporter.stop();
+    exporter = undefined;
+    expect(Date.now() - started).toBeLessThan(1000);
+    dns.silentAll = false;
+  });
+});
