@@ -1,0 +1,580 @@
+// The TLS check: one unconstrained handshake that records what a default client
+// gets (version, cipher, group, ALPN, time, certificate chain), and one fresh
+// handshake per requirement with the client constrained to exactly that requirement
+// (tls-requirements.ts).
+//
+// Verdicts. A requirement is judged only when its handshake
+//   - succeeds (then what it negotiated is checked against the requirement),
+//   - ends in a TLS alert from the peer, or
+//   - ends in a local "no cipher / no protocol / server picked what we did not offer"
+//     error.
+// Everything else means the path could not be tested and the requirement is
+// 'untested' with the reason: a timeout or stall, a reset or a close without an alert,
+// a refused or unreachable dial, a proxy error from the dial, or an answer that is not
+// TLS at all (reason 'tls_handshake_failed'). A path that cannot be tested never reads
+// as "not met".
+//
+// Overall result (`ok`): the unconstrained handshake succeeded, the certificate
+// verified and every requirement is met. Otherwise `reason` is the first of:
+//   1. the unconstrained handshake untested      -> its reason (timeout, reset, refused, ...)
+//   2. any requirement untested                  -> that reason (it explains the absent series)
+//   3. the unconstrained handshake failed         -> tls_handshake_failed (alert or local error)
+//   4. the certificate did not verify              -> tls_cert_invalid
+//   5. a requirement is not met                     -> tls_handshake_failed
+// Interception does not change `ok`: it has its own metric.
+//
+// Hygiene: no session is ever resumed (client SecureContexts have no session cache
+// lookup and no `session` option is passed; `isSessionReused()` is recorded and
+// asserted in the tests). Every handshake dials its own connection, has its own
+// deadline (min of handshakeTimeoutMs and the caller's signal), and every socket and
+// timer is released before the probe resolves. At most `concurrency` handshakes per
+// target run at once.
+import { isIP } from 'node:net';
+import { connect as tlsConnect, createSecureContext, rootCertificates } from 'node:tls';
+import type { SecureContext, TLSSocket } from 'node:tls';
+import type { Socket } from 'node:net';
+import { createHash } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
+import { socketErrorReason } from './reasons.js';
+import type { FailureReason } from './reasons.js';
+import type { Dial, DialResult, ProbeOutcome, Target } from './types.js';
+import { PREPARED_HANDSHAKES, REQUIREMENT_SPECS, TLS_REQUIREMENTS } from './tls-requirements.js';
+import type { HandshakeExpectation, RequirementSpec, TlsRequirement } from './tls-requirements.js';
+import { anchorsFromPems, certFacts, chainFromPeer } from './tls-certs.js';
+import type { TlsCertFacts } from './tls-certs.js';
+import { ServerFlightParser, WireTap, alertName, groupName, sessionEmsFlag, signatureSchemeName, versionName } from './tls-wire.js';
+import type { WireObservation } from './tls-wire.js';
+
+export { TLS_REQUIREMENTS, REQUIREMENT_SPECS };
+export type { TlsRequirement, TlsCertFacts };
+
+export type TlsVerdict = 'met' | 'not_met' | 'untested';
+
+export interface RequirementResult {
+  requirement: TlsRequirement;
+  verdict: TlsVerdict;
+  /** Set exactly when verdict is 'untested': why the path could not be tested. */
+  reason?: FailureReason;
+  /** Human detail, e.g. 'alert 40 handshake_failure', 'EMS absent in ServerHello', 'selected http/1.1'. */
+  detail: string;
+  durationSeconds: number;
+}
+
+export interface TlsHandshakeFacts {
+  /** 'TLSv1.3', 'TLSv1.2', ... */
+  version: string;
+  /** IANA name, e.g. TLS_AES_256_GCM_SHA384. */
+  cipher: string;
+  /** 'P-256', 'X25519', ... ('none' without ephemeral key exchange, 'dhe' for finite-field DHE on TLS 1.2). */
+  group: string;
+  /** 'h2', 'http/1.1' or 'none'. */
+  alpn: string;
+  /** EMS on TLS 1.2; null on TLS 1.3 (not applicable). */
+  ems: boolean | null;
+  /** tls.connect to secureConnect, excluding the TCP connect / tunnel. */
+  handshakeSeconds: number;
+}
+
+export interface TlsResult extends ProbeOutcome {
+  requirements: RequirementResult[];
+  /** The unconstrained handshake; absent if it failed. */
+  handshake?: TlsHandshakeFacts;
+  certificate?: TlsCertFacts;
+}
+
+export interface TlsProbeOptions {
+  /** Opens the byte stream (TCP, or a proxy tunnel); called once per handshake. */
+  dial: Dial;
+  /** SNI and name to verify; default target.host. An IP literal is verified but not sent as SNI. */
+  servername?: string;
+  /** Extra trusted CAs (PEM text from tls.ca_file; a string may hold several certificates). */
+  ca?: readonly string[];
+  /** Issuer O/CN substrings the host's chain is known to come from (interception check). */
+  expectedIssuers?: readonly string[];
+  /** Deadline of one handshake, dial included. Default 5000 ms. The probe's signal always wins. */
+  handshakeTimeoutMs?: number;
+  /** Handshakes in flight at once for this target. Default 3. */
+  concurrency?: number;
+  /** Which requirements to check. Default: all of TLS_REQUIREMENTS. */
+  requirements?: readonly TlsRequirement[];
+  /** The "system" trust store. Default: tls.rootCertificates. Tests override it. */
+  systemRoots?: readonly string[];
+}
+
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5000;
+export const DEFAULT_CONCURRENCY = 3;
+/** After the deadline, how long a dial may take to report its own reason. */
+const DIAL_ABORT_GRACE_MS = 20;
+/** ALPN of the unconstrained handshake: what curl, browsers and undici offer. */
+const DEFAULT_ALPN = ['h2', 'http/1.1'];
+
+/** What one handshake showed. */
+interface ObservedHandshake {
+  version: string;
+  cipher: string;
+  group: string;
+  alpn: string;
+  ems: boolean | null;
+  signatureScheme?: number;
+  handshakeSeconds: number;
+  reused: boolean;
+  authorized: boolean;
+  authorizationError?: string;
+  chain: X509Certificate[];
+}
+
+type HandshakeRun =
+  | { status: 'ok'; facts: ObservedHandshake; durationSeconds: number }
+  | { status: 'failed'; detail: string; durationSeconds: number }
+  | { status: 'untested'; reason: FailureReason; detail: string; durationSeconds: number };
+
+type FailureClass = { verdict: true; detail: string } | { verdict: false; reason: FailureReason; detail: string };
+
+/** Local errors that are an answer about the path: the peer chose something the client did not offer, or nothing is left to offer. */
+const LOCAL_VERDICT_CODES = new Set([
+  'ERR_SSL_NO_CIPHERS_AVAILABLE',
+  'ERR_SSL_NO_PROTOCOLS_AVAILABLE',
+  'ERR_SSL_UNSUPPORTED_PROTOCOL',
+  'ERR_SSL_WRONG_SSL_VERSION',
+  'ERR_SSL_VERSION_TOO_LOW',
+  'ERR_SSL_VERSION_TOO_HIGH',
+  'ERR_SSL_INAPPROPRIATE_FALLBACK',
+  'ERR_SSL_WRONG_CIPHER_RETURNED',
+  'ERR_SSL_WRONG_CURVE',
+  'ERR_SSL_BAD_KEY_SHARE',
+  'ERR_SSL_WRONG_SIGNATURE_TYPE',
+  'ERR_SSL_NO_SUITABLE_SIGNATURE_ALGORITHM',
+  'ERR_SSL_NO_SHARED_CIPHER',
+  'ERR_SSL_NO_SHARED_SIGNATURE_ALGORITHMS',
+  'ERR_SSL_NO_SUITABLE_KEY_SHARE',
+  'ERR_SSL_NO_SUITABLE_GROUPS',
+  'ERR_SSL_UNSUPPORTED_ELLIPTIC_CURVE',
+  'ERR_SSL_NO_APPLICATION_PROTOCOL',
+]);
+
+/** Answers that are not TLS at all (an HTTP error page, a captive portal...). */
+const NOT_TLS_CODES = new Set([
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'ERR_SSL_PACKET_LENGTH_TOO_LONG',
+  'ERR_SSL_RECORD_LAYER_FAILURE',
+  'ERR_SSL_HTTP_REQUEST',
+  'ERR_SSL_HTTPS_PROXY_REQUEST',
+  'ERR_SSL_UNKNOWN_PROTOCOL',
+]);
+
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_SSL_UNEXPECTED_EOF_WHILE_READING', 'ERR_STREAM_PREMATURE_CLOSE']);
+
+function errorCode(err: unknown): string {
+  return typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Sorts a failed handshake into "the path answered" (verdict) or "could not test".
+ * Exported for tests.
+ */
+export function classifyHandshakeFailure(err: unknown, wire: WireObservation): FailureClass {
+  if (wire.alert !== undefined) {
+    return { verdict: true, detail: `alert ${wire.alert.description} ${alertName(wire.alert.description)}` };
+  }
+  const code = errorCode(err);
+  if (/^ERR_SSL_(SSLV3|TLSV1|TLSV13)_ALERT_/.test(code)) {
+    const num = /SSL alert number (\d+)/.exec(errorMessage(err))?.[1];
+    const description = num === undefined ? undefined : Number(num);
+    const name = description === undefined ? code.replace(/^ERR_SSL_(SSLV3|TLSV1|TLSV13)_ALERT_/, '').toLowerCase() : alertName(description);
+    return { verdict: true, detail: description === undefined ? `alert ${name}` : `alert ${description} ${name}` };
+  }
+  if (LOCAL_VERDICT_CODES.has(code)) {
+    return { verdict: true, detail: `local ${code.replace(/^ERR_SSL_/, '').toLowerCase()}` };
+  }
+  if (wire.garbage !== undefined) {
+    return { verdict: false, reason: 'tls_handshake_failed', detail: `not a TLS answer: ${wire.garbage}` };
+  }
+  if (NOT_TLS_CODES.has(code)) {
+    return { verdict: false, reason: 'tls_handshake_failed', detail: `not a TLS answer: ${code.replace(/^ERR_SSL_/, '').toLowerCase()}` };
+  }
+  if (RESET_CODES.has(code)) {
+    return { verdict: false, reason: 'reset', detail: `connection closed without an alert after ${wire.bytesSeen} bytes (${code})` };
+  }
+  if (code.startsWith('ERR_SSL_')) {
+    return { verdict: false, reason: 'tls_handshake_failed', detail: `handshake error ${code.replace(/^ERR_SSL_/, '').toLowerCase()}` };
+  }
+  return { verdict: false, reason: socketErrorReason(err), detail: `${code || 'error'}: ${errorMessage(err).slice(0, 200)}` };
+}
+
+function secondsSince(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+function negotiatedGroup(wire: WireObservation, socket: TLSSocket): string {
+  const hello = wire.serverHello;
+  if (hello?.version === 0x0304 && hello.keyShareGroup !== undefined) return groupName(hello.keyShareGroup);
+  const ske = wire.serverKeyExchange;
+  if (ske?.kx === 'ecdhe' && ske.namedCurve !== undefined) return groupName(ske.namedCurve);
+  if (ske?.kx === 'dhe') return 'dhe';
+  const info = socket.getEphemeralKeyInfo();
+  if (info === null || typeof info !== 'object' || !('type' in info)) return 'none';
+  if (info.type === 'DH') return 'dhe';
+  switch (info.name) {
+    case 'prime256v1':
+      return 'P-256';
+    case 'secp384r1':
+      return 'P-384';
+    case 'secp521r1':
+      return 'P-521';
+    case 'X25519':
+    case 'X448':
+      return info.name;
+    default:
+      return info.name === undefined ? 'none' : 'other';
+  }
+}
+
+function observe(socket: TLSSocket, wire: WireObservation, handshakeSeconds: number, collectChain: boolean): ObservedHandshake {
+  const version = socket.getProtocol() ?? (wire.serverHello === undefined ? 'unknown' : versionName(wire.serverHello.version));
+  const cipher = socket.getCipher() as { standardName?: string; name?: string } | undefined;
+  let ems: boolean | null = null;
+  if (version === 'TLSv1.2') {
+    ems = wire.serverHello !== undefined ? wire.serverHello.ems : sessionEmsFlag(socket.getSession());
+  }
+  const facts: ObservedHandshake = {
+    version,
+    cipher: cipher?.standardName ?? cipher?.name ?? 'unknown',
+    group: negotiatedGroup(wire, socket),
+    alpn: typeof socket.alpnProtocol === 'string' && socket.alpnProtocol.length > 0 ? socket.alpnProtocol : 'none',
+    ems,
+    handshakeSeconds,
+    reused: socket.isSessionReused(),
+    authorized: socket.authorized,
+    chain: collectChain ? chainFromPeer(socket.getPeerCertificate(true)) : [],
+  };
+  if (wire.serverKeyExchange?.signatureScheme !== undefined) facts.signatureScheme = wire.serverKeyExchange.signatureScheme;
+  if (!socket.authorized) {
+    const authErr: unknown = socket.authorizationError;
+    facts.authorizationError = typeof authErr === 'string' ? authErr : errorCode(authErr) || errorMessage(authErr);
+  }
+  return facts;
+}
+
+interface HandshakePlan {
+  context: SecureContext;
+  alpn?: readonly string[];
+  collectChain: boolean;
+}
+
+interface Connection {
+  servername: string | undefined;
+  host: string;
+  dial: Dial;
+  timeoutMs: number;
+}
+
+/**
+ * Resolves to the dial result, or undefined if `signal` aborts first and the dial does
+ * not settle within a short grace (a dial that honours the signal reports its own,
+ * more specific reason, e.g. proxy_timeout). A socket that arrives late is destroyed.
+ */
+function dialUntilAbort(dial: Dial, signal: AbortSignal): Promise<DialResult | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  let pending: Promise<DialResult>;
+  try {
+    pending = dial(signal);
+  } catch (err) {
+    return Promise.resolve({ ok: false, reason: socketErrorReason(err), message: errorMessage(err), durationSeconds: 0 });
+  }
+  return new Promise((resolve) => {
+    let done = false;
+    let grace: NodeJS.Timeout | undefined;
+    const settle = (result: DialResult | undefined) => {
+      if (done) return;
+      done = true;
+      clearTimeout(grace);
+      signal.removeEventListener('abort', onAbort);
+      resolve(result);
+    };
+    const onAbort = () => {
+      grace = setTimeout(() => settle(undefined), DIAL_ABORT_GRACE_MS);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    pending.then(
+      (result) => {
+        if (done || (result.ok && signal.aborted)) {
+          if (result.ok) result.socket.destroy();
+          settle(undefined);
+          return;
+        }
+        settle(result);
+      },
+      (err: unknown) => settle({ ok: false, reason: socketErrorReason(err), message: errorMessage(err), durationSeconds: 0 }),
+    );
+  });
+}
+
+/** One fresh connection and handshake. Never rejects. */
+async function runHandshake(conn: Connection, plan: HandshakePlan, parent: AbortSignal): Promise<HandshakeRun> {
+  const start = process.hrtime.bigint();
+  const ac = new AbortController();
+  const onParentAbort = () => ac.abort();
+  parent.addEventListener('abort', onParentAbort, { once: true });
+  if (parent.aborted) ac.abort();
+  const timer = setTimeout(() => ac.abort(), conn.timeoutMs);
+  const untested = (reason: FailureReason, detail: string): HandshakeRun => ({ status: 'untested', reason, detail, durationSeconds: secondsSince(start) });
+  try {
+    const dialed = await dialUntilAbort(conn.dial, ac.signal);
+    if (dialed === undefined) return untested('timeout', 'no connection before the deadline');
+    if (!dialed.ok) return untested(dialed.reason, dialed.message);
+    return await handshakeOn(dialed.socket, conn, plan, ac.signal, start);
+  } catch (err) {
+    return untested('internal_error', `unexpected: ${errorMessage(err)}`);
+  } finally {
+    clearTimeout(timer);
+    parent.removeEventListener('abort', onParentAbort);
+  }
+}
+
+function handshakeOn(raw: Socket, conn: Connection, plan: HandshakePlan, signal: AbortSignal, start: bigint): Promise<HandshakeRun> {
+  return new Promise<HandshakeRun>((resolve) => {
+    const parser = new ServerFlightParser();
+    const wire = parser.result;
+    raw.on('error', () => {});
+    const tap = new WireTap(raw, (chunk) => parser.feed(chunk));
+    tap.on('error', () => {});
+    let socket: TLSSocket | undefined;
+    let settled = false;
+    const finish = (run: HandshakeRun) => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener('abort', onAbort);
+      socket?.destroy();
+      tap.destroy();
+      raw.destroy();
+      resolve(run);
+    };
+    const duration = () => secondsSince(start);
+    const fail = (err: unknown) => {
+      const cls = classifyHandshakeFailure(err, wire);
+      finish(cls.verdict ? { status: 'failed', detail: cls.detail, durationSeconds: duration() } : { status: 'untested', reason: cls.reason, detail: cls.detail, durationSeconds: duration() });
+    };
+    const onAbort = () => {
+      const detail =
+        wire.bytesSeen === 0 ? 'no answer before the deadline' : `stalled after ${wire.bytesSeen} bytes${wire.serverHello ? ' (ServerHello seen)' : ''}`;
+      finish({ status: 'untested', reason: 'timeout', detail, durationSeconds: duration() });
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
+    const hsStart = process.hrtime.bigint();
+    try {
+      socket = tlsConnect({
+        socket: tap,
+        secureContext: plan.context,
+        ...(conn.servername !== undefined && { servername: conn.servername }),
+        host: conn.host,
+        rejectUnauthorized: false,
+        ...(plan.alpn !== undefined && { ALPNProtocols: [...plan.alpn] }),
+      });
+    } catch (err) {
+      fail(err);
+      return;
+    }
+    socket.on('error', fail);
+    socket.once('close', () => fail(Object.assign(new Error('connection closed before the handshake finished'), { code: 'ECONNRESET' })));
+    socket.once('secureConnect', () => {
+      if (settled || socket === undefined) return;
+      try {
+        const facts = observe(socket, wire, secondsSince(hsStart), plan.collectChain);
+        finish({ status: 'ok', facts, durationSeconds: duration() });
+      } catch (err) {
+        finish({ status: 'untested', reason: 'internal_error', detail: `reading the handshake: ${errorMessage(err)}`, durationSeconds: duration() });
+      }
+    });
+  });
+}
+
+interface PartVerdict {
+  verdict: TlsVerdict;
+  reason?: FailureReason;
+  detail: string;
+}
+
+function judgeSuccess(facts: ObservedHandshake, expect: HandshakeExpectation): PartVerdict {
+  if (facts.reused) return { verdict: 'untested', reason: 'internal_error', detail: 'session was resumed' };
+  if (expect.version !== undefined && facts.version !== expect.version) return { verdict: 'not_met', detail: `negotiated ${facts.version}` };
+  if (expect.cipher !== undefined && facts.cipher !== expect.cipher) return { verdict: 'not_met', detail: `negotiated ${facts.cipher}` };
+  if (expect.group !== undefined && facts.group !== expect.group) return { verdict: 'not_met', detail: `key exchange ${facts.group}` };
+  if (expect.alpn !== undefined && facts.alpn !== expect.alpn) {
+    return { verdict: 'not_met', detail: facts.alpn === 'none' ? 'no ALPN protocol selected' : `selected ${facts.alpn}` };
+  }
+  if (expect.ems === 'always' || (expect.ems === 'if_tls12' && facts.version === 'TLSv1.2')) {
+    if (facts.version !== 'TLSv1.2') return { verdict: 'not_met', detail: `negotiated ${facts.version}` };
+    if (facts.ems === null) return { verdict: 'untested', reason: 'internal_error', detail: 'EMS not observable' };
+    if (!facts.ems) return { verdict: 'not_met', detail: 'EMS absent in ServerHello' };
+  }
+  if (expect.signatureScheme !== undefined && facts.signatureScheme !== undefined && facts.signatureScheme !== expect.signatureScheme) {
+    return { verdict: 'not_met', detail: `server signed with ${signatureSchemeName(facts.signatureScheme)}` };
+  }
+  const parts = [facts.version, facts.cipher, facts.group];
+  if (facts.alpn !== 'none') parts.push(`alpn ${facts.alpn}`);
+  if (facts.ems !== null) parts.push(facts.ems ? 'EMS' : 'no EMS');
+  return { verdict: 'met', detail: parts.join(' ') };
+}
+
+function judgePart(run: HandshakeRun, expect: HandshakeExpectation): PartVerdict {
+  switch (run.status) {
+    case 'untested':
+      return { verdict: 'untested', reason: run.reason, detail: run.detail };
+    case 'failed':
+      return { verdict: 'not_met', detail: run.detail };
+    default:
+      return judgeSuccess(run.facts, expect);
+  }
+}
+
+/** Met only if every part is met; not met if any part is not met (even if another was untested). */
+function combine(spec: RequirementSpec, parts: PartVerdict[], durationSeconds: number): RequirementResult {
+  const label = (i: number) => (spec.handshakes.length > 1 ? `${spec.handshakes[i]!.id}: ` : '');
+  const notMet = parts.findIndex((p) => p.verdict === 'not_met');
+  if (notMet >= 0) return { requirement: spec.requirement, verdict: 'not_met', detail: label(notMet) + parts[notMet]!.detail, durationSeconds };
+  const untested = parts.findIndex((p) => p.verdict === 'untested');
+  if (untested >= 0) {
+    const part = parts[untested]!;
+    return { requirement: spec.requirement, verdict: 'untested', reason: part.reason ?? 'internal_error', detail: label(untested) + part.detail, durationSeconds };
+  }
+  return { requirement: spec.requirement, verdict: 'met', detail: parts.map((p, i) => label(i) + p.detail).join('; '), durationSeconds };
+}
+
+const defaultContexts = new WeakMap<readonly string[], Map<string, SecureContext>>();
+
+/** The unconstrained handshake's context: Node defaults, trusting the system roots plus ca_file. Cached. */
+function defaultContext(systemRoots: readonly string[], ca: readonly string[]): SecureContext {
+  let perRoots = defaultContexts.get(systemRoots);
+  if (perRoots === undefined) {
+    perRoots = new Map();
+    defaultContexts.set(systemRoots, perRoots);
+  }
+  const key = createHash('sha256').update(ca.join('\n')).digest('hex');
+  let ctx = perRoots.get(key);
+  if (ctx === undefined) {
+    const caPems = anchorsFromPems(ca).map((c) => c.toString());
+    ctx = createSecureContext({ ca: [...systemRoots, ...caPems] });
+    if (perRoots.size >= 8) perRoots.delete(perRoots.keys().next().value as string);
+    perRoots.set(key, ctx);
+  }
+  return ctx;
+}
+
+async function limited<T>(tasks: readonly (() => Promise<T>)[], limit: number): Promise<T[]> {
+  const results: T[] = new Array<T>(tasks.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length) {
+      const i = next++;
+      results[i] = await tasks[i]!();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, tasks.length)) }, worker));
+  return results;
+}
+
+function overallReason(requirements: RequirementResult[], base: HandshakeRun, cert: TlsCertFacts | undefined): FailureReason | undefined {
+  if (base.status === 'untested') return base.reason;
+  const untested = requirements.find((r) => r.verdict === 'untested');
+  if (untested !== undefined) return untested.reason ?? 'internal_error';
+  if (base.status === 'failed') return 'tls_handshake_failed';
+  if (cert === undefined || !cert.verified) return 'tls_cert_invalid';
+  if (requirements.some((r) => r.verdict === 'not_met')) return 'tls_handshake_failed';
+  return undefined;
+}
+
+/** Probes one target. Never throws. */
+export async function probeTls(target: Target, options: TlsProbeOptions, signal: AbortSignal): Promise<TlsResult> {
+  const start = process.hrtime.bigint();
+  try {
+    return await probe(target, options, signal, start);
+  } catch (err) {
+    return {
+      ok: false,
+      reason: 'internal_error',
+      message: `tls probe bug: ${errorMessage(err)}`,
+      durationSeconds: secondsSince(start),
+      requirements: [],
+    };
+  }
+}
+
+async function probe(target: Target, options: TlsProbeOptions, signal: AbortSignal, start: bigint): Promise<TlsResult> {
+  const name = options.servername ?? target.host;
+  const conn: Connection = {
+    servername: isIP(name) === 0 ? name : undefined,
+    host: name,
+    dial: options.dial,
+    timeoutMs: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  };
+  const systemRoots = options.systemRoots ?? rootCertificates;
+  const ca = options.ca ?? [];
+  const wanted = new Set<TlsRequirement>(options.requirements ?? TLS_REQUIREMENTS);
+  const specs = REQUIREMENT_SPECS.filter((s) => wanted.has(s.requirement));
+
+  const basePlan: HandshakePlan = { context: defaultContext(systemRoots, ca), alpn: DEFAULT_ALPN, collectChain: true };
+  const tasks: (() => Promise<HandshakeRun>)[] = [() => runHandshake(conn, basePlan, signal)];
+  const index: { spec: RequirementSpec; taskIds: number[] }[] = [];
+  for (const spec of specs) {
+    const taskIds: number[] = [];
+    for (const hs of spec.handshakes) {
+      const prepared = PREPARED_HANDSHAKES.get(hs.id);
+      if (prepared === undefined) throw new Error(`no prepared handshake ${hs.id}`);
+      const plan: HandshakePlan = { context: prepared.context, collectChain: false };
+      if (hs.constraints.alpn !== undefined) plan.alpn = hs.constraints.alpn;
+      taskIds.push(tasks.length);
+      tasks.push(() => runHandshake(conn, plan, signal));
+    }
+    index.push({ spec, taskIds });
+  }
+
+  const runs = await limited(tasks, options.concurrency ?? DEFAULT_CONCURRENCY);
+  const base = runs[0]!;
+
+  const requirements = index.map(({ spec, taskIds }) => {
+    const parts = taskIds.map((id, i) => judgePart(runs[id]!, spec.handshakes[i]!.expect));
+    const durationSeconds = Math.max(...taskIds.map((id) => runs[id]!.durationSeconds));
+    return combine(spec, parts, durationSeconds);
+  });
+
+  let handshake: TlsHandshakeFacts | undefined;
+  let certificate: TlsCertFacts | undefined;
+  if (base.status === 'ok') {
+    const f = base.facts;
+    handshake = { version: f.version, cipher: f.cipher, group: f.group, alpn: f.alpn, ems: f.ems, handshakeSeconds: f.handshakeSeconds };
+    const input: Parameters<typeof certFacts>[0] = {
+      chain: f.chain,
+      authorized: f.authorized,
+      anchors: { system: anchorsFromPems(systemRoots), caFile: anchorsFromPems(ca) },
+    };
+    if (f.authorizationError !== undefined) input.authorizationError = f.authorizationError;
+    if (options.expectedIssuers !== undefined) input.expectedIssuers = options.expectedIssuers;
+    certificate = certFacts(input);
+  }
+
+  const reason = overallReason(requirements, base, certificate);
+  const result: TlsResult = { ok: reason === undefined, durationSeconds: secondsSince(start), requirements };
+  if (reason !== undefined) result.reason = reason;
+  if (handshake !== undefined) result.handshake = handshake;
+  if (certificate !== undefined) result.certificate = certificate;
+  result.message = summary(base, requirements, certificate);
+  return result;
+}
+
+function summary(base: HandshakeRun, requirements: RequirementResult[], cert: TlsCertFacts | undefined): string {
+  const parts: string[] = [];
+  if (base.status === 'ok') parts.push(`default: ${base.facts.version} ${base.facts.cipher} ${base.facts.group} alpn ${base.facts.alpn}`);
+  else parts.push(`default handshake ${base.status === 'failed' ? 'failed' : `untested (${base.reason})`}: ${base.detail}`);
+  if (cert !== undefined && !cert.verified) parts.push(`certificate not verified: ${cert.authorizationError ?? 'unknown'}`);
+  if (cert?.intercepted) parts.push(`intercepted (issuer ${cert.issuerO || cert.issuerCN})`);
+  for (const r of requirements) if (r.verdict !== 'met') parts.push(`${r.requirement} ${r.verdict}: ${r.detail}`);
+  return parts.join('; ');
+}
