@@ -1,4 +1,5 @@
 // Wires config, metrics, scheduler and server into one running exporter.
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -67,6 +68,7 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
       limiter: new Semaphore(config.concurrency),
       logger,
       probes: { ...DEFAULT_PROBES, ...options.probes },
+      caPem: config.tls.caFile === null ? [] : [await readFile(config.tls.caFile, 'utf8')],
     },
   });
 

@@ -83,7 +83,10 @@ describe('egress-exporter with no config, offline', () => {
       .filter(Boolean)
       .map((l) => JSON.parse(l) as { msg: string; host?: string; check?: string; level: number });
     const changes = lines.filter((l) => l.msg === 'check state changed');
-    expect(changes).toHaveLength(26);
+    const m = new Scrape(parseExposition(report.metrics ?? ''), report.metrics ?? '');
+    // One line per (host, check): unknown -> down, and nothing more in the first round.
+    expect(changes).toHaveLength(m.find('egress_probe_success').length);
+    expect(new Set(changes.map((c) => `${c.host} ${c.check}`)).size).toBe(changes.length);
     expect(lines.some((l) => l.msg === 'egress-exporter listening')).toBe(true);
   });
 

@@ -10,26 +10,28 @@ const CGR_REGISTRY_HTTP = {
   expectHeaders: { 'docker-distribution-api-version': 'registry/2.0' },
 } as const;
 
+// "Support for encrypted HTTP/2 is required, including by any proxies in use":
+// every host is marked h2, so HTTP/1.1 on any path reads as a downgrade.
 export const CHAINGUARD_2025: readonly CatalogHost[] = [
-  { host: 'cgr.dev', port: 443, families: ['v4'], purpose: 'Main container image registry', group: 'chainguard', http: CGR_REGISTRY_HTTP },
-  { host: 'console.chainguard.dev', port: 443, families: ['v4'], purpose: 'Chainguard dashboard', group: 'chainguard' },
-  { host: 'data.chainguard.dev', port: 443, families: ['v4'], purpose: 'Console API endpoint', group: 'chainguard' },
-  { host: 'console-api.enforce.dev', port: 443, families: ['v4'], purpose: 'Registry API endpoint', group: 'chainguard' },
-  { host: 'enforce.dev', port: 443, families: ['v4'], purpose: 'Registry authentication', group: 'chainguard' },
-  { host: 'dl.enforce.dev', port: 443, families: ['v4'], purpose: 'chainctl downloads', group: 'chainguard' },
-  { host: 'issuer.enforce.dev', port: 443, families: ['v4'], purpose: 'Registry STS (Security Token Service)', group: 'chainguard' },
-  { host: 'apk.cgr.dev', port: 443, families: ['v4'], purpose: 'Package repository', group: 'chainguard' },
-  { host: 'virtualapk.cgr.dev', port: 443, families: ['v4'], purpose: 'Package repository', group: 'chainguard' },
-  { host: 'packages.cgr.dev', port: 443, families: ['v4'], purpose: 'Package repository (Extra packages)', group: 'chainguard' },
-  { host: 'packages.wolfi.dev', port: 443, families: ['v4', 'v6'], purpose: 'Package repository (Free containers)', group: 'chainguard' },
+  { host: 'cgr.dev', port: 443, families: ['v4'], purpose: 'Main container image registry', group: 'chainguard', h2: true, http: CGR_REGISTRY_HTTP },
+  { host: 'console.chainguard.dev', port: 443, families: ['v4'], purpose: 'Chainguard dashboard', group: 'chainguard', h2: true },
+  { host: 'data.chainguard.dev', port: 443, families: ['v4'], purpose: 'Console API endpoint', group: 'chainguard', h2: true },
+  { host: 'console-api.enforce.dev', port: 443, families: ['v4'], purpose: 'Registry API endpoint', group: 'chainguard', h2: true },
+  { host: 'enforce.dev', port: 443, families: ['v4'], purpose: 'Registry authentication', group: 'chainguard', h2: true },
+  { host: 'dl.enforce.dev', port: 443, families: ['v4'], purpose: 'chainctl downloads', group: 'chainguard', h2: true },
+  { host: 'issuer.enforce.dev', port: 443, families: ['v4'], purpose: 'Registry STS (Security Token Service)', group: 'chainguard', h2: true },
+  { host: 'apk.cgr.dev', port: 443, families: ['v4'], purpose: 'Package repository', group: 'chainguard', h2: true },
+  { host: 'virtualapk.cgr.dev', port: 443, families: ['v4'], purpose: 'Package repository', group: 'chainguard', h2: true },
+  { host: 'packages.cgr.dev', port: 443, families: ['v4'], purpose: 'Package repository (Extra packages)', group: 'chainguard', h2: true },
+  { host: 'packages.wolfi.dev', port: 443, families: ['v4', 'v6'], purpose: 'Package repository (Free containers)', group: 'chainguard', h2: true },
   {
     host: '9236a389bd48b984df91adc1bc924620.r2.cloudflarestorage.com',
     port: 443,
     families: ['v4', 'v6'],
     purpose: 'Blob storage for *.cgr.dev',
-    group: 'third-party',
+    group: 'third-party', h2: true,
   },
-  { host: 'support.chainguard.dev', port: 443, families: ['v4'], purpose: 'Support access for customers', group: 'third-party' },
+  { host: 'support.chainguard.dev', port: 443, families: ['v4'], purpose: 'Support access for customers', group: 'third-party', h2: true },
 ];
 
 // The 2024 page has no IP column: families default to v4 there.

@@ -25,6 +25,8 @@ export interface CatalogHost {
    * judged by trust alone (verifies only against tls.ca_file).
    */
   expectedIssuers?: readonly string[];
+  /** The vendor requires HTTP/2 of this host: HTTP/1.1 on any path is a downgrade. */
+  h2?: boolean;
 }
 
 export interface Catalog {

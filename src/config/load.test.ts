@@ -16,6 +16,8 @@ const DEFAULTS: Config = {
   dns: { servers: [], firewallRefreshIntervalMs: 300_000, allowlistCidrs: [] },
   tls: { caFile: null },
   proxy: 'env',
+  proxies: [],
+  compareDirect: false,
   targets: [],
   exclude: [],
 };
@@ -52,6 +54,29 @@ const INVALID: Array<{ name: string; yaml: string; problems: string[] }> = [
   { name: 'a list at the top level', yaml: '- cgr.dev\n- ghcr.io\n', problems: ['egress.yml: expected a mapping at the top level, got a list'] },
   { name: 'a scalar at the top level', yaml: 'just text\n', problems: ['egress.yml: expected a mapping at the top level, got "just text"'] },
   { name: 'unknown top-level key', yaml: 'foo: 1\n', problems: ['egress.yml: foo: unknown key'] },
+  // Proxies
+  {
+    name: 'proxies: bad entries',
+    yaml: 'proxies:\n  - { name: Zscaler, url: "http://z:9480" }\n  - { name: squid, url: "squid:3128" }\n  - { name: squid, url: "http://s:3128", expect_interception: yes }\n  - { url: "http://x:1" }\n',
+    problems: [
+      "egress.yml: proxies[0].name: expected a name of up to 32 lower-case letters, digits, '.', '_' or '-', other than direct and system, got \"Zscaler\"",
+      'egress.yml: proxies[1].url: expected a URL like http://proxy.example:3128, got "squid:3128"',
+      'egress.yml: proxies[2].name: "squid" is listed twice',
+      'egress.yml: proxies[2].expect_interception: expected true or false, got "yes"',
+      'egress.yml: proxies[3].name: required',
+    ],
+  },
+  { name: 'proxies: not a list', yaml: 'proxies: http://p:3128\n', problems: ['egress.yml: proxies: expected a list of proxies, got "http://p:3128"'] },
+  { name: 'proxies: a reserved name', yaml: 'proxies:\n  - { name: direct, url: "http://p:3128" }\n', problems: ["egress.yml: proxies[0].name: expected a name of up to 32 lower-case letters, digits, '.', '_' or '-', other than direct and system, got \"direct\""] },
+  { name: 'compare_direct: not a boolean', yaml: 'compare_direct: 1\n', problems: ['egress.yml: compare_direct: expected true or false, got 1'] },
+  {
+    name: 'expected_issuers: bad entries',
+    yaml: 'targets:\n  - host: cgr.dev\n    expected_issuers: ["Google Trust Services", "", "google trust services"]\n',
+    problems: [
+      'egress.yml: targets[0].expected_issuers[1]: expected an issuer organisation or common name (1 to 128 characters), got ""',
+      'egress.yml: targets[0].expected_issuers[2]: "google trust services" is listed twice',
+    ],
+  },
   { name: 'unknown key in dns', yaml: 'dns:\n  srevers: []\n', problems: ['egress.yml: dns.srevers: unknown key'] },
   { name: 'unknown key in tls', yaml: 'tls:\n  cafile: ca.pem\n', problems: ['egress.yml: tls.cafile: unknown key'] },
   { name: 'unknown key in a target', yaml: 'targets:\n  - host: cgr.dev\n    prot: 443\n', problems: ['egress.yml: targets[0].prot: unknown key'] },

@@ -26,6 +26,11 @@ const RICH: Config = {
   },
   tls: { caFile: '/etc/ssl/private ca/corp.pem' },
   proxy: 'http://user:secret@proxy.internal:3128',
+  proxies: [
+    { name: 'zscaler', url: 'http://corp:pa55@10.0.0.1:9480', expectInterception: true },
+    { name: 'squid', url: 'http://[::1]:3128', expectInterception: false },
+  ],
+  compareDirect: true,
   targets: [
     {
       host: 'registry.example.com',
@@ -35,7 +40,7 @@ const RICH: Config = {
       labels: { team: 'platform', tier: '1', flag: 'true', note: 'a: b # c' },
       http: { method: 'HEAD', path: '/v2/?a=1#x', expectStatus: [200, 401], expectHeaders: { server: 'nginx', 'x-empty': '' } },
     },
-    { host: '2001:db8::1', port: 443, families: ['v6'], checks: ['tcp'], labels: {} },
+    { host: '2001:db8::1', port: 443, families: ['v6'], checks: ['tcp'], labels: {}, expectedIssuers: ['Google Trust Services', 'Corp Root CA'] },
     { host: 'ghcr.io', port: 443, families: ['v4'], checks: ['dns', 'tcp', 'tls', 'http'], labels: {}, http: { method: 'GET', path: '/', expectStatus: [] } },
   ],
   exclude: ['storage.googleapis.com', '*.r2.cloudflarestorage.com'],
@@ -77,6 +82,8 @@ describe('renderConfig', () => {
         'tls:',
         '  ca_file: null',
         'proxy: env',
+        'proxies: []',
+        'compare_direct: false',
         'targets: []',
         'exclude: []',
         '',
@@ -94,6 +101,8 @@ describe('renderConfig', () => {
     expect(renderConfig(RICH)).toContain('proxy: http://user:secret@proxy.internal:3128');
     const redacted = renderConfig(RICH, { redactSecrets: true });
     expect(redacted).toContain('proxy: http://user:<secret>@proxy.internal:3128');
+    expect(redacted).toContain('url: http://corp:<secret>@10.0.0.1:9480');
+    expect(redacted).not.toContain('pa55');
     expect(redacted).not.toContain('secret@');
   });
 });

@@ -10,7 +10,7 @@ export interface RenderOptions {
   redactSecrets?: boolean;
 }
 
-function redactProxy(proxy: string): string {
+export function redactProxy(proxy: string): string {
   return proxy.replace(/^(https?:\/\/[^:@/]*:)[^@/]*@/, '$1<secret>@');
 }
 
@@ -28,6 +28,7 @@ function renderTarget(target: TargetConfig): Record<string, unknown> {
     if (target.http.expectHeaders !== undefined) http.expect_headers = target.http.expectHeaders;
     out.http = http;
   }
+  if (target.expectedIssuers !== undefined) out.expected_issuers = target.expectedIssuers;
   return out;
 }
 
@@ -44,7 +45,10 @@ export function renderConfig(config: Config, options: RenderOptions = {}): strin
     allowlist_cidrs: config.dns.allowlistCidrs,
   };
   file.tls = { ca_file: config.tls.caFile };
-  file.proxy = options.redactSecrets === true ? redactProxy(config.proxy) : config.proxy;
+  const secret = (url: string): string => (options.redactSecrets === true ? redactProxy(url) : url);
+  file.proxy = secret(config.proxy);
+  file.proxies = config.proxies.map((p) => ({ name: p.name, url: secret(p.url), expect_interception: p.expectInterception }));
+  file.compare_direct = config.compareDirect;
   file.targets = config.targets.map(renderTarget);
   file.exclude = config.exclude;
 

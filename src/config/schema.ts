@@ -228,6 +228,37 @@ const proxy: Check<string> = (input, report) => {
   return INVALID;
 };
 
+/** A proxy of the `proxies` list: always a URL. */
+const proxyUrl: Check<string> = (input, report) => {
+  if (typeof input === 'string') {
+    const match = PROXY_URL_RE.exec(input);
+    const port = match === null ? 0 : Number(match[1]);
+    if (port >= 1 && port <= 65535 && URL.canParse(input)) return input;
+  }
+  report(`expected a URL like http://proxy.example:3128, got ${describeValue(input)}`);
+  return INVALID;
+};
+
+/** A path name: becomes the `path` label, so short and plain. */
+const PATH_NAME_RE = /^[a-z0-9][a-z0-9_.-]{0,31}$/;
+const pathName: Check<string> = (input, report) => {
+  if (typeof input === 'string' && PATH_NAME_RE.test(input) && input !== 'direct' && input !== 'system') return input;
+  report(`expected a name of up to 32 lower-case letters, digits, '.', '_' or '-', other than direct and system, got ${describeValue(input)}`);
+  return INVALID;
+};
+
+const issuerName: Check<string> = (input, report) => {
+  if (typeof input === 'string' && input.trim() !== '' && input.length <= 128) return input.trim();
+  report(`expected an issuer organisation or common name (1 to 128 characters), got ${describeValue(input)}`);
+  return INVALID;
+};
+
+const bool: Check<boolean> = (input, report) => {
+  if (typeof input === 'boolean') return input;
+  report(`expected true or false, got ${describeValue(input)}`);
+  return INVALID;
+};
+
 // ---------------------------------------------------------------------------
 // Addresses
 
@@ -496,8 +527,18 @@ const targetSchema = mapping(
     checks: withDefault(enumSet(CHECK_NAMES), () => [...DEFAULTS.checks]),
     labels: withDefault(labels, () => ({})),
     http: httpSchema,
+    expected_issuers: optional(listOf('issuer names', issuerName, (name) => name.toLowerCase())),
   },
   'a mapping with at least a host key',
+);
+
+const proxyEntrySchema = mapping(
+  {
+    name: required(pathName),
+    url: required(proxyUrl),
+    expect_interception: withDefault(bool, () => false),
+  },
+  'a mapping with name and url',
 );
 
 export const fileSchema = mapping({
@@ -516,6 +557,15 @@ export const fileSchema = mapping({
     ca_file: optional(filePath),
   }),
   proxy: withDefault(proxy, () => DEFAULTS.proxy as string),
+  proxies: z.preprocess(
+    (input) => (input === null ? undefined : input),
+    z
+      .array(proxyEntrySchema, {
+        error: (issue) => (issue.code === 'invalid_type' ? `expected a list of proxies, got ${describeValue(issue.input)}` : undefined),
+      })
+      .default([]),
+  ),
+  compare_direct: withDefault(bool, () => false),
   targets: z.preprocess(
     (input) => (input === null ? undefined : input),
     z
@@ -553,6 +603,15 @@ function crossChecks(file: Partial<Record<keyof ConfigFile, unknown>>, ctx: z.Re
   if (!scheduleSet && typeof interval === 'number' && typeof timeout === 'number' && timeout >= interval) {
     const note = file.timeout === undefined ? ' (the default)' : '';
     issue(`must be shorter than interval (${formatDuration(interval)}), got ${formatDuration(timeout)}${note}`, ['timeout']);
+  }
+
+  if (Array.isArray(file.proxies)) {
+    const names = new Set<string>();
+    (file.proxies as unknown[]).forEach((entry, i) => {
+      if (!isPlainObject(entry) || typeof entry.name !== 'string') return;
+      if (names.has(entry.name)) issue(`${JSON.stringify(entry.name)} is listed twice`, ['proxies', i, 'name']);
+      names.add(entry.name);
+    });
   }
 
   const catalog = (CATALOG_NAMES as readonly unknown[]).includes(file.catalog) ? (file.catalog as CatalogName) : null;
@@ -606,6 +665,7 @@ export function toConfig(file: ConfigFile): Config {
     const families: Family[] = target.families ?? (listed !== undefined ? [...listed.families] : isIPv6(target.host) ? ['v6'] : ['v4']);
     const out: TargetConfig = { host: target.host, port: target.port, families, checks: [...target.checks] as CheckName[], labels: target.labels };
     if (target.http !== undefined) out.http = toHttpExpectation(target.http);
+    if (target.expected_issuers !== undefined) out.expectedIssuers = target.expected_issuers;
     return out;
   });
   return {
@@ -621,6 +681,8 @@ export function toConfig(file: ConfigFile): Config {
     },
     tls: { caFile: file.tls.ca_file ?? null },
     proxy: file.proxy,
+    proxies: file.proxies.map((p) => ({ name: p.name, url: p.url, expectInterception: p.expect_interception })),
+    compareDirect: file.compare_direct,
     targets,
     exclude: file.exclude,
   };

@@ -1,13 +1,12 @@
 // The list of targets to probe: the chosen catalog's hosts (minus wildcards and
 // excludes), with config targets overriding or extending them.
 import { getCatalog } from '../catalog/index.js';
-import type { HttpExpectation } from '../catalog/index.js';
 import { CHECK_NAMES } from '../probes/types.js';
 import type { Target } from '../probes/types.js';
 import type { Config } from './types.js';
 
-/** A target with the HTTP request that proves the host answers as itself, when known. */
-export type ResolvedTarget = Target & { http?: HttpExpectation };
+/** A target with everything the catalog and the config say of it. */
+export type ResolvedTarget = Target;
 
 function endpointKey(host: string, port: number): string {
   return `${host}\n${port}`;
@@ -38,6 +37,8 @@ export function resolveTargets(config: Config): ResolvedTarget[] {
       source: catalog.name,
     };
     if (entry.http !== undefined) target.http = entry.http;
+    if (entry.expectedIssuers !== undefined) target.expectedIssuers = entry.expectedIssuers;
+    if (entry.h2 === true) target.knownH2 = true;
     position.set(endpointKey(entry.host, entry.port), targets.length);
     targets.push(target);
   }
@@ -56,6 +57,9 @@ export function resolveTargets(config: Config): ResolvedTarget[] {
     };
     const http = configured.http ?? listed?.http;
     if (http !== undefined) target.http = http;
+    const issuers = configured.expectedIssuers ?? listed?.expectedIssuers;
+    if (issuers !== undefined) target.expectedIssuers = issuers;
+    if (listed?.knownH2 === true) target.knownH2 = true;
     if (i === undefined) targets.push(target);
     else targets[i] = target;
   }

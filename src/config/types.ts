@@ -18,6 +18,16 @@ export interface TargetConfig {
   checks: CheckName[];
   labels: Record<string, string>;
   http?: HttpExpectation;
+  /** Issuer O or CN substrings the host's chain must come from (interception check). */
+  expectedIssuers?: string[];
+}
+
+/** A named proxy to probe the hosts through; its name is the `path` label. */
+export interface ProxyConfig {
+  name: string;
+  url: string;
+  /** Interception is this proxy's job (a TLS-inspecting proxy): alerts may ignore it. */
+  expectInterception: boolean;
 }
 
 export interface Config {
@@ -40,8 +50,12 @@ export interface Config {
   tls: {
     caFile: string | null;
   };
-  /** `env` (HTTPS_PROXY/NO_PROXY), `none`, or a proxy URL. */
+  /** `env` (HTTPS_PROXY/NO_PROXY), `none`, or a proxy URL. Ignored when `proxies` is set. */
   proxy: string;
+  /** Named proxies: every host is probed through each of them. */
+  proxies: ProxyConfig[];
+  /** Also probe directly when going through proxies. */
+  compareDirect: boolean;
   targets: TargetConfig[];
   exclude: string[];
 }

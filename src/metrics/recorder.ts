@@ -3,6 +3,7 @@
 import type { Registry } from 'prom-client';
 import type { DnsResult } from '../probes/dns.js';
 import type { TcpResult } from '../probes/tcp.js';
+import type { TlsResult } from '../probes/tls.js';
 import type { CheckName, ProbeOutcome, Target } from '../probes/types.js';
 import { Allowlist } from './allowlist.js';
 import { LATENCY_BUCKETS, PROBE_BUCKETS } from './buckets.js';
@@ -16,6 +17,11 @@ export interface RecorderOptions {
 }
 
 const nowSeconds = (nowMs: number): number => nowMs / 1000;
+
+/** `CN=GTS WR3, O=Google Trust Services`: bounded (each part at most 64 characters). */
+export function issuerLabel(cn: string, o: string): string {
+  return [cn && `CN=${cn}`, o && `O=${o}`].filter(Boolean).join(', ') || 'unknown';
+}
 
 export class Recorder {
   private readonly allowlist: Allowlist;
@@ -46,6 +52,19 @@ export class Recorder {
   private readonly tcpReachable: TrackedGauge<'host' | 'family' | 'path'>;
   private readonly tcpProbed: TrackedGauge<'host' | 'family' | 'path'>;
   private readonly tcpFailures: TrackedCounter<'host' | 'family' | 'path' | 'reason'>;
+  // TLS
+  private readonly tlsRequirement: TrackedGauge<'host' | 'path' | 'requirement'>;
+  private readonly tlsHandshake: TrackedHistogram<'host' | 'path'>;
+  private readonly tlsVersion: TrackedGauge<'host' | 'path' | 'version'>;
+  private readonly tlsCipher: TrackedGauge<'host' | 'path' | 'cipher'>;
+  private readonly tlsGroup: TrackedGauge<'host' | 'path' | 'group'>;
+  private readonly tlsAlpn: TrackedGauge<'host' | 'path' | 'alpn'>;
+  private readonly tlsNotAfter: TrackedGauge<'host' | 'path'>;
+  private readonly tlsEarliestNotAfter: TrackedGauge<'host' | 'path'>;
+  private readonly tlsIssuer: TrackedGauge<'host' | 'path' | 'issuer'>;
+  private readonly tlsVerified: TrackedGauge<'host' | 'path'>;
+  private readonly tlsTrust: TrackedGauge<'host' | 'path' | 'trust'>;
+  private readonly tlsIntercepted: TrackedGauge<'host' | 'path'>;
   // The exporter itself
   private readonly roundDuration: TrackedHistogram<'host'>;
   private readonly roundOverruns: TrackedCounter<'host'>;
@@ -113,6 +132,40 @@ export class Recorder {
     this.tcpProbed = new TrackedGauge(r, 'egress_tcp_addresses_probed', 'Addresses the latest run tried to connect to.', ['host', 'family', 'path']);
     this.tcpFailures = new TrackedCounter(r, 'egress_tcp_connect_failures_total', 'Failed TCP connects, by reason.', ['host', 'family', 'path', 'reason']);
 
+    this.tlsRequirement = new TrackedGauge(
+      r,
+      'egress_tls_requirement_met',
+      'Whether the path meets the TLS requirement (1) or not (0); absent when it could not be tested.',
+      ['host', 'path', 'requirement'],
+    );
+    this.tlsHandshake = new TrackedHistogram(r, 'egress_tls_handshake_duration_seconds', 'Time of the unconstrained TLS handshake.', ['host', 'path'], LATENCY_BUCKETS);
+    this.tlsVersion = new TrackedGauge(r, 'egress_tls_version_info', 'TLS version a default client negotiates.', ['host', 'path', 'version']);
+    this.tlsCipher = new TrackedGauge(r, 'egress_tls_cipher_info', 'Cipher suite (IANA name) a default client negotiates.', ['host', 'path', 'cipher']);
+    this.tlsGroup = new TrackedGauge(r, 'egress_tls_group_info', 'Key exchange group a default client negotiates.', ['host', 'path', 'group']);
+    this.tlsAlpn = new TrackedGauge(r, 'egress_tls_alpn_info', 'ALPN protocol selected when h2 and http/1.1 are offered (none: no ALPN).', ['host', 'path', 'alpn']);
+    this.tlsNotAfter = new TrackedGauge(r, 'egress_tls_cert_not_after_timestamp_seconds', 'When the leaf certificate expires.', ['host', 'path']);
+    this.tlsEarliestNotAfter = new TrackedGauge(
+      r,
+      'egress_tls_chain_earliest_not_after_timestamp_seconds',
+      'When the first certificate of the presented chain expires.',
+      ['host', 'path'],
+    );
+    this.tlsIssuer = new TrackedGauge(r, 'egress_tls_cert_issuer_info', "The leaf certificate's issuer, as CN and O.", ['host', 'path', 'issuer']);
+    this.tlsVerified = new TrackedGauge(r, 'egress_tls_verified', 'Whether the chain verified for the host name against the system roots plus tls.ca_file.', [
+      'host',
+      'path',
+    ]);
+    this.tlsTrust = new TrackedGauge(
+      r,
+      'egress_tls_trust_info',
+      'Which trust the chain verifies against: system (public roots), ca_file (only tls.ca_file) or none.',
+      ['host', 'path', 'trust'],
+    );
+    this.tlsIntercepted = new TrackedGauge(r, 'egress_tls_intercepted', 'Whether the chain on this path was re-signed by another CA (a TLS-inspecting proxy).', [
+      'host',
+      'path',
+    ]);
+
     this.roundDuration = new TrackedHistogram(r, 'egress_exporter_round_duration_seconds', 'Time to run every check of one target once.', ['host'], PROBE_BUCKETS);
     this.roundOverruns = new TrackedCounter(
       r,
@@ -162,6 +215,7 @@ export class Recorder {
       this.tcpReachable,
       this.tcpProbed,
       this.tcpFailures,
+      ...this.tlsMetrics(),
       this.roundDuration,
       this.roundOverruns,
     ]) {
@@ -223,6 +277,59 @@ export class Recorder {
       for (const attempt of family.attempts) {
         if (attempt.ok) this.tcpConnect.observe(labels, attempt.connectSeconds);
         else if (attempt.reason) this.tcpFailures.inc({ ...labels, reason: attempt.reason });
+      }
+    }
+  }
+
+  private tlsMetrics() {
+    return [
+      this.tlsRequirement,
+      this.tlsHandshake,
+      this.tlsVersion,
+      this.tlsCipher,
+      this.tlsGroup,
+      this.tlsAlpn,
+      this.tlsNotAfter,
+      this.tlsEarliestNotAfter,
+      this.tlsIssuer,
+      this.tlsVerified,
+      this.tlsTrust,
+      this.tlsIntercepted,
+    ];
+  }
+
+  /** `intercepted` is decided by the round, which can compare paths. */
+  recordTls(target: Target, path: string, result: TlsResult, intercepted: boolean | undefined, nowMs: number): void {
+    const { host } = target;
+    const labels = { host, path };
+    this.recordCheck(host, 'tls', path, result, nowMs);
+    for (const requirement of result.requirements) {
+      const series = { ...labels, requirement: requirement.requirement };
+      // Untested is not "not met": the series goes away, the failure reason tells why.
+      if (requirement.verdict === 'untested') this.tlsRequirement.removeMatching(series);
+      else this.tlsRequirement.set(series, requirement.verdict === 'met' ? 1 : 0);
+    }
+    const facts = result.handshake;
+    if (facts) {
+      this.tlsHandshake.observe(labels, facts.handshakeSeconds);
+      this.tlsVersion.setOnly(labels, { ...labels, version: facts.version });
+      this.tlsCipher.setOnly(labels, { ...labels, cipher: facts.cipher });
+      this.tlsGroup.setOnly(labels, { ...labels, group: facts.group });
+      this.tlsAlpn.setOnly(labels, { ...labels, alpn: facts.alpn });
+    } else {
+      for (const metric of [this.tlsVersion, this.tlsCipher, this.tlsGroup, this.tlsAlpn]) metric.removeMatching(labels);
+    }
+    const cert = result.certificate;
+    if (cert) {
+      this.tlsNotAfter.set(labels, cert.leafNotAfter);
+      this.tlsEarliestNotAfter.set(labels, cert.earliestNotAfter);
+      this.tlsIssuer.setOnly(labels, { ...labels, issuer: issuerLabel(cert.issuerCN, cert.issuerO) });
+      this.tlsVerified.set(labels, cert.verified ? 1 : 0);
+      this.tlsTrust.setOnly(labels, { ...labels, trust: cert.trust });
+      this.tlsIntercepted.set(labels, (intercepted ?? cert.intercepted) ? 1 : 0);
+    } else {
+      for (const metric of [this.tlsNotAfter, this.tlsEarliestNotAfter, this.tlsIssuer, this.tlsVerified, this.tlsTrust, this.tlsIntercepted]) {
+        metric.removeMatching(labels);
       }
     }
   }

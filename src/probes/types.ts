@@ -2,6 +2,7 @@
 // `(target, options, signal) => result`: it never throws for a network failure,
 // it returns a result whose `reason` comes from the fixed set in reasons.ts.
 import type { Socket } from 'node:net';
+import type { HttpExpectation } from '../catalog/types.js';
 import type { FailureReason } from './reasons.js';
 
 export type Family = 'v4' | 'v6';
@@ -23,6 +24,12 @@ export interface Target {
   purpose: string;
   /** Where the target came from: a catalog name, or "config". */
   source: string;
+  /** The request that proves the host answers as itself; absent: GET / with any status below 500. */
+  http?: HttpExpectation;
+  /** Issuer O or CN substrings the host's chain comes from (interception check). */
+  expectedIssuers?: readonly string[];
+  /** The vendor says the host speaks HTTP/2: HTTP/1.1 on any path is a downgrade. */
+  knownH2?: boolean;
 }
 
 /** What every probe result carries. */
@@ -42,5 +49,13 @@ export interface ProbeOutcome {
 export type Dial = (signal: AbortSignal) => Promise<DialResult>;
 
 export type DialResult =
-  | { ok: true; socket: Socket; connectSeconds: number; remoteAddress?: string }
+  | {
+      ok: true;
+      socket: Socket;
+      /** TCP connect to the host, or to the proxy on a proxy path. */
+      connectSeconds: number;
+      /** On a proxy path: from sending CONNECT to its 200. */
+      proxyConnectSeconds?: number;
+      remoteAddress?: string;
+    }
   | { ok: false; reason: FailureReason; message: string; durationSeconds: number };

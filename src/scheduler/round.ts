@@ -9,7 +9,11 @@ import { probeDns, sinkholePolicy } from '../probes/dns.js';
 import type { DnsProbeOptions, DnsResult } from '../probes/dns.js';
 import { probeTcp } from '../probes/tcp.js';
 import type { TcpResult } from '../probes/tcp.js';
-import type { CheckName, Family, ProbeOutcome, Target } from '../probes/types.js';
+import { directDial } from '../probes/dial.js';
+import { probeTls } from '../probes/tls.js';
+import type { TlsProbeOptions, TlsResult } from '../probes/tls.js';
+import type { CheckName, Dial, Family, ProbeOutcome, Target } from '../probes/types.js';
+import { issuerLabel } from '../metrics/recorder.js';
 import { withDeadline } from './deadline.js';
 import type { ResultStore } from './results.js';
 import type { Semaphore } from './semaphore.js';
@@ -17,9 +21,10 @@ import type { Semaphore } from './semaphore.js';
 export interface ProbeSet {
   dns: typeof probeDns;
   tcp: typeof probeTcp;
+  tls: typeof probeTls;
 }
 
-export const DEFAULT_PROBES: ProbeSet = { dns: probeDns, tcp: probeTcp };
+export const DEFAULT_PROBES: ProbeSet = { dns: probeDns, tcp: probeTcp, tls: probeTls };
 
 export interface RoundContext {
   config: Config;
@@ -30,6 +35,8 @@ export interface RoundContext {
   /** Aborts every check at shutdown. */
   signal: AbortSignal;
   probes: ProbeSet;
+  /** PEM text of tls.ca_file, read once at start-up. */
+  caPem: readonly string[];
   now?: () => number;
 }
 
@@ -84,6 +91,11 @@ function addressesFrom(results: readonly DnsResult[]): Partial<Record<Family, st
   return addresses;
 }
 
+/** One way out to the hosts: straight, or through a proxy (later). */
+export interface ProbePath {
+  name: string;
+}
+
 export async function runRound(target: Target, ctx: RoundContext): Promise<void> {
   const now = ctx.now ?? Date.now;
   const wants = new Set(target.checks);
@@ -100,20 +112,75 @@ export async function runRound(target: Target, ctx: RoundContext): Promise<void>
   }
   if (ctx.signal.aborted) return;
 
+  // tcp first: the handshakes that follow go to an address that answered.
+  let tcp: TcpResult | undefined;
   if (wants.has('tcp')) {
     const labels = { host: target.host, check: 'tcp' as const, path: DIRECT_PATH };
-    const result = await runCheck<TcpResult>(
+    tcp = await runCheck<TcpResult>(
       ctx,
       labels,
       (signal) => ctx.probes.tcp(target, { addresses }, signal),
       (reason, message) => ({ ok: false, reason, message, durationSeconds: ctx.config.timeoutMs / 1000, families: [] }),
     );
-    if (result) {
+    if (tcp) {
       const at = now();
-      ctx.recorder.recordTcp(target, DIRECT_PATH, result, at);
-      logChange(ctx, labels, result, at);
+      ctx.recorder.recordTcp(target, DIRECT_PATH, tcp, at);
+      logChange(ctx, labels, tcp, at);
     }
   }
+  if (ctx.signal.aborted) return;
+
+  if (wants.has('tls')) {
+    const address = connectAddress(target, addresses, tcp);
+    const labels = { host: target.host, check: 'tls' as const, path: DIRECT_PATH };
+    const tls = await runCheck<TlsResult>(
+      ctx,
+      labels,
+      (signal) =>
+        address === undefined
+          ? Promise.resolve(noAddressTls())
+          : ctx.probes.tls(target, tlsOptions(target, ctx, directDial(address, target.port)), signal),
+      (reason, message) => ({ ok: false, reason, message, durationSeconds: ctx.config.timeoutMs / 1000, requirements: [] }),
+    );
+    if (tls) {
+      const at = now();
+      ctx.recorder.recordTls(target, DIRECT_PATH, tls, interceptedOn(target, DIRECT_PATH, tls, undefined), at);
+      logChange(ctx, labels, tls, at);
+    }
+  }
+}
+
+/** The address the handshakes use: the first that accepted a connection, else the first resolved. */
+function connectAddress(target: Target, addresses: Partial<Record<Family, string[]>>, tcp: TcpResult | undefined): string | undefined {
+  const reachable = tcp?.families.flatMap((f) => f.attempts.filter((a) => a.ok).map((a) => a.address)) ?? [];
+  return reachable[0] ?? target.families.map((f) => addresses[f]?.[0]).find((a) => a !== undefined);
+}
+
+function noAddressTls(): TlsResult {
+  return { ok: false, reason: 'no_addresses', message: 'no addresses to connect to (the DNS check found none)', durationSeconds: 0, requirements: [] };
+}
+
+function tlsOptions(target: Target, ctx: RoundContext, dial: Dial): TlsProbeOptions {
+  const options: TlsProbeOptions = { dial, ca: ctx.caPem, handshakeTimeoutMs: Math.min(5000, ctx.config.timeoutMs) };
+  if (target.expectedIssuers !== undefined && target.expectedIssuers.length > 0) options.expectedIssuers = target.expectedIssuers;
+  return options;
+}
+
+/**
+ * Whether the chain on `path` was re-signed by another CA. With expected
+ * issuers (catalog or config), the probe's verdict stands. Otherwise the
+ * direct path is the reference: never intercepted itself, and a proxy path
+ * whose leaf issuer differs from the direct path's is. With no direct path to
+ * compare, a proxy path counts as intercepted when only tls.ca_file vouches
+ * for its chain (the probe's own rule).
+ */
+export function interceptedOn(target: Target, path: string, result: TlsResult, directIssuer: string | undefined): boolean | undefined {
+  const cert = result.certificate;
+  if (cert === undefined) return undefined;
+  if (target.expectedIssuers !== undefined && target.expectedIssuers.length > 0) return cert.intercepted;
+  if (path === DIRECT_PATH) return false;
+  if (directIssuer !== undefined) return issuerLabel(cert.issuerCN, cert.issuerO) !== directIssuer;
+  return cert.intercepted;
 }
 
 async function dnsCheck(target: Target, resolver: DnsProbeOptions['resolver'], report: boolean, ctx: RoundContext): Promise<DnsResult | undefined> {

@@ -9,6 +9,7 @@ import type { TcpResult } from '../probes/tcp.js';
 import type { Target } from '../probes/types.js';
 import { Scheduler, hostPhase, spreadMs } from './scheduler.js';
 import { ResultStore } from './results.js';
+import { DEFAULT_PROBES } from './round.js';
 import type { ProbeSet } from './round.js';
 import { Semaphore } from './semaphore.js';
 import { Writable } from 'node:stream';
@@ -17,13 +18,13 @@ const silent = createLogger('error', 'json', new Writable({ write: (_c, _e, done
 
 const target = (host: string): Target => ({ host, port: 443, families: ['v4'], checks: ['dns', 'tcp'], labels: {}, purpose: '', source: 'test' });
 
-function harness(config: Partial<Config>, probes: ProbeSet, targets: Target[]) {
+function harness(config: Partial<Config>, probes: Pick<ProbeSet, 'dns' | 'tcp'>, targets: Target[]) {
   const full: Config = { ...defaultConfig(), dns: { ...defaultConfig().dns, servers: [{ name: '127.0.0.1:53', ip: '127.0.0.1', port: 53 }] }, ...config };
   const registry = new client.Registry();
   const recorder = new Recorder(registry, { intervalMs: full.intervalMs, firewallRefreshIntervalMs: 300_000, allowlistCidrs: [] });
   const scheduler = new Scheduler({
     targets,
-    context: { config: full, recorder, results: new ResultStore(), limiter: new Semaphore(full.concurrency), logger: silent, probes },
+    context: { config: full, recorder, results: new ResultStore(), limiter: new Semaphore(full.concurrency), logger: silent, probes: { ...DEFAULT_PROBES, ...probes }, caPem: [] },
   });
   return { scheduler, registry };
 }
@@ -51,7 +52,7 @@ describe('Scheduler', () => {
     let active = 0;
     let maxActive = 0;
     let runs = 0;
-    const probes: ProbeSet = {
+    const probes: Pick<ProbeSet, 'dns' | 'tcp'> = {
       dns: async (_t, options, signal) => {
         active += 1;
         maxActive = Math.max(maxActive, active);
@@ -76,7 +77,7 @@ describe('Scheduler', () => {
   it('bounds concurrency across targets', async () => {
     let active = 0;
     let maxActive = 0;
-    const probes: ProbeSet = {
+    const probes: Pick<ProbeSet, 'dns' | 'tcp'> = {
       dns: async (_t, options) => {
         active += 1;
         maxActive = Math.max(maxActive, active);
@@ -94,7 +95,7 @@ describe('Scheduler', () => {
   });
 
   it('settles a probe that ignores its deadline, as a timeout', async () => {
-    const probes: ProbeSet = {
+    const probes: Pick<ProbeSet, 'dns' | 'tcp'> = {
       dns: () => new Promise<DnsResult>(() => undefined), // never settles: a bug
       tcp: () => Promise.resolve(tcpOk),
     };
@@ -107,7 +108,7 @@ describe('Scheduler', () => {
   });
 
   it('reports a probe that throws as internal_error instead of crashing', async () => {
-    const probes: ProbeSet = {
+    const probes: Pick<ProbeSet, 'dns' | 'tcp'> = {
       dns: () => Promise.reject(new Error('boom')),
       tcp: () => Promise.resolve(tcpOk),
     };
@@ -118,7 +119,7 @@ describe('Scheduler', () => {
 
   it('aborts in-flight checks at stop and records nothing from them', async () => {
     let sawAbort = false;
-    const probes: ProbeSet = {
+    const probes: Pick<ProbeSet, 'dns' | 'tcp'> = {
       dns: (_t, _options, signal) =>
         new Promise<DnsResult>((resolve) => {
           signal.addEventListener('abort', () => {
