@@ -1,14 +1,16 @@
-// Wires config, metrics, scheduler and server into one running exporter.
+// Wires config, metrics, scheduler and server into one running exporter, and
+// swaps in a new config on reload only once it has parsed and validated.
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { ConfigError, defaultConfig, loadConfigFile } from './config/load.js';
 import { resolveTargets } from './config/targets.js';
 import type { Config } from './config/types.js';
 import type { Logger } from './logging/logger.js';
 import { Recorder } from './metrics/recorder.js';
-import { createRegistry } from './metrics/registry.js';
+import { createRegistry, createReloadMetrics } from './metrics/registry.js';
 import type { Target } from './probes/types.js';
 import { DEFAULT_PROBES } from './scheduler/round.js';
 import type { ProbeSet } from './scheduler/round.js';
@@ -21,20 +23,17 @@ import { REVISION, VERSION } from './version.js';
 
 export interface ExporterOptions {
   config: Config;
+  /** Where the config came from; reload reads it again. Absent: built-in defaults. */
+  configFile?: string;
   listen: ListenAddress;
   logger: Logger;
   probes?: Partial<ProbeSet>;
 }
 
-export interface Exporter {
-  config: Config;
-  targets: readonly Target[];
-  registry: Registry;
-  scheduler: Scheduler;
-  results: ResultStore;
-  /** The bound address, e.g. for a test that listened on port 0. */
-  address: AddressInfo;
-  stop(): Promise<void>;
+export interface ReloadOutcome {
+  ok: boolean;
+  /** The problems, one a line, when !ok. */
+  error?: string;
 }
 
 function listen(server: Server, address: ListenAddress): Promise<AddressInfo> {
@@ -48,51 +47,185 @@ function listen(server: Server, address: ListenAddress): Promise<AddressInfo> {
   });
 }
 
-export async function startExporter(options: ExporterOptions): Promise<Exporter> {
-  const { config, logger } = options;
-  const targets = resolveTargets(config);
-  const registry = createRegistry({ version: VERSION, revision: REVISION });
-  const recorder = new Recorder(registry, {
+async function readCaPem(config: Config): Promise<string[]> {
+  return config.tls.caFile === null ? [] : [await readFile(config.tls.caFile, 'utf8')];
+}
+
+export class Exporter {
+  readonly registry: Registry;
+  readonly results = new ResultStore();
+  private readonly recorder: Recorder;
+  private readonly reloadMetrics: ReturnType<typeof createReloadMetrics>;
+  private current: { config: Config; targets: Target[]; scheduler: Scheduler };
+  private server: Server | undefined;
+  private boundAddress: AddressInfo | undefined;
+  private reloading: Promise<ReloadOutcome> | undefined;
+  private stopping: Promise<void> | undefined;
+
+  private constructor(
+    private readonly options: ExporterOptions,
+    config: Config,
+    caPem: string[],
+  ) {
+    this.registry = createRegistry({ version: VERSION, revision: REVISION });
+    this.reloadMetrics = createReloadMetrics(this.registry);
+    this.recorder = new Recorder(this.registry, recorderOptions(config));
+    const targets = resolveTargets(config);
+    this.recorder.setTargets(targets);
+    this.current = { config, targets, scheduler: this.createScheduler(config, targets, caPem) };
+  }
+
+  static async start(options: ExporterOptions): Promise<Exporter> {
+    const exporter = new Exporter(options, options.config, await readCaPem(options.config));
+    await exporter.listen();
+    exporter.startScheduler();
+    return exporter;
+  }
+
+  get config(): Config {
+    return this.current.config;
+  }
+
+  get targets(): readonly Target[] {
+    return this.current.targets;
+  }
+
+  get scheduler(): Scheduler {
+    return this.current.scheduler;
+  }
+
+  /** The bound address, e.g. for a test that listened on port 0. */
+  get address(): AddressInfo {
+    if (!this.boundAddress) throw new Error('the exporter is not listening');
+    return this.boundAddress;
+  }
+
+  private get logger(): Logger {
+    return this.options.logger;
+  }
+
+  private createScheduler(config: Config, targets: Target[], caPem: string[]): Scheduler {
+    return new Scheduler({
+      targets,
+      context: {
+        config,
+        recorder: this.recorder,
+        results: this.results,
+        limiter: new Semaphore(config.concurrency),
+        logger: this.logger,
+        probes: { ...DEFAULT_PROBES, ...this.options.probes },
+        caPem,
+      },
+    });
+  }
+
+  private async listen(): Promise<void> {
+    const app = createApp({
+      registry: this.registry,
+      results: this.results,
+      targets: () => this.targets,
+      ready: () => this.ready,
+      reload: () => this.reload(),
+      version: VERSION,
+    });
+    // node:http directly: express's listen() cannot report EADDRINUSE as a rejection.
+    this.server = createServer(app);
+    // Keep-alive sockets from scrapers must not hold shutdown open.
+    this.server.keepAliveTimeout = 5000;
+    this.boundAddress = await listen(this.server, this.options.listen);
+    this.logger.info(
+      { address: `${this.boundAddress.address}:${this.boundAddress.port}`, targets: this.targets.length, catalog: this.config.catalog, version: VERSION },
+      'egress-exporter listening',
+    );
+  }
+
+  /** Ready once the first round after start finished; a reload does not make it unready. */
+  private everReady = false;
+  get ready(): boolean {
+    this.everReady ||= this.current.scheduler.ready;
+    return this.everReady;
+  }
+
+  private startScheduler(): void {
+    const { scheduler, targets } = this.current;
+    scheduler.start();
+    void scheduler.firstRound.then(() => {
+      if (scheduler.signal.aborted) return;
+      this.logger.info({ targets: targets.length }, 'round finished for every target');
+    });
+  }
+
+  /**
+   * Reads the config file again. A config that does not parse or validate
+   * changes nothing: the old one keeps probing and serving.
+   */
+  reload(): Promise<ReloadOutcome> {
+    this.reloading ??= this.doReload().finally(() => {
+      this.reloading = undefined;
+    });
+    return this.reloading;
+  }
+
+  private async doReload(): Promise<ReloadOutcome> {
+    const file = this.options.configFile;
+    let config: Config;
+    let caPem: string[];
+    try {
+      config = file === undefined ? defaultConfig() : await loadConfigFile(file);
+      caPem = await readCaPem(config);
+    } catch (error) {
+      const message = error instanceof ConfigError ? error.message : `${file ?? 'config'}: ${error instanceof Error ? error.message : String(error)}`;
+      this.reloadMetrics.successful.set(0);
+      this.logger.error({ file, problems: message.split('\n') }, 'reload failed: keeping the running config');
+      return { ok: false, error: message };
+    }
+    const old = this.current;
+    await old.scheduler.stop();
+    const targets = resolveTargets(config);
+    this.recorder.configure(recorderOptions(config));
+    this.recorder.setTargets(targets, old.targets);
+    for (const gone of old.targets) if (!targets.some((t) => t.host === gone.host)) this.results.removeHost(gone.host);
+    const reloadedAt = Date.now();
+    this.current = { config, targets, scheduler: this.createScheduler(config, targets, caPem) };
+    this.startScheduler();
+    // Series of a check or path the new config no longer runs go once every
+    // target has had a round: no gap for the ones that stay.
+    const scheduler = this.current.scheduler;
+    void scheduler.firstRound.then(() => {
+      if (scheduler.signal.aborted) return;
+      for (const stale of this.results.all().filter((r) => r.atMs < reloadedAt)) {
+        this.results.remove(stale.host, stale.check, stale.path);
+        this.recorder.removeCheck(stale.host, stale.check, stale.path);
+      }
+    });
+    this.reloadMetrics.successful.set(1);
+    this.reloadMetrics.timestamp.set(reloadedAt / 1000);
+    this.logger.info({ file, targets: targets.length }, 'config reloaded');
+    return { ok: true };
+  }
+
+  /** Stops scheduling, aborts in-flight checks, closes the server. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      const server = this.server;
+      const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+      server?.closeAllConnections();
+      await this.reloading;
+      await this.current.scheduler.stop();
+      await closed;
+    })();
+    return this.stopping;
+  }
+}
+
+function recorderOptions(config: Config) {
+  return {
     intervalMs: config.intervalMs,
     firewallRefreshIntervalMs: config.dns.firewallRefreshIntervalMs,
     allowlistCidrs: config.dns.allowlistCidrs,
-  });
-  recorder.setTargets(targets);
-  const results = new ResultStore();
-  const scheduler = new Scheduler({
-    targets,
-    context: {
-      config,
-      recorder,
-      results,
-      limiter: new Semaphore(config.concurrency),
-      logger,
-      probes: { ...DEFAULT_PROBES, ...options.probes },
-      caPem: config.tls.caFile === null ? [] : [await readFile(config.tls.caFile, 'utf8')],
-    },
-  });
-
-  const app = createApp({ registry, results, targets: () => targets, ready: () => scheduler.ready, version: VERSION });
-  // node:http directly: express's listen() cannot report EADDRINUSE as a rejection.
-  const http = createServer(app);
-  // Keep-alive sockets from scrapers must not hold shutdown open.
-  http.keepAliveTimeout = 5000;
-  const address = await listen(http, options.listen);
-  logger.info({ address: `${address.address}:${address.port}`, targets: targets.length, catalog: config.catalog, version: VERSION }, 'egress-exporter listening');
-
-  scheduler.start();
-  void scheduler.firstRound.then(() => logger.info({ targets: targets.length }, 'first round finished: ready'));
-
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      const closed = new Promise<void>((resolve) => http.close(() => resolve()));
-      http.closeAllConnections();
-      await scheduler.stop();
-      await closed;
-    })();
-    return stopping;
   };
+}
 
-  return { config, targets, registry, scheduler, results, address, stop };
+export function startExporter(options: ExporterOptions): Promise<Exporter> {
+  return Exporter.start(options);
 }

@@ -120,7 +120,7 @@ export async function main(argv: string[]): Promise<number> {
 
   let exporter;
   try {
-    exporter = await startExporter({ config, listen: parseListenAddress(flags.listenAddress), logger });
+    exporter = await startExporter({ config, configFile: flags.configFile, listen: parseListenAddress(flags.listenAddress), logger });
   } catch (error) {
     logger.error({ err: error }, `cannot serve on ${flags.listenAddress}`);
     return 1;
@@ -134,6 +134,10 @@ export async function main(argv: string[]): Promise<number> {
     };
     process.once('SIGTERM', shutdown);
     process.once('SIGINT', shutdown);
+    process.on('SIGHUP', () => {
+      logger.info({ file: flags.configFile }, 'SIGHUP: reloading the config');
+      void running.reload();
+    });
   });
 }
 

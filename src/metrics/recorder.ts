@@ -24,9 +24,10 @@ export function issuerLabel(cn: string, o: string): string {
 }
 
 export class Recorder {
-  private readonly allowlist: Allowlist;
+  private allowlist: Allowlist;
   private readonly histories = new Map<string, DnsHistory>();
-  private readonly options: RecorderOptions;
+  private options: RecorderOptions;
+  private readonly refreshInterval: TrackedGauge<never>;
 
   // Every check
   private readonly success: TrackedGauge<'host' | 'check' | 'path'>;
@@ -173,8 +174,50 @@ export class Recorder {
       'Rounds skipped because the previous round of the target was still running.',
       ['host'],
     );
-    const refresh = new TrackedGauge(r, 'egress_dns_firewall_refresh_interval_seconds', 'dns.firewall_refresh_interval from the config.', []);
-    refresh.set({}, options.firewallRefreshIntervalMs / 1000);
+    this.refreshInterval = new TrackedGauge(r, 'egress_dns_firewall_refresh_interval_seconds', 'dns.firewall_refresh_interval from the config.', []);
+    this.refreshInterval.set({}, options.firewallRefreshIntervalMs / 1000);
+  }
+
+  /** New options after a reload; DNS histories keep their samples. */
+  configure(options: RecorderOptions): void {
+    this.options = options;
+    this.allowlist = new Allowlist(options.allowlistCidrs);
+    this.refreshInterval.set({}, options.firewallRefreshIntervalMs / 1000);
+    if (!this.allowlist.enabled) this.dnsOutside.removeMatching({});
+  }
+
+  /** Removes the series of one check on one path (a resolver or path the config dropped). */
+  removeCheck(host: string, check: CheckName, path: string): void {
+    for (const metric of [this.success, this.failureReason, this.duration, this.runs, this.lastRun]) metric.removeMatching({ host, check, path });
+    switch (check) {
+      case 'dns':
+        for (const metric of this.dnsMetrics()) metric.removeMatching({ host, resolver: path });
+        for (const key of this.histories.keys()) if (key.startsWith(`${host}\u0000`) && key.endsWith(`\u0000${path}`)) this.histories.delete(key);
+        return;
+      case 'tcp':
+        for (const metric of [this.tcpConnect, this.tcpReachable, this.tcpProbed, this.tcpFailures]) metric.removeMatching({ host, path });
+        return;
+      case 'tls':
+        for (const metric of this.tlsMetrics()) metric.removeMatching({ host, path });
+        return;
+      case 'http':
+        return;
+    }
+  }
+
+  private dnsMetrics() {
+    return [
+      this.dnsLookup,
+      this.dnsTtl,
+      this.dnsTtlMax,
+      this.dnsTtlChanges,
+      this.dnsTtlBelowRefresh,
+      this.dnsAddresses,
+      this.dnsAddressChanges,
+      this.dnsAddressChanged,
+      this.dnsOutside,
+      this.dnsCnameLength,
+    ];
   }
 
   /** Declares the targets; series of hosts no longer among them are removed. */
@@ -201,16 +244,7 @@ export class Recorder {
       this.lastRun,
       this.targetInfo,
       this.targetLabels,
-      this.dnsLookup,
-      this.dnsTtl,
-      this.dnsTtlMax,
-      this.dnsTtlChanges,
-      this.dnsTtlBelowRefresh,
-      this.dnsAddresses,
-      this.dnsAddressChanges,
-      this.dnsAddressChanged,
-      this.dnsOutside,
-      this.dnsCnameLength,
+      ...this.dnsMetrics(),
       this.tcpConnect,
       this.tcpReachable,
       this.tcpProbed,

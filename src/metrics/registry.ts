@@ -19,3 +19,20 @@ export function createRegistry(build: BuildInfo): client.Registry {
   info.set({ version: build.version, revision: build.revision, nodejs: process.version }, 1);
   return registry;
 }
+
+/** Prometheus's own names for the same facts, so the same alerts read them. */
+export function createReloadMetrics(registry: client.Registry): { successful: client.Gauge; timestamp: client.Gauge } {
+  const successful = new client.Gauge({
+    name: 'egress_exporter_config_last_reload_successful',
+    help: 'Whether the last configuration reload attempt was successful.',
+    registers: [registry],
+  });
+  const timestamp = new client.Gauge({
+    name: 'egress_exporter_config_last_reload_success_timestamp_seconds',
+    help: 'Timestamp of the last successful configuration load (start-up counts).',
+    registers: [registry],
+  });
+  successful.set(1);
+  timestamp.set(Date.now() / 1000);
+  return { successful, timestamp };
+}

@@ -37,6 +37,10 @@ export class ResultStore {
     return this.all().filter((r) => r.host === host);
   }
 
+  remove(host: string, check: string, path: string): void {
+    this.results.delete(keyOf(host, check, path));
+  }
+
   removeHost(host: string): void {
     for (const [key, result] of this.results) if (result.host === host) this.results.delete(key);
   }

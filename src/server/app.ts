@@ -11,6 +11,7 @@ export interface AppDeps {
   results: ResultStore;
   targets: () => readonly Target[];
   ready: () => boolean;
+  reload: () => Promise<{ ok: boolean; error?: string }>;
   version: string;
 }
 
@@ -28,6 +29,11 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/-/ready', (_req, res) => {
     if (deps.ready()) res.type('text/plain').send('Ready\n');
     else res.status(503).type('text/plain').send('Not ready: the first round of checks is still running\n');
+  });
+  app.post('/-/reload', async (_req, res) => {
+    const outcome = await deps.reload();
+    if (outcome.ok) res.type('text/plain').send('Reloaded\n');
+    else res.status(500).type('text/plain').send(`Reload failed; the running config stays:\n${outcome.error ?? ''}\n`);
   });
   app.get('/', (_req, res) => {
     res.type('html').send(renderLandingPage({ version: deps.version, targets: deps.targets(), results: deps.results.all(), ready: deps.ready() }));

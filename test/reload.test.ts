@@ -1,0 +1,135 @@
+// Reload: POST /-/reload and SIGHUP swap in a new config only when it is valid.
+import { spawn } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfigFile } from '../src/config/load.js';
+import { startExporter } from '../src/exporter.js';
+import type { Exporter } from '../src/exporter.js';
+import { createLogger } from '../src/logging/logger.js';
+import { startDnsServer } from './fixtures/dns-server.js';
+import type { DnsFixture } from './fixtures/dns-server.js';
+import { scrape, scrapeUntil } from './helpers/scrape.js';
+
+const quiet = createLogger('error', 'json', new Writable({ write: (_c, _e, done) => done() }));
+
+function configText(dnsName: string, hosts: string[]): string {
+  return `catalog: none
+interval: 1s
+timeout: 500ms
+dns: { servers: ["${dnsName}"] }
+targets:
+${hosts.map((h) => `  - { host: ${h}, checks: [dns] }`).join('\n')}
+`;
+}
+
+describe('reload', () => {
+  let dns: DnsFixture;
+  let dir: string;
+  let file: string;
+  let exporter: Exporter;
+  let base: string;
+
+  beforeAll(async () => {
+    dns = await startDnsServer({ 'a.test': { a: ['127.0.0.1'] }, 'b.test': { a: ['127.0.0.2'] }, 'c.test': { a: ['127.0.0.3'] } });
+    dir = await mkdtemp(join(tmpdir(), 'egress-reload-'));
+    file = join(dir, 'egress.yml');
+    await writeFile(file, configText(dns.address.name, ['a.test', 'b.test']));
+    exporter = await startExporter({ config: await loadConfigFile(file), configFile: file, listen: { host: '127.0.0.1', port: 0 }, logger: quiet });
+    base = `http://127.0.0.1:${exporter.address.port}`;
+    await exporter.scheduler.firstRound;
+  });
+  afterAll(async () => {
+    await exporter.stop();
+    await dns.close();
+  });
+
+  it('swaps in a valid config: a removed target loses its series, a new one gains them', async () => {
+    const before = await scrape(base);
+    expect(before.value('egress_probe_success', { host: 'b.test', check: 'dns' })).toBe(1);
+    expect(before.value('egress_exporter_config_last_reload_successful')).toBe(1);
+
+    await writeFile(file, configText(dns.address.name, ['a.test', 'c.test']));
+    const response = await fetch(`${base}/-/reload`, { method: 'POST' });
+    expect(response.status).toBe(200);
+    const m = await scrapeUntil(base, (s) => s.value('egress_probe_success', { host: 'c.test', check: 'dns' }) === 1);
+    expect(m.find('egress_probe_success', { host: 'b.test' })).toEqual([]);
+    expect(m.find('egress_target_info', { host: 'b.test' })).toEqual([]);
+    expect(m.find('egress_dns_ttl_seconds', { host: 'b.test' })).toEqual([]);
+    expect(m.value('egress_probe_success', { host: 'a.test', check: 'dns' })).toBe(1);
+    expect(m.value('egress_exporter_config_last_reload_successful')).toBe(1);
+    expect(Math.abs((m.value('egress_exporter_config_last_reload_success_timestamp_seconds') ?? 0) - Date.now() / 1000)).toBeLessThan(10);
+  });
+
+  it('drops the series of a resolver the new config no longer asks', async () => {
+    const other = await startDnsServer({ 'a.test': { a: ['127.0.0.1'] }, 'c.test': { a: ['127.0.0.3'] } });
+    try {
+      await writeFile(file, configText(other.address.name, ['a.test', 'c.test']));
+      expect((await fetch(`${base}/-/reload`, { method: 'POST' })).status).toBe(200);
+      const m = await scrapeUntil(
+        base,
+        (s) =>
+          s.value('egress_probe_success', { host: 'a.test', check: 'dns', path: other.address.name }) === 1 &&
+          s.find('egress_probe_success', { host: 'a.test', check: 'dns', path: dns.address.name }).length === 0,
+      );
+      expect(m.find('egress_dns_ttl_seconds', { resolver: dns.address.name })).toEqual([]);
+    } finally {
+      await writeFile(file, configText(dns.address.name, ['a.test', 'c.test']));
+      await fetch(`${base}/-/reload`, { method: 'POST' });
+      await other.close();
+    }
+  });
+
+  it('keeps the running config when the new one is broken, and says why', async () => {
+    await scrapeUntil(base, (s) => s.value('egress_probe_success', { host: 'a.test', check: 'dns', path: dns.address.name }) === 1);
+    await writeFile(file, configText(dns.address.name, ['a.test']).replace('interval: 1s', 'interval: soon'));
+    const response = await fetch(`${base}/-/reload`, { method: 'POST' });
+    expect(response.status).toBe(500);
+    expect(await response.text()).toContain(`${file}: interval: expected a duration like 30s or 1m30s, got "soon"`);
+    const runs = (s: Awaited<ReturnType<typeof scrape>>) =>
+      s.value('egress_probe_runs_total', { host: 'c.test', check: 'dns', path: dns.address.name, result: 'success' }) ?? 0;
+    const failed = await scrape(base);
+    expect(failed.value('egress_exporter_config_last_reload_successful')).toBe(0);
+    // c.test is still probed: the old config keeps running.
+    await scrapeUntil(base, (s) => runs(s) > runs(failed));
+  });
+});
+
+describe('SIGHUP', () => {
+  it('reloads the config file of the running daemon', async () => {
+    const dns = await startDnsServer({ 'a.test': { a: ['127.0.0.1'] }, 'b.test': { a: ['127.0.0.2'] } });
+    const dir = await mkdtemp(join(tmpdir(), 'egress-hup-'));
+    const file = join(dir, 'egress.yml');
+    await writeFile(file, configText(dns.address.name, ['a.test']));
+    const child = spawn(process.execPath, ['dist/cli.js', `--config.file=${file}`, '--web.listen-address=127.0.0.1:0', '--log.level=info'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let logs = '';
+    child.stderr.on('data', (chunk: Buffer) => (logs += chunk.toString()));
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no listening line:\n${logs}`)), 10_000);
+        child.stderr.on('data', () => {
+          const m = /"address":"[^"]*:(\d+)"/.exec(logs);
+          if (m) {
+            clearTimeout(timer);
+            resolve(Number(m[1]));
+          }
+        });
+      });
+      const base = `http://127.0.0.1:${port}`;
+      await scrapeUntil(base, (s) => s.value('egress_probe_success', { host: 'a.test', check: 'dns' }) === 1);
+      await writeFile(file, configText(dns.address.name, ['b.test']));
+      child.kill('SIGHUP');
+      const m = await scrapeUntil(base, (s) => s.value('egress_probe_success', { host: 'b.test', check: 'dns' }) === 1);
+      expect(m.find('egress_probe_success', { host: 'a.test' })).toEqual([]);
+      expect(logs).toContain('config reloaded');
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+      await dns.close();
+    }
+  });
+});
