@@ -28,6 +28,8 @@ export interface ExporterOptions {
   listen: ListenAddress;
   logger: Logger;
   probes?: Partial<ProbeSet>;
+  /** false: serve, but run rounds only on demand (scheduler.runOnce); for benchmarks. */
+  autostart?: boolean;
 }
 
 export interface ReloadOutcome {
@@ -78,7 +80,7 @@ export class Exporter {
   static async start(options: ExporterOptions): Promise<Exporter> {
     const exporter = new Exporter(options, options.config, await readCaPem(options.config));
     await exporter.listen();
-    exporter.startScheduler();
+    if (options.autostart !== false) exporter.startScheduler();
     return exporter;
   }
 

@@ -1,5 +1,7 @@
-// A plain HTML page: links to the endpoints and the latest state of every check.
-// Readable without JavaScript.
+// The status page at `/`: links to the endpoints, then a host x check matrix
+// with the latest result of every path, its reason and age, and a link to a
+// debug transcript. Plain HTML and CSS: readable without JavaScript.
+import { CHECK_NAMES } from '../probes/types.js';
 import type { Target } from '../probes/types.js';
 import type { StoredResult } from '../scheduler/results.js';
 
@@ -11,33 +13,62 @@ export interface LandingPageData {
   targets: readonly Target[];
   results: readonly StoredResult[];
   ready: boolean;
+  nowMs?: number;
+}
+
+function age(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 120) return `${s}s ago`;
+  if (s < 7200) return `${Math.round(s / 60)}m ago`;
+  return `${Math.round(s / 3600)}h ago`;
+}
+
+function cell(results: readonly StoredResult[], now: number): string {
+  if (results.length === 0) return '<td class="none">not run</td>';
+  const items = results.map((r) => {
+    const ok = r.outcome.ok;
+    const state = ok ? '<span class="ok">&#10003; ok</span>' : `<span class="fail">&#10007; ${escape(r.outcome.reason ?? 'failed')}</span>`;
+    const title = r.outcome.message ? ` title="${escape(r.outcome.message)}"` : '';
+    return `<div class="result"${title}>${state} <span class="path">${escape(r.path)}</span> <span class="age">${age(now - r.atMs)}</span></div>`;
+  });
+  const worst = results.some((r) => !r.outcome.ok) ? 'fail' : 'ok';
+  return `<td class="${worst}">${items.join('')}</td>`;
 }
 
 export function renderLandingPage(data: LandingPageData): string {
+  const now = data.nowMs ?? Date.now();
+  const failing = data.results.filter((r) => !r.outcome.ok).length;
   const rows = data.targets
     .map((target) => {
-      const cells = data.results
-        .filter((r) => r.host === target.host)
-        .map((r) => {
-          const state = r.outcome.ok ? 'ok' : `failed: ${r.outcome.reason ?? 'unknown'}`;
-          const age = Math.max(0, Math.round((Date.now() - r.atMs) / 1000));
-          return `<li class="${r.outcome.ok ? 'ok' : 'fail'}">${escape(r.check)} via ${escape(r.path)}: ${escape(state)} <small>(${age}s ago)</small></li>`;
-        })
-        .join('');
-      return `<tr><td><code>${escape(target.host)}:${target.port}</code><br><small>${escape(target.purpose)}</small></td><td><ul>${cells || '<li>pending</li>'}</ul></td></tr>`;
+      const mine = data.results.filter((r) => r.host === target.host);
+      const cells = CHECK_NAMES.map((check) => cell(mine.filter((r) => r.check === check), now)).join('');
+      const debug = `/probe?target=${encodeURIComponent(target.host)}&amp;debug=true`;
+      return `<tr><th scope="row"><code>${escape(target.host)}:${target.port}</code><div class="purpose">${escape(target.purpose)}</div></th>${cells}<td><a href="${debug}">debug</a></td></tr>`;
     })
     .join('\n');
+  const summary = data.ready
+    ? `${data.targets.length} targets; ${failing === 0 ? 'every check passes' : `${failing} check${failing === 1 ? '' : 's'} failing`}.`
+    : 'Not ready: the first round of checks is still running.';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>egress-exporter</title>
-<style>body{font-family:sans-serif;margin:2em}td{vertical-align:top;padding:.3em 1em;border-bottom:1px solid #ddd}ul{margin:0;padding-left:1em}.ok{color:#1a7f37}.fail{color:#b42318}</style>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+body{font-family:system-ui,sans-serif;margin:1.5em;color:#1f2328}
+table{border-collapse:collapse;width:100%}
+th,td{vertical-align:top;padding:.35em .6em;border-bottom:1px solid #d0d7de;text-align:left}
+thead th{background:#f6f8fa}
+td.ok{background:#f0fff4}td.fail{background:#fff5f5}td.none{color:#6e7781}
+.ok{color:#1a7f37}.fail{color:#b42318}.path,.age,.purpose{color:#57606a;font-size:.85em}
+nav a{margin-right:1em}
+</style>
 </head><body>
 <h1>egress-exporter</h1>
-<p>Version ${escape(data.version)}. ${data.ready ? 'Ready.' : 'Not ready: the first round of checks is still running.'}</p>
-<ul><li><a href="/metrics">Metrics</a></li><li><a href="/-/healthy">Health</a></li><li><a href="/-/ready">Readiness</a></li></ul>
-<h2>Targets</h2>
-<table><thead><tr><th>Host</th><th>Latest checks</th></tr></thead><tbody>
+<nav><a href="/metrics">Metrics</a><a href="/-/healthy">Health</a><a href="/-/ready">Readiness</a></nav>
+<p id="summary">${escape(summary)} Version ${escape(data.version)}.</p>
+<table><thead><tr><th scope="col">Host</th>${CHECK_NAMES.map((c) => `<th scope="col">${c}</th>`).join('')}<th scope="col">Transcript</th></tr></thead><tbody>
 ${rows}
 </tbody></table>
+<p class="age">Hover a result for its detail. Each check's latest result, its path (resolver or proxy) and its age; a scrape of /metrics reads the same results.</p>
 </body></html>
 `;
 }
