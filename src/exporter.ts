@@ -1,7 +1,6 @@
 // Wires config, metrics, scheduler and server into one running exporter, and
 // swaps in a new config on reload only once it has parsed and validated.
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
@@ -19,6 +18,8 @@ import { Scheduler } from './scheduler/scheduler.js';
 import { Semaphore } from './scheduler/semaphore.js';
 import { createApp } from './server/app.js';
 import type { ListenAddress } from './server/listen-address.js';
+import { basicAuth, createHttpServer } from './server/web-config.js';
+import type { WebConfig } from './server/web-config.js';
 import { REVISION, VERSION } from './version.js';
 
 export interface ExporterOptions {
@@ -30,6 +31,8 @@ export interface ExporterOptions {
   probes?: Partial<ProbeSet>;
   /** false: serve, but run rounds only on demand (scheduler.runOnce); for benchmarks. */
   autostart?: boolean;
+  /** --web.config.file: TLS and basic auth for the endpoints. */
+  web?: WebConfig | null;
 }
 
 export interface ReloadOutcome {
@@ -129,9 +132,10 @@ export class Exporter {
       ready: () => this.ready,
       reload: () => this.reload(),
       version: VERSION,
+      before: [basicAuth(this.options.web ?? null, this.logger, { exempt: ['/-/healthy'] })],
     });
-    // node:http directly: express's listen() cannot report EADDRINUSE as a rejection.
-    this.server = createServer(app);
+    // node:http(s) directly: express's listen() cannot report EADDRINUSE as a rejection.
+    this.server = createHttpServer(app, this.options.web ?? null);
     // Keep-alive sockets from scrapers must not hold shutdown open.
     this.server.keepAliveTimeout = 5000;
     this.boundAddress = await listen(this.server, this.options.listen);

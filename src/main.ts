@@ -4,7 +4,10 @@ import { ConfigError, defaultConfig, loadConfigFile } from './config/load.js';
 import { renderConfig } from './config/render.js';
 import { resolveTargets } from './config/targets.js';
 import type { Config } from './config/types.js';
+import { runCatalogCommand } from './commands/catalog.js';
 import { startExporter } from './exporter.js';
+import { loadWebConfig, WebConfigError } from './server/web-config.js';
+import type { WebConfig } from './server/web-config.js';
 import { createLogger, LOG_FORMATS, LOG_LEVELS } from './logging/logger.js';
 import type { LogFormat, LogLevel } from './logging/logger.js';
 import { parseListenAddress } from './server/listen-address.js';
@@ -14,14 +17,16 @@ import { VERSION } from './version.js';
 const SHUTDOWN_DEADLINE_MS = 4500;
 
 const USAGE = `usage: egress-exporter [flags]
+       egress-exporter catalog [--catalog NAME] [--format list|json|csv] [--diff OTHER]
 
-Probes the hosts of a vendor's network requirements (DNS, TCP, ...) on a
+Probes the hosts of a vendor's network requirements (DNS, TCP, TLS, ...) on a
 schedule and serves the results to Prometheus on /metrics.
 
 Flags:
   --config.file=PATH          YAML config file (default: none, the built-in Chainguard catalog)
   --config.check              validate the config, print the effective config, and exit (0 ok, 1 error)
   --web.listen-address=ADDR   address to serve on (default ":9739")
+  --web.config.file=PATH      TLS and basic auth for the endpoints (exporter-toolkit format)
   --log.level=LEVEL           ${LOG_LEVELS.join(', ')} (default "info")
   --log.format=FORMAT         ${LOG_FORMATS.join(', ')} (default "json")
   --version                   print the version and exit
@@ -32,6 +37,7 @@ class UsageError extends Error {}
 
 interface Flags {
   configFile: string | undefined;
+  webConfigFile: string | undefined;
   configCheck: boolean;
   listenAddress: string;
   logLevel: LogLevel;
@@ -56,6 +62,7 @@ export function parseFlags(argv: string[]): Flags {
         'config.file': { type: 'string' },
         'config.check': { type: 'boolean', default: false },
         'web.listen-address': { type: 'string', default: ':9739' },
+        'web.config.file': { type: 'string' },
         'log.level': { type: 'string', default: 'info' },
         'log.format': { type: 'string', default: 'json' },
         version: { type: 'boolean', default: false },
@@ -68,6 +75,7 @@ export function parseFlags(argv: string[]): Flags {
   const v = parsed.values;
   return {
     configFile: v['config.file'],
+    webConfigFile: v['web.config.file'],
     configCheck: v['config.check'],
     listenAddress: v['web.listen-address'],
     logLevel: oneOf('log.level', v['log.level'], LOG_LEVELS),
@@ -82,6 +90,7 @@ async function loadConfig(file: string | undefined): Promise<Config> {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'catalog') return runCatalogCommand(argv.slice(1), process.stdout, process.stderr);
   let flags: Flags;
   try {
     flags = parseFlags(argv);
@@ -107,6 +116,16 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`egress-exporter: invalid config:\n${error.message}\n`);
     return 1;
   }
+  let web: WebConfig | null = null;
+  if (flags.webConfigFile !== undefined) {
+    try {
+      web = await loadWebConfig(flags.webConfigFile);
+    } catch (error) {
+      if (!(error instanceof WebConfigError)) throw error;
+      process.stderr.write(`egress-exporter: invalid web config:\n${error.message}\n`);
+      return 1;
+    }
+  }
   if (flags.configCheck) {
     process.stdout.write(renderConfig(config));
     process.stderr.write(`config OK: ${flags.configFile ?? '(no file: built-in defaults)'}, ${resolveTargets(config).length} targets\n`);
@@ -120,7 +139,7 @@ export async function main(argv: string[]): Promise<number> {
 
   let exporter;
   try {
-    exporter = await startExporter({ config, configFile: flags.configFile, listen: parseListenAddress(flags.listenAddress), logger });
+    exporter = await startExporter({ config, configFile: flags.configFile, listen: parseListenAddress(flags.listenAddress), logger, web });
   } catch (error) {
     logger.error({ err: error }, `cannot serve on ${flags.listenAddress}`);
     return 1;

@@ -13,11 +13,14 @@ export interface AppDeps {
   ready: () => boolean;
   reload: () => Promise<{ ok: boolean; error?: string }>;
   version: string;
+  /** Runs before every route: basic auth from --web.config.file. */
+  before?: express.RequestHandler[];
 }
 
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  for (const handler of deps.before ?? []) app.use(handler);
 
   app.get('/metrics', async (_req, res) => {
     res.set('Content-Type', deps.registry.contentType);

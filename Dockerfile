@@ -1,0 +1,61 @@
+# syntax=docker/dockerfile:1
+#
+# egress-exporter container image. Built with npm in Chainguard's -dev Node
+# image; runs on Chainguard's minimal Node image: no shell, no package manager,
+# non-root (uid 65532).
+#
+#   docker build -t egress-exporter \
+#     --build-arg REVISION="$(git rev-parse --short=12 HEAD)" .
+#   docker run --rm -p 9739:9739 egress-exporter
+#   docker run --rm -p 9739:9739 \
+#     -v "$PWD/egress.yml:/etc/egress-exporter/egress.yml:ro" egress-exporter
+#
+# Flags go after the image name and replace the default CMD, so repeat the
+# config file:
+#   docker run --rm egress-exporter --config.file=/etc/egress-exporter/egress.yml --config.check
+#
+# No HEALTHCHECK: the image has no curl or shell, and the right probe depends on
+# --web.config.file (TLS, basic auth). Orchestrators probe /-/healthy and
+# /-/ready themselves (see deploy/kubernetes/deployment.yaml).
+
+# ---- build: compile TypeScript, then keep only the production dependencies ----
+FROM cgr.dev/chainguard/node:latest-dev AS build
+USER root
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src/ ./src/
+RUN npm run build && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
+
+# ---- runtime ----
+FROM cgr.dev/chainguard/node:latest
+
+# Keep VERSION in step with package.json (a test checks it).
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+ARG SOURCE=""
+
+LABEL org.opencontainers.image.title="egress-exporter" \
+      org.opencontainers.image.description="Prometheus exporter that proves, continuously, that a network lets its machines reach the hosts they must reach, the way those hosts require." \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.source="${SOURCE}" \
+      org.opencontainers.image.base.name="cgr.dev/chainguard/node:latest"
+
+ENV NODE_ENV=production \
+    EGRESS_EXPORTER_REVISION="${REVISION}"
+
+WORKDIR /app
+COPY --from=build /app/package.json ./package.json
+COPY --from=build /app/node_modules/ ./node_modules/
+COPY --from=build /app/dist/ ./dist/
+# The default config: the built-in Chainguard catalog. Mount your own file over
+# it (or the whole directory, as the Kubernetes ConfigMap does).
+COPY deploy/docker/egress.yml /etc/egress-exporter/egress.yml
+
+USER 65532:65532
+EXPOSE 9739
+ENTRYPOINT ["node", "/app/dist/cli.js"]
+CMD ["--config.file=/etc/egress-exporter/egress.yml"]
