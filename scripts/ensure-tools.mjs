@@ -7,6 +7,8 @@ import { spawnSync } from 'node:child_process';
 const TOOLS = [
   { command: 'openssl', pkg: 'openssl', why: 'judges the TLS requirement verdicts' },
   { command: 'python3', pkg: 'python3', why: 'plays a TCP peer that never completes the handshake' },
+  { command: 'curl', pkg: 'curl', why: 'judges the negotiated HTTP version independently' },
+  { command: 'promtool', pkg: 'prometheus', why: 'checks and unit-tests the alert rules and dashboard queries' },
   { command: 'unshare', pkg: 'util-linux', why: 'runs the no-config daemon test in an empty network namespace' },
   { command: 'ip', pkg: 'iproute2', why: 'brings up loopback in that namespace' },
 ];

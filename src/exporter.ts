@@ -3,21 +3,26 @@
 import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import { ConfigError, defaultConfig, loadConfigFile } from './config/load.js';
 import { resolveTargets } from './config/targets.js';
 import type { Config } from './config/types.js';
 import type { Logger } from './logging/logger.js';
 import { Recorder } from './metrics/recorder.js';
 import { createRegistry, createReloadMetrics } from './metrics/registry.js';
+import { proxyFromEnv } from './probes/no-proxy.js';
+import { redactProxyUrl } from './probes/proxy.js';
+import { pathsFor } from './scheduler/paths.js';
 import type { Target } from './probes/types.js';
-import { DEFAULT_PROBES } from './scheduler/round.js';
+import { DEFAULT_PROBES, runRound } from './scheduler/round.js';
 import type { ProbeSet } from './scheduler/round.js';
 import { ResultStore } from './scheduler/results.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { Semaphore } from './scheduler/semaphore.js';
 import { createApp } from './server/app.js';
 import type { ListenAddress } from './server/listen-address.js';
+import { lookupProbeTarget } from './server/probe-target.js';
+import { renderTranscript } from './server/transcript.js';
 import { basicAuth, createHttpServer } from './server/web-config.js';
 import type { WebConfig } from './server/web-config.js';
 import { REVISION, VERSION } from './version.js';
@@ -61,7 +66,7 @@ export class Exporter {
   readonly results = new ResultStore();
   private readonly recorder: Recorder;
   private readonly reloadMetrics: ReturnType<typeof createReloadMetrics>;
-  private current: { config: Config; targets: Target[]; scheduler: Scheduler };
+  private current: { config: Config; targets: Target[]; scheduler: Scheduler; caPem: string[] };
   private server: Server | undefined;
   private boundAddress: AddressInfo | undefined;
   private reloading: Promise<ReloadOutcome> | undefined;
@@ -77,11 +82,13 @@ export class Exporter {
     this.recorder = new Recorder(this.registry, recorderOptions(config));
     const targets = resolveTargets(config);
     this.recorder.setTargets(targets);
-    this.current = { config, targets, scheduler: this.createScheduler(config, targets, caPem) };
+    this.recorder.setPaths(pathsInUse(config, targets));
+    this.current = { config, targets, scheduler: this.createScheduler(config, targets, caPem), caPem };
   }
 
   static async start(options: ExporterOptions): Promise<Exporter> {
     const exporter = new Exporter(options, options.config, await readCaPem(options.config));
+    exporter.warnAboutEnvProxy(options.config);
     await exporter.listen();
     if (options.autostart !== false) exporter.startScheduler();
     return exporter;
@@ -131,6 +138,7 @@ export class Exporter {
       targets: () => this.targets,
       ready: () => this.ready,
       reload: () => this.reload(),
+      probe: (target, debug, signal) => this.probe(target, debug, signal),
       version: VERSION,
       before: [basicAuth(this.options.web ?? null, this.logger, { exempt: ['/-/healthy'] })],
     });
@@ -152,6 +160,13 @@ export class Exporter {
     return this.everReady;
   }
 
+  /** A proxy variable that gives no proxy would silently send everything direct. */
+  private warnAboutEnvProxy(config: Config): void {
+    if (config.proxy !== 'env' || config.proxies.length > 0) return;
+    const { problem } = proxyFromEnv(process.env);
+    if (problem !== undefined) this.logger.warn({ problem }, 'proxy: env gives no usable proxy: probing directly');
+  }
+
   private startScheduler(): void {
     const { scheduler, targets } = this.current;
     scheduler.start();
@@ -159,6 +174,31 @@ export class Exporter {
       if (scheduler.signal.aborted) return;
       this.logger.info({ targets: targets.length }, 'round finished for every target');
     });
+  }
+
+  /**
+   * Runs one target's checks now, into a registry of their own: the scheduled
+   * results and their series are untouched.
+   */
+  async probe(query: unknown, debug: boolean, signal: AbortSignal): Promise<{ status: number; contentType: string; body: string }> {
+    const lookup = lookupProbeTarget(query, this.targets, this.config.web.allowAnyTarget);
+    if (!lookup.ok) return { status: lookup.status, contentType: 'text/plain', body: `${lookup.message}\n` };
+    const registry = new Registry();
+    const config = this.config;
+    const stop = this.current.scheduler.signal;
+    const report = await runRound(lookup.target, {
+      config,
+      recorder: new Recorder(registry, recorderOptions(config)),
+      results: new ResultStore(),
+      limiter: new Semaphore(config.concurrency),
+      logger: this.logger,
+      signal: AbortSignal.any([signal, stop]),
+      probes: { ...DEFAULT_PROBES, ...this.options.probes },
+      caPem: this.current.caPem,
+      logChanges: false,
+    });
+    if (debug) return { status: 200, contentType: 'text/plain', body: renderTranscript(report) };
+    return { status: 200, contentType: registry.contentType, body: await registry.metrics() };
   }
 
   /**
@@ -188,11 +228,13 @@ export class Exporter {
     const old = this.current;
     await old.scheduler.stop();
     const targets = resolveTargets(config);
+    this.warnAboutEnvProxy(config);
     this.recorder.configure(recorderOptions(config));
     this.recorder.setTargets(targets, old.targets);
+    this.recorder.setPaths(pathsInUse(config, targets));
     for (const gone of old.targets) if (!targets.some((t) => t.host === gone.host)) this.results.removeHost(gone.host);
     const reloadedAt = Date.now();
-    this.current = { config, targets, scheduler: this.createScheduler(config, targets, caPem) };
+    this.current = { config, targets, scheduler: this.createScheduler(config, targets, caPem), caPem };
     this.startScheduler();
     // Series of a check or path the new config no longer runs go once every
     // target has had a round: no gap for the ones that stay.
@@ -222,6 +264,17 @@ export class Exporter {
     })();
     return this.stopping;
   }
+}
+
+/** Every path some target is probed over, for egress_path_info. */
+function pathsInUse(config: Config, targets: readonly Target[]): Array<{ name: string; proxy: string; expectInterception: boolean }> {
+  const byName = new Map<string, { name: string; proxy: string; expectInterception: boolean }>();
+  for (const target of targets) {
+    for (const path of pathsFor(target, config)) {
+      byName.set(path.name, { name: path.name, proxy: path.proxy === null ? '' : redactProxyUrl(path.proxy.url), expectInterception: path.expectInterception });
+    }
+  }
+  return [...byName.values()];
 }
 
 function recorderOptions(config: Config) {

@@ -5,6 +5,7 @@ import { renderConfig } from './config/render.js';
 import { resolveTargets } from './config/targets.js';
 import type { Config } from './config/types.js';
 import { runCatalogCommand } from './commands/catalog.js';
+import { runCheckCommand } from './commands/check.js';
 import { startExporter } from './exporter.js';
 import { loadWebConfig, WebConfigError } from './server/web-config.js';
 import type { WebConfig } from './server/web-config.js';
@@ -17,6 +18,7 @@ import { VERSION } from './version.js';
 const SHUTDOWN_DEADLINE_MS = 4500;
 
 const USAGE = `usage: egress-exporter [flags]
+       egress-exporter check [--config.file=PATH] [--output=table|json] [--host=HOST ...]
        egress-exporter catalog [--catalog NAME] [--format list|json|csv] [--diff OTHER]
 
 Probes the hosts of a vendor's network requirements (DNS, TCP, TLS, ...) on a
@@ -91,6 +93,7 @@ async function loadConfig(file: string | undefined): Promise<Config> {
 
 export async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'catalog') return runCatalogCommand(argv.slice(1), process.stdout, process.stderr);
+  if (argv[0] === 'check') return runCheckCommand(argv.slice(1), { out: process.stdout, err: process.stderr });
   let flags: Flags;
   try {
     flags = parseFlags(argv);
@@ -127,7 +130,7 @@ export async function main(argv: string[]): Promise<number> {
     }
   }
   if (flags.configCheck) {
-    process.stdout.write(renderConfig(config));
+    process.stdout.write(renderConfig(config, { redactSecrets: true }));
     process.stderr.write(`config OK: ${flags.configFile ?? '(no file: built-in defaults)'}, ${resolveTargets(config).length} targets\n`);
     return 0;
   }

@@ -306,6 +306,12 @@ describe('generate-prometheusrule.mjs', () => {
       return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
     }
   }
+  it('keeps the committed PrometheusRule in step with alerts/egress-rules.yml', async () => {
+    const result = await generate('--check');
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+  });
+
 
   it('fails clearly when the rule file is missing', async () => {
     const rules = join(dir, 'absent.yml');

@@ -142,6 +142,34 @@ describe('the exporter on the Chainguard catalog, against a local DNS server', (
     expect(healed.find('egress_probe_failure_reason', { host: 'enforce.dev', check: 'dns' })).toEqual([]);
   });
 
+  it('probes a configured target on demand, and explains it with debug=true', async () => {
+    const metrics = await fetch(`${base}/probe?target=cgr.dev`);
+    expect(metrics.status).toBe(200);
+    const text = await metrics.text();
+    expect(text).toContain(`egress_probe_success{host="cgr.dev",check="dns",path="${dns.address.name}"} 1`);
+    expect(text).not.toContain('host="enforce.dev"');
+
+    const debug = await (await fetch(`${base}/probe?target=cgr.dev&debug=true`)).text();
+    expect(debug).toContain('egress-exporter probe of cgr.dev:443');
+    expect(debug).toContain(`resolver ${dns.address.name}: ok`);
+    expect(debug).toMatch(/A {4}ttl 60 {2}127\.0\.10\.1/);
+    expect(debug).toContain('CNAME chain: cgr.dev -> cgr.dev.edge.test');
+    expect(debug).toContain('PATH direct: straight to the host');
+    expect(debug).toMatch(/tcp: FAILED \(refused\)/);
+    expect(debug).toMatch(/127\.0\.10\.1 +FAILED refused/);
+  });
+
+  it('refuses to probe a host outside the config (no SSRF by default)', async () => {
+    const outside = await fetch(`${base}/probe?target=internal.example:8080`);
+    expect(outside.status).toBe(400);
+    expect(await outside.text()).toContain('target "internal.example:8080" is not configured; probing hosts outside the config needs web.allow_any_target: true');
+    const missing = await fetch(`${base}/probe`);
+    expect(missing.status).toBe(400);
+    expect(await missing.text()).toContain('missing ?target=HOST');
+    const garbage = await fetch(`${base}/probe?target=${encodeURIComponent('http://x/y')}`);
+    expect(garbage.status).toBe(400);
+  });
+
   it('serves health, readiness and a landing page that links them', async () => {
     expect((await fetch(`${base}/-/healthy`)).status).toBe(200);
     expect((await fetch(`${base}/-/ready`)).status).toBe(200);

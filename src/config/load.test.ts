@@ -18,6 +18,7 @@ const DEFAULTS: Config = {
   proxy: 'env',
   proxies: [],
   compareDirect: false,
+  web: { allowAnyTarget: false },
   targets: [],
   exclude: [],
 };

@@ -31,6 +31,7 @@ const RICH: Config = {
     { name: 'squid', url: 'http://[::1]:3128', expectInterception: false },
   ],
   compareDirect: true,
+  web: { allowAnyTarget: true },
   targets: [
     {
       host: 'registry.example.com',
@@ -84,6 +85,8 @@ describe('renderConfig', () => {
         'proxy: env',
         'proxies: []',
         'compare_direct: false',
+        'web:',
+        '  allow_any_target: false',
         'targets: []',
         'exclude: []',
         '',

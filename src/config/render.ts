@@ -49,6 +49,7 @@ export function renderConfig(config: Config, options: RenderOptions = {}): strin
   file.proxy = secret(config.proxy);
   file.proxies = config.proxies.map((p) => ({ name: p.name, url: secret(p.url), expect_interception: p.expectInterception }));
   file.compare_direct = config.compareDirect;
+  file.web = { allow_any_target: config.web.allowAnyTarget };
   file.targets = config.targets.map(renderTarget);
   file.exclude = config.exclude;
 

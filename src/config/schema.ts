@@ -566,6 +566,9 @@ export const fileSchema = mapping({
       .default([]),
   ),
   compare_direct: withDefault(bool, () => false),
+  web: section({
+    allow_any_target: withDefault(bool, () => false),
+  }),
   targets: z.preprocess(
     (input) => (input === null ? undefined : input),
     z
@@ -683,6 +686,7 @@ export function toConfig(file: ConfigFile): Config {
     proxy: file.proxy,
     proxies: file.proxies.map((p) => ({ name: p.name, url: p.url, expectInterception: p.expect_interception })),
     compareDirect: file.compare_direct,
+    web: { allowAnyTarget: file.web.allow_any_target },
     targets,
     exclude: file.exclude,
   };

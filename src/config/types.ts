@@ -56,6 +56,10 @@ export interface Config {
   proxies: ProxyConfig[];
   /** Also probe directly when going through proxies. */
   compareDirect: boolean;
+  web: {
+    /** /probe may probe hosts outside the config (an open SSRF surface: off by default). */
+    allowAnyTarget: boolean;
+  };
   targets: TargetConfig[];
   exclude: string[];
 }

@@ -2,6 +2,7 @@
 // metrics; it also removes the series of targets and paths that went away.
 import type { Registry } from 'prom-client';
 import type { DnsResult } from '../probes/dns.js';
+import type { HttpResult } from '../probes/http.js';
 import type { TcpResult } from '../probes/tcp.js';
 import type { TlsResult } from '../probes/tls.js';
 import type { CheckName, ProbeOutcome, Target } from '../probes/types.js';
@@ -66,6 +67,14 @@ export class Recorder {
   private readonly tlsVerified: TrackedGauge<'host' | 'path'>;
   private readonly tlsTrust: TrackedGauge<'host' | 'path' | 'trust'>;
   private readonly tlsIntercepted: TrackedGauge<'host' | 'path'>;
+  // HTTP and proxies
+  private readonly httpVersion: TrackedGauge<'host' | 'path'>;
+  private readonly httpStatus: TrackedGauge<'host' | 'path'>;
+  private readonly httpDuration: TrackedHistogram<'host' | 'path' | 'phase'>;
+  private readonly httpValid: TrackedGauge<'host' | 'path'>;
+  private readonly httpDowngraded: TrackedGauge<'host' | 'path'>;
+  private readonly proxyConnect: TrackedHistogram<'path'>;
+  private readonly pathInfo: TrackedGauge<'path' | 'proxy' | 'expect_interception'>;
   // The exporter itself
   private readonly roundDuration: TrackedHistogram<'host'>;
   private readonly roundOverruns: TrackedCounter<'host'>;
@@ -167,6 +176,31 @@ export class Recorder {
       'path',
     ]);
 
+    this.httpVersion = new TrackedGauge(r, 'egress_http_version', 'HTTP version of the latest answer: 2 or 1.1 (the protocol actually used).', ['host', 'path']);
+    this.httpStatus = new TrackedGauge(r, 'egress_http_status_code', 'Status code of the latest answer.', ['host', 'path']);
+    this.httpDuration = new TrackedHistogram(
+      r,
+      'egress_http_duration_seconds',
+      'Time of each phase of the HTTP check: dns, connect, proxy_connect, tls, first_byte.',
+      ['host', 'path', 'phase'],
+      LATENCY_BUCKETS,
+    );
+    this.httpValid = new TrackedGauge(r, 'egress_http_response_valid', 'Whether the latest answer is the one the host should give (status and headers).', ['host', 'path']);
+    this.httpDowngraded = new TrackedGauge(
+      r,
+      'egress_http2_downgraded',
+      'Whether h2 was offered and HTTP/1.1 came back from a host known to speak h2; absent when no answer came back.',
+      ['host', 'path'],
+    );
+    this.proxyConnect = new TrackedHistogram(r, 'egress_proxy_connect_duration_seconds', 'Time from sending CONNECT to its 200, per proxy path.', ['path'], LATENCY_BUCKETS);
+
+    this.pathInfo = new TrackedGauge(
+      r,
+      'egress_path_info',
+      'One series per path in use: the proxy (password redacted; empty for direct) and whether interception is its job.',
+      ['path', 'proxy', 'expect_interception'],
+    );
+
     this.roundDuration = new TrackedHistogram(r, 'egress_exporter_round_duration_seconds', 'Time to run every check of one target once.', ['host'], PROBE_BUCKETS);
     this.roundOverruns = new TrackedCounter(
       r,
@@ -201,8 +235,31 @@ export class Recorder {
         for (const metric of this.tlsMetrics()) metric.removeMatching({ host, path });
         return;
       case 'http':
+        for (const metric of this.httpMetrics()) metric.removeMatching({ host, path });
         return;
     }
+  }
+
+  private httpMetrics() {
+    return [this.httpVersion, this.httpStatus, this.httpDuration, this.httpValid, this.httpDowngraded];
+  }
+
+  /** `downgraded` is decided by the round, which knows the other paths and the catalog. */
+  recordHttp(target: Target, path: string, result: HttpResult, cross: { downgraded?: boolean; dnsSeconds?: number | undefined }, nowMs: number): void {
+    const { host } = target;
+    const labels = { host, path };
+    this.recordCheck(host, 'http', path, result, nowMs);
+    if (result.protocol !== undefined) this.httpVersion.set(labels, result.protocol === '2' ? 2 : 1.1);
+    else this.httpVersion.removeMatching(labels);
+    if (result.status !== undefined) this.httpStatus.set(labels, result.status);
+    else this.httpStatus.removeMatching(labels);
+    // No answer: nothing to judge, so no "invalid" and no "downgraded".
+    if (result.status !== undefined) this.httpValid.set(labels, result.valid ? 1 : 0);
+    else this.httpValid.removeMatching(labels);
+    if (cross.downgraded !== undefined) this.httpDowngraded.set(labels, cross.downgraded ? 1 : 0);
+    else this.httpDowngraded.removeMatching(labels);
+    const phases: Record<string, number | undefined> = { dns: cross.dnsSeconds, ...result.phases };
+    for (const [phase, seconds] of Object.entries(phases)) if (seconds !== undefined) this.httpDuration.observe({ ...labels, phase }, seconds);
   }
 
   private dnsMetrics() {
@@ -250,6 +307,7 @@ export class Recorder {
       this.tcpProbed,
       this.tcpFailures,
       ...this.tlsMetrics(),
+      ...this.httpMetrics(),
       this.roundDuration,
       this.roundOverruns,
     ]) {
@@ -313,6 +371,7 @@ export class Recorder {
         else if (attempt.reason) this.tcpFailures.inc({ ...labels, reason: attempt.reason });
       }
     }
+    if (result.proxyConnectSeconds !== undefined) this.proxyConnect.observe({ path }, result.proxyConnectSeconds);
   }
 
   private tlsMetrics() {
@@ -337,6 +396,8 @@ export class Recorder {
     const { host } = target;
     const labels = { host, path };
     this.recordCheck(host, 'tls', path, result, nowMs);
+    // No handshake at all (no address, a watchdog): every requirement is untested.
+    if (result.requirements.length === 0) this.tlsRequirement.removeMatching(labels);
     for (const requirement of result.requirements) {
       const series = { ...labels, requirement: requirement.requirement };
       // Untested is not "not met": the series goes away, the failure reason tells why.
@@ -367,6 +428,17 @@ export class Recorder {
       }
     }
   }
+
+  /** Declares the paths in use; series of paths gone are removed. */
+  setPaths(paths: ReadonlyArray<{ name: string; proxy: string; expectInterception: boolean }>): void {
+    this.pathInfo.removeMatching({});
+    for (const path of paths) this.pathInfo.set({ path: path.name, proxy: path.proxy, expect_interception: String(path.expectInterception) }, 1);
+    const names = new Set(paths.map((p) => p.name));
+    for (const known of this.proxyPaths) if (!names.has(known)) this.proxyConnect.removeMatching({ path: known });
+    this.proxyPaths = names;
+  }
+
+  private proxyPaths = new Set<string>();
 
   recordRound(host: string, durationSeconds: number): void {
     this.roundDuration.observe({ host }, durationSeconds);

@@ -1,9 +1,10 @@
 // TCP check: connect to every resolved address (up to a cap per family) and
 // time each connect. A stale IP-based firewall rule shows as one address of
 // several refusing or timing out, which a single connect would hide.
+import { setMaxListeners } from 'node:events';
 import { connectTcp } from './dial.js';
 import type { FailureReason } from './reasons.js';
-import type { Family, ProbeOutcome, Target } from './types.js';
+import type { Dial, Family, ProbeOutcome, Target } from './types.js';
 
 export interface TcpProbeOptions {
   /** Addresses from the DNS check, per family. */
@@ -30,6 +31,8 @@ export interface TcpFamilyResult {
 
 export interface TcpResult extends ProbeOutcome {
   families: TcpFamilyResult[];
+  /** On a proxy path: CONNECT sent -> 200. */
+  proxyConnectSeconds?: number;
 }
 
 export const DEFAULT_MAX_ADDRESSES_PER_FAMILY = 16;
@@ -52,12 +55,18 @@ function dominantReason(attempts: readonly TcpAttempt[]): FailureReason {
 export async function probeTcp(target: Target, options: TcpProbeOptions, signal: AbortSignal): Promise<TcpResult> {
   const start = process.hrtime.bigint();
   const cap = options.maxPerFamily ?? DEFAULT_MAX_ADDRESSES_PER_FAMILY;
+  // Up to 2 x cap connects listen on the deadline at once: give them a signal of their own.
+  const local = new AbortController();
+  setMaxListeners(0, local.signal);
+  const abort = (): void => local.abort();
+  if (signal.aborted) abort();
+  else signal.addEventListener('abort', abort, { once: true });
   const families = await Promise.all(
     target.families.map(async (family): Promise<TcpFamilyResult> => {
       const addresses = (options.addresses[family] ?? []).slice(0, cap);
       const attempts = await Promise.all(
         addresses.map(async (address): Promise<TcpAttempt> => {
-          const dialed = await connectTcp(address, target.port, signal);
+          const dialed = await connectTcp(address, target.port, local.signal);
           if (dialed.ok) {
             dialed.socket.destroy();
             return { address, family, ok: true, connectSeconds: dialed.connectSeconds };
@@ -68,6 +77,7 @@ export async function probeTcp(target: Target, options: TcpProbeOptions, signal:
       return { family, probed: attempts.length, reachable: attempts.filter((a) => a.ok).length, attempts };
     }),
   );
+  signal.removeEventListener('abort', abort);
   const durationSeconds = Number(process.hrtime.bigint() - start) / 1e9;
   const probedFamilies = families.filter((f) => f.probed > 0);
   if (probedFamilies.length === 0) {
@@ -81,4 +91,31 @@ export async function probeTcp(target: Target, options: TcpProbeOptions, signal:
     return { ok: false, reason, message, durationSeconds, families };
   }
   return { ok: true, durationSeconds, families };
+}
+
+export interface TcpTunnelOptions {
+  /** A Dial through a proxy: connect to it, then CONNECT host:port. */
+  dial: Dial;
+}
+
+/**
+ * The tcp check on a proxy path: connect to the proxy and open a CONNECT tunnel
+ * to the host. A client behind the proxy gets no further than this, so the
+ * proxy's refusals (407, 403, 502...) are this check's reasons. The one
+ * "address" is the proxy.
+ */
+export async function probeTcpTunnel(_target: Target, options: TcpTunnelOptions, signal: AbortSignal): Promise<TcpResult> {
+  const start = process.hrtime.bigint();
+  const dialed = await options.dial(signal);
+  const durationSeconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const family: Family = dialed.ok && dialed.socket.remoteFamily === 'IPv6' ? 'v6' : 'v4';
+  if (!dialed.ok) {
+    const attempt: TcpAttempt = { address: 'proxy', family, ok: false, reason: dialed.reason, message: dialed.message, connectSeconds: dialed.durationSeconds };
+    return { ok: false, reason: dialed.reason, message: dialed.message, durationSeconds, families: [{ family, probed: 1, reachable: 0, attempts: [attempt] }] };
+  }
+  dialed.socket.destroy();
+  const attempt: TcpAttempt = { address: dialed.remoteAddress ?? 'proxy', family, ok: true, connectSeconds: dialed.connectSeconds };
+  const result: TcpResult = { ok: true, durationSeconds, families: [{ family, probed: 1, reachable: 1, attempts: [attempt] }] };
+  if (dialed.proxyConnectSeconds !== undefined) result.proxyConnectSeconds = dialed.proxyConnectSeconds;
+  return result;
 }

@@ -574,7 +574,6 @@ function summary(base: HandshakeRun, requirements: RequirementResult[], cert: Tl
   if (base.status === 'ok') parts.push(`default: ${base.facts.version} ${base.facts.cipher} ${base.facts.group} alpn ${base.facts.alpn}`);
   else parts.push(`default handshake ${base.status === 'failed' ? 'failed' : `untested (${base.reason})`}: ${base.detail}`);
   if (cert !== undefined && !cert.verified) parts.push(`certificate not verified: ${cert.authorizationError ?? 'unknown'}`);
-  if (cert?.intercepted) parts.push(`intercepted (issuer ${cert.issuerO || cert.issuerCN})`);
   for (const r of requirements) if (r.verdict !== 'met') parts.push(`${r.requirement} ${r.verdict}: ${r.detail}`);
   return parts.join('; ');
 }

@@ -1,30 +1,40 @@
-// One round of one target: DNS through every resolver, then TCP to the
-// addresses found. Each check waits for a concurrency slot, runs under its own
-// deadline, and is recorded the moment it finishes.
+// One round of one target: DNS through every resolver, then over every path
+// (direct, or through a proxy) the tcp check, then the tls and http checks.
+// Each check waits for a concurrency slot, runs under its own deadline, and is
+// recorded as soon as what it needs from the other paths is known.
 import net from 'node:net';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../logging/logger.js';
 import type { Recorder } from '../metrics/recorder.js';
+import { issuerLabel } from '../metrics/recorder.js';
+import { directDial } from '../probes/dial.js';
 import { probeDns, sinkholePolicy } from '../probes/dns.js';
 import type { DnsProbeOptions, DnsResult } from '../probes/dns.js';
-import { probeTcp } from '../probes/tcp.js';
+import { probeHttp } from '../probes/http.js';
+import type { HttpProbeOptions, HttpResult } from '../probes/http.js';
+import { proxyDial } from '../probes/proxy.js';
+import { probeTcp, probeTcpTunnel } from '../probes/tcp.js';
 import type { TcpResult } from '../probes/tcp.js';
-import { directDial } from '../probes/dial.js';
 import { probeTls } from '../probes/tls.js';
 import type { TlsProbeOptions, TlsResult } from '../probes/tls.js';
 import type { CheckName, Dial, Family, ProbeOutcome, Target } from '../probes/types.js';
-import { issuerLabel } from '../metrics/recorder.js';
 import { withDeadline } from './deadline.js';
+import { DIRECT_PATH, pathsFor } from './paths.js';
+import type { ProbePath } from './paths.js';
 import type { ResultStore } from './results.js';
 import type { Semaphore } from './semaphore.js';
+
+export { DIRECT_PATH } from './paths.js';
 
 export interface ProbeSet {
   dns: typeof probeDns;
   tcp: typeof probeTcp;
+  tcpTunnel: typeof probeTcpTunnel;
   tls: typeof probeTls;
+  http: typeof probeHttp;
 }
 
-export const DEFAULT_PROBES: ProbeSet = { dns: probeDns, tcp: probeTcp, tls: probeTls };
+export const DEFAULT_PROBES: ProbeSet = { dns: probeDns, tcp: probeTcp, tcpTunnel: probeTcpTunnel, tls: probeTls, http: probeHttp };
 
 export interface RoundContext {
   config: Config;
@@ -37,11 +47,34 @@ export interface RoundContext {
   probes: ProbeSet;
   /** PEM text of tls.ca_file, read once at start-up. */
   caPem: readonly string[];
+  /** Environment for `proxy: env` (HTTPS_PROXY, NO_PROXY). Default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** false: do not log state changes (on-demand probes). Default true. */
+  logChanges?: boolean;
   now?: () => number;
 }
 
-/** The `path` of checks that go straight to the host (proxy paths come later). */
-export const DIRECT_PATH = 'direct';
+/** Everything one round found, for /probe?debug=true and the check command. */
+export interface RoundReport {
+  target: Target;
+  startedAtMs: number;
+  durationSeconds: number;
+  /** Addresses used on the direct path, per family. */
+  addresses: Partial<Record<Family, string[]>>;
+  dns: DnsResult[];
+  paths: PathReport[];
+}
+
+export interface PathReport {
+  path: ProbePath;
+  tcp?: TcpResult;
+  tls?: TlsResult;
+  http?: HttpResult;
+  /** Decided across paths; undefined when there is no certificate. */
+  intercepted?: boolean;
+  /** Decided across paths; undefined when no HTTP answer came back. */
+  downgraded?: boolean;
+}
 
 function resolversOf(config: Config): DnsProbeOptions['resolver'][] {
   return config.dns.servers.length > 0 ? config.dns.servers : ['system'];
@@ -71,6 +104,7 @@ async function runCheck<T extends ProbeOutcome>(
 
 function logChange(ctx: RoundContext, labels: { host: string; check: CheckName; path: string }, outcome: ProbeOutcome, atMs: number): void {
   const change = ctx.results.put({ ...labels, outcome, atMs });
+  if (ctx.logChanges === false) return;
   if (change === undefined) {
     ctx.logger.debug({ ...labels, ok: outcome.ok, reason: outcome.reason, duration_seconds: outcome.durationSeconds }, 'check finished');
     return;
@@ -91,62 +125,128 @@ function addressesFrom(results: readonly DnsResult[]): Partial<Record<Family, st
   return addresses;
 }
 
-/** One way out to the hosts: straight, or through a proxy (later). */
-export interface ProbePath {
-  name: string;
-}
 
-export async function runRound(target: Target, ctx: RoundContext): Promise<void> {
+export async function runRound(target: Target, ctx: RoundContext): Promise<RoundReport> {
   const now = ctx.now ?? Date.now;
+  const startedAtMs = now();
+  const start = process.hrtime.bigint();
   const wants = new Set(target.checks);
+  const paths = pathsFor(target, ctx.config, ctx.env);
+  const report: RoundReport = { target, startedAtMs, durationSeconds: 0, addresses: {}, dns: [], paths: paths.map((path) => ({ path })) };
+  const finish = (): RoundReport => {
+    report.durationSeconds = Number(process.hrtime.bigint() - start) / 1e9;
+    return report;
+  };
 
-  // An IP literal needs no lookup; a name always gets one, even when the dns
-  // check is not reported, because the other checks need its addresses.
+  // An IP literal needs no lookup. A name gets one whenever the direct path is
+  // probed or the dns check is wanted: through a proxy, the proxy resolves it.
   const literal = net.isIP(target.host);
-  let addresses: Partial<Record<Family, string[]>>;
+  const direct = paths.some((p) => p.proxy === null);
   if (literal !== 0) {
-    addresses = { [literal === 4 ? 'v4' : 'v6']: [target.host] };
-  } else {
+    report.addresses = { [literal === 4 ? 'v4' : 'v6']: [target.host] };
+  } else if (direct || wants.has('dns')) {
     const dnsResults = await Promise.all(resolversOf(ctx.config).map((resolver) => dnsCheck(target, resolver, wants.has('dns'), ctx)));
-    addresses = addressesFrom(dnsResults.filter((r) => r !== undefined));
+    report.dns = dnsResults.filter((r) => r !== undefined);
+    report.addresses = addressesFrom(report.dns);
   }
-  if (ctx.signal.aborted) return;
+  if (ctx.signal.aborted) return finish();
 
-  // tcp first: the handshakes that follow go to an address that answered.
-  let tcp: TcpResult | undefined;
-  if (wants.has('tcp')) {
-    const labels = { host: target.host, check: 'tcp' as const, path: DIRECT_PATH };
-    tcp = await runCheck<TcpResult>(
-      ctx,
-      labels,
-      (signal) => ctx.probes.tcp(target, { addresses }, signal),
-      (reason, message) => ({ ok: false, reason, message, durationSeconds: ctx.config.timeoutMs / 1000, families: [] }),
-    );
-    if (tcp) {
-      const at = now();
-      ctx.recorder.recordTcp(target, DIRECT_PATH, tcp, at);
-      logChange(ctx, labels, tcp, at);
+  await Promise.all(report.paths.map((entry) => runPath(target, entry, report, ctx)));
+  if (ctx.signal.aborted) return finish();
+  judgeAcrossPaths(target, report);
+  const at = now();
+  for (const entry of report.paths) {
+    const path = entry.path.name;
+    if (entry.tls) {
+      ctx.recorder.recordTls(target, path, entry.tls, entry.intercepted, at);
+      logChange(ctx, { host: target.host, check: 'tls', path }, entry.tls, at);
+    }
+    if (entry.http) {
+      // On the direct path the lookup this round relied on is the request's dns phase.
+      const dnsSeconds = entry.path.proxy === null ? report.dns[0]?.records[0]?.durationSeconds : undefined;
+      ctx.recorder.recordHttp(target, path, entry.http, { downgraded: entry.downgraded, dnsSeconds }, at);
+      logChange(ctx, { host: target.host, check: 'http', path }, entry.http, at);
     }
   }
-  if (ctx.signal.aborted) return;
+  return finish();
+}
 
-  if (wants.has('tls')) {
-    const address = connectAddress(target, addresses, tcp);
-    const labels = { host: target.host, check: 'tls' as const, path: DIRECT_PATH };
-    const tls = await runCheck<TlsResult>(
+/** tcp, then tls and http side by side, over one path. tcp is recorded at once. */
+async function runPath(target: Target, entry: PathReport, report: RoundReport, ctx: RoundContext): Promise<void> {
+  const wants = new Set(target.checks);
+  const { path } = entry;
+  const host = target.host;
+  const failed = (reason: 'timeout' | 'internal_error', message: string) => ({ ok: false as const, reason, message, durationSeconds: ctx.config.timeoutMs / 1000 });
+
+  if (wants.has('tcp')) {
+    const labels = { host, check: 'tcp' as const, path: path.name };
+    entry.tcp = await runCheck<TcpResult>(
       ctx,
       labels,
       (signal) =>
-        address === undefined
-          ? Promise.resolve(noAddressTls())
-          : ctx.probes.tls(target, tlsOptions(target, ctx, directDial(address, target.port)), signal),
-      (reason, message) => ({ ok: false, reason, message, durationSeconds: ctx.config.timeoutMs / 1000, requirements: [] }),
+        path.proxy === null
+          ? ctx.probes.tcp(target, { addresses: report.addresses }, signal)
+          : ctx.probes.tcpTunnel(target, { dial: proxyDial(path.proxy, host, target.port) }, signal),
+      (reason, message) => ({ ...failed(reason, message), families: [] }),
     );
-    if (tls) {
-      const at = now();
-      ctx.recorder.recordTls(target, DIRECT_PATH, tls, interceptedOn(target, DIRECT_PATH, tls, undefined), at);
-      logChange(ctx, labels, tls, at);
+    if (entry.tcp) {
+      const at = (ctx.now ?? Date.now)();
+      ctx.recorder.recordTcp(target, path.name, entry.tcp, at);
+      logChange(ctx, labels, entry.tcp, at);
     }
+  }
+  if (ctx.signal.aborted) return;
+
+  // The dial every tls and http connection of this path uses: each call opens a fresh one.
+  let dial: Dial | undefined;
+  if (path.proxy !== null) dial = proxyDial(path.proxy, host, target.port);
+  else {
+    const address = connectAddress(target, report.addresses, entry.tcp);
+    if (address !== undefined) dial = directDial(address, target.port);
+  }
+  const noAddress = { ok: false as const, reason: 'no_addresses' as const, message: 'no addresses to connect to (the DNS check found none)', durationSeconds: 0 };
+
+  await Promise.all([
+    wants.has('tls')
+      ? runCheck<TlsResult>(
+          ctx,
+          { host, check: 'tls', path: path.name },
+          (signal) => (dial === undefined ? Promise.resolve({ ...noAddress, requirements: [] }) : ctx.probes.tls(target, tlsOptions(target, ctx, dial), signal)),
+          (reason, message) => ({ ...failed(reason, message), requirements: [] }),
+        ).then((tls) => {
+          entry.tls = tls;
+        })
+      : undefined,
+    wants.has('http')
+      ? runCheck<HttpResult>(
+          ctx,
+          { host, check: 'http', path: path.name },
+          (signal) =>
+            dial === undefined
+              ? Promise.resolve({ ...noAddress, alpn: 'none', valid: false, phases: {}, viaProxy: false })
+              : ctx.probes.http(target, httpOptions(target, ctx, dial, path), signal),
+          (reason, message) => ({ ...failed(reason, message), alpn: 'none', valid: false, phases: {}, viaProxy: path.proxy !== null }),
+        ).then((http) => {
+          entry.http = http;
+        })
+      : undefined,
+  ]);
+}
+
+/**
+ * What one path cannot know alone. Interception: see interceptedOn. A
+ * downgrade: HTTP/1.1 where the host is known to speak h2, from the catalog
+ * or because another path (or this host's TLS) got h2 this round.
+ */
+function judgeAcrossPaths(target: Target, report: RoundReport): void {
+  const directCert = report.paths.find((p) => p.path.proxy === null)?.tls?.certificate;
+  const directIssuer = directCert?.verified ? issuerLabel(directCert.issuerCN, directCert.issuerO) : undefined;
+  const speaksH2 =
+    target.knownH2 === true || report.paths.some((p) => p.http?.protocol === '2' || p.tls?.handshake?.alpn === 'h2');
+  for (const entry of report.paths) {
+    if (entry.tls) entry.intercepted = interceptedOn(target, entry.path.name, entry.tls, directIssuer);
+    const protocol = entry.http?.protocol;
+    if (protocol !== undefined) entry.downgraded = protocol === '1.1' && speaksH2;
   }
 }
 
@@ -156,13 +256,15 @@ function connectAddress(target: Target, addresses: Partial<Record<Family, string
   return reachable[0] ?? target.families.map((f) => addresses[f]?.[0]).find((a) => a !== undefined);
 }
 
-function noAddressTls(): TlsResult {
-  return { ok: false, reason: 'no_addresses', message: 'no addresses to connect to (the DNS check found none)', durationSeconds: 0, requirements: [] };
-}
-
 function tlsOptions(target: Target, ctx: RoundContext, dial: Dial): TlsProbeOptions {
   const options: TlsProbeOptions = { dial, ca: ctx.caPem, handshakeTimeoutMs: Math.min(5000, ctx.config.timeoutMs) };
   if (target.expectedIssuers !== undefined && target.expectedIssuers.length > 0) options.expectedIssuers = target.expectedIssuers;
+  return options;
+}
+
+function httpOptions(target: Target, ctx: RoundContext, dial: Dial, path: ProbePath): HttpProbeOptions {
+  const options: HttpProbeOptions = { dial, ca: ctx.caPem, viaProxy: path.proxy !== null, timeoutMs: ctx.config.timeoutMs };
+  if (target.http !== undefined) options.expectation = target.http;
   return options;
 }
 

@@ -15,6 +15,8 @@ export interface AppDeps {
   version: string;
   /** Runs before every route: basic auth from --web.config.file. */
   before?: express.RequestHandler[];
+  /** /probe: runs a target's checks now; resolves to the response to send. */
+  probe: (target: unknown, debug: boolean, signal: AbortSignal) => Promise<{ status: number; contentType: string; body: string }>;
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -33,6 +35,14 @@ export function createApp(deps: AppDeps): express.Express {
     if (deps.ready()) res.type('text/plain').send('Ready\n');
     else res.status(503).type('text/plain').send('Not ready: the first round of checks is still running\n');
   });
+  app.get('/probe', async (req, res) => {
+    // A client that goes away aborts the probe.
+    const controller = new AbortController();
+    res.on('close', () => controller.abort());
+    const debug = req.query.debug === 'true' || req.query.debug === '1';
+    const answer = await deps.probe(req.query.target, debug, controller.signal);
+    res.status(answer.status).type(answer.contentType).send(answer.body);
+  });
   app.post('/-/reload', async (_req, res) => {
     const outcome = await deps.reload();
     if (outcome.ok) res.type('text/plain').send('Reloaded\n');
@@ -42,7 +52,7 @@ export function createApp(deps: AppDeps): express.Express {
     res.type('html').send(renderLandingPage({ version: deps.version, targets: deps.targets(), results: deps.results.all(), ready: deps.ready() }));
   });
   app.use((_req, res) => {
-    res.status(404).type('text/plain').send('Not found. Try /metrics, /-/healthy or /-/ready.\n');
+    res.status(404).type('text/plain').send('Not found. Try /metrics, /probe?target=HOST, /-/healthy or /-/ready.\n');
   });
   return app;
 }

@@ -1,0 +1,243 @@
+// `egress-exporter check`: every check once, now, as a table of host x check.
+// The fastest answer to "does my network meet the vendor's requirements?".
+import { Writable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { Registry } from 'prom-client';
+import { ConfigError, defaultConfig, loadConfigFile } from '../config/load.js';
+import { resolveTargets } from '../config/targets.js';
+import type { Config } from '../config/types.js';
+import { createLogger } from '../logging/logger.js';
+import { Recorder } from '../metrics/recorder.js';
+import { TLS_REQUIREMENTS } from '../probes/tls.js';
+import type { TlsRequirement } from '../probes/tls.js';
+import type { ProbeOutcome } from '../probes/types.js';
+import { DEFAULT_PROBES, runRound } from '../scheduler/round.js';
+import type { ProbeSet, RoundReport } from '../scheduler/round.js';
+import { ResultStore } from '../scheduler/results.js';
+import { Semaphore } from '../scheduler/semaphore.js';
+import { readFile } from 'node:fs/promises';
+
+export const CHECK_USAGE = `usage: egress-exporter check [--config.file=PATH] [--output=table|json] [--host=HOST ...]
+
+Runs every check of every target once, now, and prints the verdicts.
+Exit status: 0 when everything is met, 1 when something is not, 2 for a usage or config error.
+`;
+
+const OUTPUTS = ['table', 'json'] as const;
+type Output = (typeof OUTPUTS)[number];
+
+/** Short column names for the TLS requirements, in TLS_REQUIREMENTS order. */
+const REQUIREMENT_COLUMNS: Record<TlsRequirement, string> = {
+  tls13_aes_256_gcm_sha384: 'tls13',
+  tls12_ecdhe_ecdsa_aes_256_gcm_sha384: 'tls12',
+  extended_master_secret: 'ems',
+  group_p256: 'p256',
+  sig_ecdsa_secp256r1_sha256: 'ecdsa',
+  sig_rsa_pss_rsae_sha256: 'rsa-pss',
+  alpn_h2: 'h2',
+  baseline: 'baseline',
+};
+
+interface Style {
+  ok: (text: string) => string;
+  bad: (text: string) => string;
+  dim: (text: string) => string;
+  pass: string;
+  fail: string;
+  untested: string;
+}
+
+const PLAIN: Style = { ok: (t) => t, bad: (t) => t, dim: (t) => t, pass: 'ok', fail: 'FAIL', untested: 'untested' };
+const TTY: Style = {
+  ok: (t) => `\x1b[32m${t}\x1b[0m`,
+  bad: (t) => `\x1b[31m${t}\x1b[0m`,
+  dim: (t) => `\x1b[2m${t}\x1b[0m`,
+  pass: '✓',
+  fail: '✗',
+  untested: '?',
+};
+
+/** Visible width: escape codes take no room. */
+// eslint-disable-next-line no-control-regex -- matching the ESC of colour codes is the point
+const width = (text: string): number => text.replace(/\x1b\[[0-9;]*m/g, '').length;
+const pad = (text: string, to: number): string => text + ' '.repeat(Math.max(0, to - width(text)));
+
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, col) => Math.max(...rows.map((row) => width(row[col] ?? '')))) ?? [];
+  return rows.map((row) => row.map((cell, col) => pad(cell, widths[col] ?? 0)).join('  ').trimEnd()).join('\n');
+}
+
+function verdict(result: ProbeOutcome | undefined, style: Style): string {
+  if (result === undefined) return style.dim('-');
+  return result.ok ? style.ok(style.pass) : style.bad(`${style.fail} ${result.reason ?? ''}`.trim());
+}
+
+function dnsSummary(report: RoundReport): ProbeOutcome | undefined {
+  if (report.dns.length === 0 || !report.target.checks.includes('dns')) return undefined;
+  const failed = report.dns.find((d) => !d.ok);
+  return failed ?? report.dns[0];
+}
+
+function everythingOk(reports: readonly RoundReport[]): boolean {
+  return reports.every((report) => {
+    const dns = dnsSummary(report);
+    if (dns && !dns.ok) return false;
+    return report.paths.every((p) => [p.tcp, p.tls, p.http].every((r) => r === undefined || r.ok) && p.downgraded !== true && p.intercepted !== true);
+  });
+}
+
+export function renderTable(reports: readonly RoundReport[], style: Style, elapsedSeconds: number): string {
+  const out: string[] = [];
+  const rows: string[][] = [['HOST', 'PATH', 'DNS', 'TCP', 'TLS', 'HTTP']];
+  const reqRows: string[][] = [['HOST', 'PATH', ...TLS_REQUIREMENTS.map((r) => REQUIREMENT_COLUMNS[r])]];
+  const notes: string[] = [];
+  for (const report of reports) {
+    const host = report.target.host;
+    for (const dns of report.dns) if (!dns.ok && report.target.checks.includes('dns')) notes.push(`${host} dns via ${dns.resolver}: ${dns.reason ?? 'failed'}${dns.message ? ` - ${dns.message}` : ''}`);
+    for (const entry of report.paths) {
+      const http = entry.http;
+      let httpCell = verdict(http, style);
+      if (http?.protocol !== undefined) httpCell += ` HTTP/${http.protocol}${http.status !== undefined ? ` ${http.status}` : ''}`;
+      if (entry.downgraded === true) httpCell += style.bad(' downgraded');
+      let tlsCell = verdict(entry.tls, style);
+      if (entry.intercepted === true) tlsCell += style.bad(' intercepted');
+      rows.push([host, entry.path.name, verdict(dnsSummary(report), style), verdict(entry.tcp, style), tlsCell, httpCell]);
+      if (entry.tls && entry.tls.requirements.length > 0) {
+        const byName = new Map(entry.tls.requirements.map((r) => [r.requirement, r]));
+        reqRows.push([
+          host,
+          entry.path.name,
+          ...TLS_REQUIREMENTS.map((name) => {
+            const r = byName.get(name);
+            if (!r) return style.dim('-');
+            if (r.verdict === 'met') return style.ok(style.pass);
+            if (r.verdict === 'not_met') return style.bad(style.fail);
+            return style.dim(style.untested);
+          }),
+        ]);
+      }
+      for (const [check, result] of [['tcp', entry.tcp], ['tls', entry.tls], ['http', entry.http]] as const) {
+        if (result && !result.ok) notes.push(`${host} ${check} via ${entry.path.name}: ${result.reason ?? 'failed'}${result.message ? ` - ${result.message}` : ''}`);
+      }
+      for (const r of entry.tls?.requirements ?? []) {
+        if (r.verdict !== 'met') notes.push(`${host} tls ${r.requirement} via ${entry.path.name}: ${r.verdict === 'not_met' ? 'not met' : `untested (${r.reason ?? ''})`} - ${r.detail}`);
+      }
+    }
+  }
+  out.push(table(rows));
+  if (reqRows.length > 1) out.push('', 'TLS requirements', table(reqRows));
+  if (notes.length > 0) out.push('', 'Why', ...notes.map((n) => `  ${n}`));
+  const failing = reports.filter((r) => !everythingOk([r])).length;
+  out.push(
+    '',
+    `${reports.length} host${reports.length === 1 ? '' : 's'} checked in ${elapsedSeconds.toFixed(1)} s: ${reports.length - failing} meet every requirement, ${failing} do not.`,
+  );
+  return `${out.join('\n')}\n`;
+}
+
+export function renderJson(reports: readonly RoundReport[]): string {
+  const brief = (r: ProbeOutcome | undefined) => (r === undefined ? null : { ok: r.ok, reason: r.reason ?? null, message: r.message ?? null, duration_seconds: r.durationSeconds });
+  return `${JSON.stringify(
+    {
+      ok: everythingOk(reports),
+      hosts: reports.map((report) => ({
+        host: report.target.host,
+        port: report.target.port,
+        dns: report.dns.map((d) => ({ resolver: d.resolver, ...brief(d), records: d.records.map((r) => ({ type: r.type, ok: r.ok, reason: r.reason ?? null, ttl: r.ttl, addresses: r.addresses })) })),
+        paths: report.paths.map((entry) => ({
+          path: entry.path.name,
+          tcp: brief(entry.tcp),
+          tls: entry.tls ? { ...brief(entry.tls), intercepted: entry.intercepted ?? null, handshake: entry.tls.handshake ?? null, requirements: Object.fromEntries(entry.tls.requirements.map((r) => [r.requirement, { verdict: r.verdict, reason: r.reason ?? null, detail: r.detail }])) } : null,
+          http: entry.http ? { ...brief(entry.http), protocol: entry.http.protocol ?? null, status: entry.http.status ?? null, downgraded: entry.downgraded ?? null } : null,
+        })),
+      })),
+    },
+    null,
+    2,
+  )}\n`;
+}
+
+interface CheckStreams {
+  out: NodeJS.WritableStream & { isTTY?: boolean };
+  err: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+export async function runCheckCommand(argv: string[], streams: CheckStreams, probes: Partial<ProbeSet> = {}): Promise<number> {
+  const usage = (message: string): number => {
+    streams.err.write(`egress-exporter check: ${message}\n\n${CHECK_USAGE}`);
+    return 2;
+  };
+  let values;
+  try {
+    values = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: { 'config.file': { type: 'string' }, output: { type: 'string', default: 'table' }, host: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } },
+    }).values;
+  } catch (error) {
+    return usage(error instanceof Error ? error.message : String(error));
+  }
+  if (values.help) {
+    streams.out.write(CHECK_USAGE);
+    return 0;
+  }
+  if (!(OUTPUTS as readonly string[]).includes(values.output)) return usage(`--output: expected one of ${OUTPUTS.join(', ')}, got "${values.output}"`);
+  const output = values.output as Output;
+
+  let config: Config;
+  try {
+    config = values['config.file'] === undefined ? defaultConfig() : await loadConfigFile(values['config.file']);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    streams.err.write(`egress-exporter check: invalid config:\n${error.message}\n`);
+    return 2;
+  }
+  let targets = resolveTargets(config);
+  if (values.host !== undefined) {
+    const known = new Set(targets.map((t) => t.host));
+    const unknown = values.host.filter((h) => !known.has(h.toLowerCase()));
+    if (unknown.length > 0) return usage(`--host: ${unknown.map((h) => JSON.stringify(h)).join(', ')} is not a target of the config (targets: ${[...known].join(', ')})`);
+    const wanted = new Set(values.host.map((h) => h.toLowerCase()));
+    targets = targets.filter((t) => wanted.has(t.host));
+  }
+
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort();
+  process.once('SIGINT', onSignal);
+  const progress = streams.err.isTTY === true;
+  let done = 0;
+  const showProgress = (): void => {
+    if (progress) streams.err.write(`\r\x1b[2Kchecking ${targets.length} hosts: ${done} done`);
+  };
+  showProgress();
+  const started = process.hrtime.bigint();
+  const context = {
+    config,
+    recorder: new Recorder(new Registry(), { intervalMs: config.intervalMs, firewallRefreshIntervalMs: config.dns.firewallRefreshIntervalMs, allowlistCidrs: config.dns.allowlistCidrs }),
+    results: new ResultStore(),
+    limiter: new Semaphore(Math.max(config.concurrency, 16)),
+    logger: createLogger('error', 'json', new Writable({ write: (_c, _e, cb) => cb() })),
+    signal: controller.signal,
+    probes: { ...DEFAULT_PROBES, ...probes },
+    caPem: config.tls.caFile === null ? [] : [await readFile(config.tls.caFile, 'utf8')],
+    logChanges: false,
+  };
+  const reports = await Promise.all(
+    targets.map(async (target) => {
+      const report = await runRound(target, context);
+      done += 1;
+      showProgress();
+      return report;
+    }),
+  );
+  process.removeListener('SIGINT', onSignal);
+  if (progress) streams.err.write('\r\x1b[2K');
+  if (controller.signal.aborted) {
+    streams.err.write('egress-exporter check: interrupted\n');
+    return 1;
+  }
+  const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
+  streams.out.write(output === 'json' ? renderJson(reports) : renderTable(reports, streams.out.isTTY === true ? TTY : PLAIN, elapsed));
+  return everythingOk(reports) ? 0 : 1;
+}

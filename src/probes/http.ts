@@ -1,0 +1,593 @@
+// The HTTP check: one real request on a fresh connection that offers ALPN
+// `h2, http/1.1`, over the path a client takes (a direct connection or a CONNECT
+// tunnel, given as a Dial). Every phase is opened here, so every phase is timed here:
+//
+//   connect        TCP to the host, or to the proxy on a proxy path (from the dial)
+//   proxy_connect  CONNECT sent -> its 200 (proxy paths only, from the dial)
+//   tls            tls.connect -> secureConnect, inside the tunnel on a proxy path
+//   first_byte     request sent -> response head received (for HTTP/2 this includes
+//                  the SETTINGS exchange, as a client's first request does)
+// DNS is timed by the scheduler, not here.
+//
+// Protocol: ALPN 'h2' -> node:http2 on the TLS socket; ALPN 'http/1.1' or none at all
+// -> node:http on the TLS socket. http2.connect is never used without ALPN 'h2': a
+// server without ALPN would leave it waiting forever. Any HTTP/1.x answer is reported
+// as protocol '1.1'. Whether that is a downgrade is not decided here.
+//
+// TLS: SNI is the host (not sent for an IP literal), no session is ever resumed (no
+// `session` option, and Node's client keeps no session cache), and certificates do
+// not stop the check (`rejectUnauthorized: false`): the TLS check judges them, and the
+// HTTP check must still tell which protocol a client gets through an intercepting
+// proxy whose CA is unknown. `tlsAuthorized` says whether the chain verified against
+// the system roots plus `ca`, and the name matched.
+//
+// Result: `ok` when a response arrived and is valid (expected status and headers; with
+// no expected status, any status below 500). Reasons:
+//   the dial's reason                            refused, timeout, unreachable, reset, proxy_*
+//   TLS alert / not a TLS answer                  tls_handshake_failed
+//   via a proxy, the tunnel closed before a
+//   single byte of TLS came back                  proxy_closed (the proxy dropped the tunnel)
+//   connection closed/reset otherwise             reset
+//   no response before the deadline               timeout
+//   an answer that is not HTTP, or not valid      http_bad_response
+//   via a proxy, an error page of the proxy
+//   itself inside the tunnel (X-Squid-Error,
+//   Proxy-Status error=...)                      proxy_denied (403), proxy_auth_required (407),
+//                                                proxy_bad_gateway (502/503/504), else
+//                                                proxy_protocol_error; answeredByProxy: true
+//
+// Hygiene: one deadline (min of timeoutMs and the caller's signal) covers everything;
+// the probe never throws and, before it resolves, destroys the http2 session, the
+// request, the TLS socket and the dialled socket, and clears every timer and listener.
+import { connect as http2Connect, constants as http2Constants } from 'node:http2';
+import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders as Http2IncomingHeaders } from 'node:http2';
+import { request as httpRequest } from 'node:http';
+import type { ClientRequest, IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
+import type { Socket } from 'node:net';
+import { connect as tlsConnect, createSecureContext, rootCertificates } from 'node:tls';
+import type { SecureContext, TLSSocket } from 'node:tls';
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { HttpExpectation } from '../catalog/types.js';
+import { VERSION } from '../version.js';
+import { socketErrorReason } from './reasons.js';
+import type { FailureReason } from './reasons.js';
+import { authority } from './proxy.js';
+import { WireTap } from './tls-wire.js';
+import type { Dial, DialResult, ProbeOutcome, Target } from './types.js';
+
+export interface HttpProbeOptions {
+  /** Opens the byte stream: direct TCP, or a CONNECT tunnel (proxyDial). */
+  dial: Dial;
+  /** SNI and name to verify; default target.host. An IP literal is verified but not sent as SNI. */
+  servername?: string;
+  /** Extra trusted CAs (PEM), added to the system roots for `tlsAuthorized`. */
+  ca?: readonly string[];
+  /** The "system" trust store. Default: tls.rootCertificates. Tests override it. */
+  systemRoots?: readonly string[];
+  /** The request and the answer that proves the host. Default GET /, any status below 500. */
+  expectation?: HttpExpectation;
+  /** Default DEFAULT_USER_AGENT. */
+  userAgent?: string;
+  /** The dial goes through a proxy: a tunnel that closes before any TLS byte is `proxy_closed`. */
+  viaProxy?: boolean;
+  /** Deadline of the whole check, dial included. Default 10000 ms. The probe's signal always wins. */
+  timeoutMs?: number;
+  /** At most this much of the body is read before closing. Default 64 KiB. */
+  maxBodyBytes?: number;
+  /** After the head, wait at most this long for the (bounded) body. Default 1000 ms. */
+  bodyTimeoutMs?: number;
+}
+
+export interface HttpPhases {
+  connect?: number;
+  proxy_connect?: number;
+  tls?: number;
+  first_byte?: number;
+}
+
+export interface HttpResult extends ProbeOutcome {
+  /** The protocol actually used; absent when no HTTP exchange started. */
+  protocol?: '2' | '1.1';
+  /** What ALPN selected: 'h2', 'http/1.1' or 'none' (also 'none' when TLS did not finish). */
+  alpn: string;
+  status?: number;
+  /** Lower-case response headers, bounded (no set-cookie), for debug output. */
+  headers?: Record<string, string>;
+  /** The response is the expected one. False when there is no response. */
+  valid: boolean;
+  /** Seconds per phase that took place. */
+  phases: HttpPhases;
+  /** The certificate chain verified (system roots + ca) and matched the name. */
+  tlsAuthorized?: boolean;
+  tlsAuthorizationError?: string;
+  viaProxy: boolean;
+  /**
+   * On a proxy path: the answer was an error page of the proxy itself (X-Squid-Error,
+   * Proxy-Status error), e.g. squid with ssl-bump delivering a denial inside the
+   * tunnel. The reason is then a proxy_* reason, never http_bad_response.
+   */
+  answeredByProxy?: boolean;
+  /** Body bytes read (at most maxBodyBytes). */
+  bodyBytes?: number;
+}
+
+export const DEFAULT_USER_AGENT = `egress-exporter/${VERSION}`;
+export const DEFAULT_HTTP_TIMEOUT_MS = 10_000;
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+export const DEFAULT_BODY_TIMEOUT_MS = 1000;
+export const DEFAULT_EXPECTATION: HttpExpectation = { method: 'GET', path: '/' };
+const ALPN = ['h2', 'http/1.1'];
+/** After the deadline, how long a dial may take to report its own, more specific reason. */
+const DIAL_ABORT_GRACE_MS = 20;
+const MAX_DEBUG_HEADERS = 40;
+const MAX_DEBUG_HEADER_VALUE = 200;
+
+const secondsSince = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
+
+function errorCode(err: unknown): string {
+  return typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+const noop = (): void => {};
+
+/** Whether a response is the expected one; `problem` says why not. Exported for tests. */
+export function judgeResponse(status: number, headers: Readonly<Record<string, string>>, expectation: HttpExpectation | undefined): { valid: boolean; problem?: string } {
+  const statuses = expectation?.expectStatus ?? [];
+  if (statuses.length > 0) {
+    if (!statuses.includes(status)) return { valid: false, problem: `status ${status}, expected ${statuses.join(' or ')}` };
+  } else if (status >= 500) {
+    return { valid: false, problem: `status ${status}, expected any status below 500` };
+  }
+  for (const [name, want] of Object.entries(expectation?.expectHeaders ?? {})) {
+    const got = headers[name.toLowerCase()];
+    if (got === undefined) return { valid: false, problem: `header ${name.toLowerCase()} missing, expected ${JSON.stringify(want)}` };
+    if (got.trim() !== want) return { valid: false, problem: `header ${name.toLowerCase()} is ${JSON.stringify(got.slice(0, 100))}, expected ${JSON.stringify(want)}` };
+  }
+  return { valid: true };
+}
+
+/**
+ * An error page a TLS-inspecting proxy produced itself, inside the tunnel it bumped
+ * (squid with ssl-bump answers CONNECT 200 and then shows its 403/503 page over the
+ * intercepted TLS). Recognised by squid's `X-Squid-Error` or an RFC 9209 `Proxy-Status`
+ * carrying `error=`. Only looked at on proxy paths. Exported for tests.
+ */
+export function proxyGeneratedError(status: number, headers: Readonly<Record<string, string>>): { reason: FailureReason; evidence: string } | undefined {
+  const squid = headers['x-squid-error'];
+  const proxyStatus = headers['proxy-status'];
+  let evidence: string | undefined;
+  if (squid !== undefined && squid.trim() !== '') evidence = `X-Squid-Error: ${squid.slice(0, 80)}`;
+  else if (proxyStatus !== undefined && /;\s*error\s*=/i.test(proxyStatus)) evidence = `Proxy-Status: ${proxyStatus.slice(0, 80)}`;
+  if (evidence === undefined || status < 400) return undefined;
+  let reason: FailureReason = 'proxy_protocol_error';
+  if (status === 403) reason = 'proxy_denied';
+  else if (status === 407) reason = 'proxy_auth_required';
+  else if (status === 502 || status === 503 || status === 504) reason = 'proxy_bad_gateway';
+  return { reason, evidence };
+}
+
+/** All headers lower-case with string values (repeated ones joined by ", "); pseudo-headers dropped. */
+function flattenHeaders(raw: IncomingHttpHeaders | Http2IncomingHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    if (name.startsWith(':') || value === undefined) continue;
+    out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
+  }
+  return out;
+}
+
+function debugHeaders(all: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  let n = 0;
+  for (const [name, value] of Object.entries(all)) {
+    if (name === 'set-cookie') continue;
+    if (n++ >= MAX_DEBUG_HEADERS) break;
+    out[name] = value.length > MAX_DEBUG_HEADER_VALUE ? `${value.slice(0, MAX_DEBUG_HEADER_VALUE)}...` : value;
+  }
+  return out;
+}
+
+const contexts = new WeakMap<readonly string[], Map<string, SecureContext>>();
+
+/** A client context trusting the system roots plus `ca`; cached (a context with ~150 roots is not free). */
+function clientContext(systemRoots: readonly string[], ca: readonly string[]): SecureContext {
+  let perRoots = contexts.get(systemRoots);
+  if (perRoots === undefined) {
+    perRoots = new Map();
+    contexts.set(systemRoots, perRoots);
+  }
+  const key = createHash('sha256').update(ca.join('\n')).digest('hex');
+  let ctx = perRoots.get(key);
+  if (ctx === undefined) {
+    ctx = createSecureContext({ ca: [...systemRoots, ...ca] });
+    if (perRoots.size >= 8) perRoots.delete(perRoots.keys().next().value as string);
+    perRoots.set(key, ctx);
+  }
+  return ctx;
+}
+
+/**
+ * Resolves to the dial result, or undefined if `signal` aborts first and the dial does
+ * not settle within a short grace. A socket that arrives late is destroyed.
+ */
+function dialUntilAbort(dial: Dial, signal: AbortSignal): Promise<DialResult | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  let pending: Promise<DialResult>;
+  try {
+    pending = dial(signal);
+  } catch (err) {
+    return Promise.resolve({ ok: false, reason: socketErrorReason(err), message: errorMessage(err), durationSeconds: 0 });
+  }
+  return new Promise((resolve) => {
+    let done = false;
+    let grace: NodeJS.Timeout | undefined;
+    const settle = (result: DialResult | undefined) => {
+      if (done) return;
+      done = true;
+      clearTimeout(grace);
+      signal.removeEventListener('abort', onAbort);
+      resolve(result);
+    };
+    const onAbort = () => {
+      grace = setTimeout(() => settle(undefined), DIAL_ABORT_GRACE_MS);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    pending.then(
+      (result) => {
+        if (done || (result.ok && signal.aborted)) {
+          if (result.ok) result.socket.destroy();
+          settle(undefined);
+          return;
+        }
+        settle(result);
+      },
+      (err: unknown) => settle({ ok: false, reason: socketErrorReason(err), message: errorMessage(err), durationSeconds: 0 }),
+    );
+  });
+}
+
+/** Everything this check opened; destroyed before the probe resolves. */
+class Resources {
+  raw?: Socket;
+  tap?: WireTap;
+  tls?: TLSSocket;
+  session?: ClientHttp2Session;
+  stream?: ClientHttp2Stream;
+  request?: ClientRequest;
+  response?: IncomingMessage;
+
+  release(): void {
+    try {
+      if (this.stream !== undefined && !this.stream.destroyed) this.stream.close(http2Constants.NGHTTP2_CANCEL);
+    } catch {
+      // already closing
+    }
+    this.session?.destroy();
+    this.response?.destroy();
+    this.request?.destroy();
+    this.tls?.destroy();
+    this.tap?.destroy();
+    this.raw?.destroy();
+  }
+}
+
+type Step<T> = ({ ok: true } & T) | { ok: false; reason: FailureReason; message: string };
+
+interface Context {
+  host: string;
+  port: number;
+  servername: string;
+  expectation: HttpExpectation;
+  userAgent: string;
+  viaProxy: boolean;
+  maxBodyBytes: number;
+  bodyTimeoutMs: number;
+  signal: AbortSignal;
+  res: Resources;
+}
+
+/** Probes one target. Never throws. */
+export async function probeHttp(target: Target, options: HttpProbeOptions, signal: AbortSignal): Promise<HttpResult> {
+  const start = process.hrtime.bigint();
+  const viaProxy = options.viaProxy ?? false;
+  const ac = new AbortController();
+  const onParentAbort = () => ac.abort();
+  signal.addEventListener('abort', onParentAbort, { once: true });
+  if (signal.aborted) ac.abort();
+  const timer = setTimeout(() => ac.abort(), options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS);
+  const res = new Resources();
+  const result: HttpResult = { ok: false, valid: false, alpn: 'none', phases: {}, viaProxy, durationSeconds: 0 };
+  try {
+    await run(target, options, ac.signal, res, result);
+  } catch (err) {
+    result.ok = false;
+    result.valid = false;
+    result.reason = 'internal_error';
+    result.message = `http probe bug: ${errorMessage(err)}`;
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', onParentAbort);
+    res.release();
+  }
+  result.durationSeconds = secondsSince(start);
+  return result;
+}
+
+async function run(target: Target, options: HttpProbeOptions, signal: AbortSignal, res: Resources, result: HttpResult): Promise<void> {
+  const fail = (reason: FailureReason, message: string) => {
+    result.ok = false;
+    result.reason = reason;
+    result.message = message;
+  };
+  // Before dialling: a CA that does not parse is a configuration error, not a path failure.
+  let context: SecureContext;
+  try {
+    context = clientContext(options.systemRoots ?? rootCertificates, options.ca ?? []);
+  } catch (err) {
+    return fail('internal_error', `cannot use the configured CA certificates: ${errorMessage(err)}`);
+  }
+  const dialed = await dialUntilAbort(options.dial, signal);
+  if (dialed === undefined) return fail(result.viaProxy ? 'proxy_timeout' : 'timeout', 'no connection before the deadline');
+  if (!dialed.ok) return fail(dialed.reason, dialed.message);
+  res.raw = dialed.socket;
+  res.raw.on('error', noop);
+  result.phases.connect = dialed.connectSeconds;
+  if (dialed.proxyConnectSeconds !== undefined) result.phases.proxy_connect = dialed.proxyConnectSeconds;
+
+  const ctx: Context = {
+    host: target.host,
+    port: target.port,
+    servername: options.servername ?? target.host,
+    expectation: options.expectation ?? DEFAULT_EXPECTATION,
+    userAgent: options.userAgent ?? DEFAULT_USER_AGENT,
+    viaProxy: result.viaProxy,
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    bodyTimeoutMs: options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS,
+    signal,
+    res,
+  };
+  const secured = await handshake(ctx, dialed.socket, context);
+  if (!secured.ok) return fail(secured.reason, secured.message);
+  result.phases.tls = secured.seconds;
+  result.alpn = secured.alpn;
+  result.tlsAuthorized = secured.authorized;
+  if (secured.authorizationError !== undefined) result.tlsAuthorizationError = secured.authorizationError;
+
+  const h2 = secured.alpn === 'h2';
+  result.protocol = h2 ? '2' : '1.1';
+  const answered = h2 ? await exchangeH2(ctx, secured.socket) : await exchangeH1(ctx, secured.socket);
+  if (!answered.ok) return fail(answered.reason, answered.message);
+  result.phases.first_byte = answered.firstByteSeconds;
+  result.status = answered.status;
+  result.headers = debugHeaders(answered.headers);
+  result.bodyBytes = answered.bodyBytes;
+  const line = `HTTP/${result.protocol} ${answered.status} (ALPN ${result.alpn}${result.viaProxy ? ', through the proxy' : ''})`;
+  const byProxy = result.viaProxy ? proxyGeneratedError(answered.status, answered.headers) : undefined;
+  if (byProxy !== undefined) {
+    result.answeredByProxy = true;
+    result.valid = false;
+    result.ok = false;
+    result.reason = byProxy.reason;
+    result.message = `${line}: answered by the proxy inside the tunnel, not by the host (${byProxy.evidence})`;
+    return;
+  }
+  const verdict = judgeResponse(answered.status, answered.headers, options.expectation);
+  result.valid = verdict.valid;
+  result.ok = verdict.valid;
+  if (verdict.valid) {
+    result.message = line;
+  } else {
+    result.reason = 'http_bad_response';
+    result.message = `${line}: ${verdict.problem ?? 'not the expected answer'}`;
+  }
+}
+
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_SSL_UNEXPECTED_EOF_WHILE_READING', 'ERR_STREAM_PREMATURE_CLOSE']);
+
+type Handshake = Step<{ socket: TLSSocket; seconds: number; alpn: string; authorized: boolean; authorizationError?: string }>;
+
+function handshake(ctx: Context, raw: Socket, secureContext: SecureContext): Promise<Handshake> {
+  return new Promise((resolve) => {
+    let tunnelBytes = 0;
+    const tap = new WireTap(raw, (chunk) => {
+      tunnelBytes += chunk.length;
+    });
+    tap.on('error', noop);
+    ctx.res.tap = tap;
+    let socket: TLSSocket | undefined;
+    let done = false;
+    const finish = (r: Handshake) => {
+      if (done) return;
+      done = true;
+      ctx.signal.removeEventListener('abort', onAbort);
+      if (socket !== undefined) {
+        socket.removeListener('error', onError);
+        socket.removeListener('close', onClose);
+      }
+      resolve(r);
+    };
+    const closedEarly = (detail: string): Handshake =>
+      ctx.viaProxy && tunnelBytes === 0
+        ? { ok: false, reason: 'proxy_closed', message: `the proxy closed the tunnel before any TLS answer (${detail})` }
+        : { ok: false, reason: 'reset', message: `connection closed during the TLS handshake after ${tunnelBytes} bytes (${detail})` };
+    const onError = (err: Error) => {
+      const code = errorCode(err);
+      if (RESET_CODES.has(code)) return finish(closedEarly(code));
+      if (code.startsWith('ERR_SSL_')) return finish({ ok: false, reason: 'tls_handshake_failed', message: `TLS handshake failed: ${code.replace(/^ERR_SSL_/, '').toLowerCase()}` });
+      finish({ ok: false, reason: socketErrorReason(err), message: `TLS handshake: ${code || 'error'}: ${errorMessage(err).slice(0, 200)}` });
+    };
+    const onClose = () => finish(closedEarly('closed'));
+    const onAbort = () =>
+      finish({ ok: false, reason: 'timeout', message: tunnelBytes === 0 ? 'no TLS answer before the deadline' : `TLS handshake stalled after ${tunnelBytes} bytes` });
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    if (ctx.signal.aborted) return onAbort();
+    const start = process.hrtime.bigint();
+    try {
+      socket = tlsConnect({
+        socket: tap,
+        secureContext,
+        ...(isIP(ctx.servername) === 0 && { servername: ctx.servername }),
+        host: ctx.servername,
+        ALPNProtocols: ALPN,
+        rejectUnauthorized: false,
+      });
+    } catch (err) {
+      return finish({ ok: false, reason: 'tls_handshake_failed', message: `TLS setup: ${errorMessage(err)}` });
+    }
+    ctx.res.tls = socket;
+    socket.on('error', onError);
+    socket.once('close', onClose);
+    socket.once('secureConnect', () => {
+      const s = socket;
+      s.on('error', noop);
+      const alpn = typeof s.alpnProtocol === 'string' && s.alpnProtocol !== '' ? s.alpnProtocol : 'none';
+      const r: Handshake = { ok: true, socket: s, seconds: secondsSince(start), alpn, authorized: s.authorized };
+      if (!s.authorized) {
+        const authErr: unknown = s.authorizationError;
+        r.authorizationError = typeof authErr === 'string' ? authErr : errorCode(authErr) || errorMessage(authErr);
+      }
+      finish(r);
+    });
+  });
+}
+
+type Exchange = Step<{ status: number; headers: Record<string, string>; firstByteSeconds: number; bodyBytes: number }>;
+
+/** Reads at most maxBodyBytes of a body, for at most bodyTimeoutMs; never fails the check. */
+function drainBody(ctx: Context, body: Readable): Promise<number> {
+  return new Promise((resolve) => {
+    let bytes = 0;
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      ctx.signal.removeEventListener('abort', finish);
+      body.removeListener('data', onData);
+      body.removeListener('end', finish);
+      body.removeListener('close', finish);
+      body.removeListener('error', finish);
+      resolve(Math.min(bytes, ctx.maxBodyBytes));
+    };
+    const onData = (chunk: Buffer | string) => {
+      bytes += chunk.length;
+      if (bytes >= ctx.maxBodyBytes) finish();
+    };
+    const timer = setTimeout(finish, ctx.bodyTimeoutMs);
+    ctx.signal.addEventListener('abort', finish, { once: true });
+    body.on('data', onData);
+    body.once('end', finish);
+    body.once('close', finish);
+    body.once('error', finish);
+    if (ctx.signal.aborted || body.destroyed) finish();
+  });
+}
+
+function exchangeH2(ctx: Context, socket: TLSSocket): Promise<Exchange> {
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (r: Exchange) => {
+      if (done) return;
+      done = true;
+      ctx.signal.removeEventListener('abort', onAbort);
+      resolve(r);
+    };
+    // Once the head is in, the result is decided: a close or error while the body is
+    // drained must not turn it into a failure.
+    let responded = false;
+    const failUnlessResponded = (r: Exchange) => {
+      if (!responded) finish(r);
+    };
+    const onAbort = () => failUnlessResponded({ ok: false, reason: 'timeout', message: 'no HTTP/2 response before the deadline' });
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    if (ctx.signal.aborted) return onAbort();
+    const errorStep = (where: string, err: unknown): Exchange => {
+      const code = errorCode(err);
+      if (RESET_CODES.has(code) || code === 'ERR_HTTP2_GOAWAY_SESSION') return { ok: false, reason: 'reset', message: `HTTP/2 ${where}: ${code}` };
+      if (code.startsWith('ERR_HTTP2_')) return { ok: false, reason: 'http_bad_response', message: `HTTP/2 ${where}: ${code}: ${errorMessage(err).slice(0, 200)}` };
+      return { ok: false, reason: socketErrorReason(err), message: `HTTP/2 ${where}: ${code || 'error'}: ${errorMessage(err).slice(0, 200)}` };
+    };
+    const sent = process.hrtime.bigint();
+    let session: ClientHttp2Session;
+    let stream: ClientHttp2Stream;
+    try {
+      session = http2Connect(`https://${authority(ctx.host, ctx.port)}`, { createConnection: () => socket });
+      ctx.res.session = session;
+      session.on('error', (err) => failUnlessResponded(errorStep('session', err)));
+      session.once('close', () => failUnlessResponded({ ok: false, reason: 'reset', message: 'HTTP/2 session closed before the response' }));
+      stream = session.request(
+        { ':method': ctx.expectation.method, ':path': ctx.expectation.path, 'user-agent': ctx.userAgent, accept: '*/*' },
+        { endStream: true },
+      );
+      ctx.res.stream = stream;
+    } catch (err) {
+      return finish(errorStep('request', err));
+    }
+    stream.on('error', (err) => failUnlessResponded(errorStep('stream', err)));
+    stream.once('close', () => failUnlessResponded({ ok: false, reason: 'reset', message: `HTTP/2 stream closed before the response (RST code ${stream.rstCode ?? 'none'})` }));
+    stream.once('response', (headers) => {
+      if (done) return;
+      responded = true;
+      const firstByteSeconds = secondsSince(sent);
+      const status = Number(headers[':status']);
+      const flat = flattenHeaders(headers);
+      void drainBody(ctx, stream).then((bodyBytes) => finish({ ok: true, status, headers: flat, firstByteSeconds, bodyBytes }));
+    });
+  });
+}
+
+function exchangeH1(ctx: Context, socket: TLSSocket): Promise<Exchange> {
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (r: Exchange) => {
+      if (done) return;
+      done = true;
+      ctx.signal.removeEventListener('abort', onAbort);
+      resolve(r);
+    };
+    // Once the head is in, the result is decided (see exchangeH2).
+    let responded = false;
+    const onAbort = () => {
+      if (!responded) finish({ ok: false, reason: 'timeout', message: 'no HTTP/1.1 response before the deadline' });
+    };
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    if (ctx.signal.aborted) return onAbort();
+    const sent = process.hrtime.bigint();
+    let req: ClientRequest;
+    try {
+      req = httpRequest({
+        method: ctx.expectation.method,
+        path: ctx.expectation.path,
+        headers: { host: authority(ctx.host, ctx.port).replace(/:443$/, ''), 'user-agent': ctx.userAgent, accept: '*/*', connection: 'close' },
+        createConnection: () => socket,
+      });
+    } catch (err) {
+      return finish({ ok: false, reason: 'internal_error', message: `HTTP/1.1 request: ${errorMessage(err)}` });
+    }
+    ctx.res.request = req;
+    req.on('error', (err) => {
+      if (responded) return;
+      const code = errorCode(err);
+      if (code.startsWith('HPE_')) return finish({ ok: false, reason: 'http_bad_response', message: `not an HTTP/1.1 answer (${code})` });
+      if (RESET_CODES.has(code)) return finish({ ok: false, reason: 'reset', message: `connection closed before the HTTP/1.1 response (${errorMessage(err)})` });
+      finish({ ok: false, reason: socketErrorReason(err), message: `HTTP/1.1: ${code || 'error'}: ${errorMessage(err).slice(0, 200)}` });
+    });
+    req.once('response', (response) => {
+      ctx.res.response = response;
+      response.on('error', noop);
+      if (done) return;
+      responded = true;
+      const firstByteSeconds = secondsSince(sent);
+      const status = response.statusCode ?? 0;
+      const flat = flattenHeaders(response.headers);
+      void drainBody(ctx, response).then((bodyBytes) => finish({ ok: true, status, headers: flat, firstByteSeconds, bodyBytes }));
+    });
+    req.end();
+  });
+}

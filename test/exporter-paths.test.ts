@@ -1,0 +1,135 @@
+// Paths end to end: one HTTP/2 origin reached directly and through five fixture
+// proxies (a plain tunnel, a TLS-inspecting one that speaks only HTTP/1.1, one
+// denying .dev, one wanting credentials, one that never answers), judged from a scrape.
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfigFile } from '../src/config/load.js';
+import { startExporter } from '../src/exporter.js';
+import type { Exporter } from '../src/exporter.js';
+import { createLogger } from '../src/logging/logger.js';
+import { startDnsServer } from './fixtures/dns-server.js';
+import type { DnsFixture } from './fixtures/dns-server.js';
+import { startOrigin } from './fixtures/http-servers.js';
+import type { RunningOrigin } from './fixtures/http-servers.js';
+import { getPki } from './fixtures/pki.js';
+import { startProxy } from './fixtures/proxies.js';
+import type { RunningProxy } from './fixtures/proxies.js';
+import { scrape } from './helpers/scrape.js';
+import type { Scrape } from './helpers/scrape.js';
+
+const lines: string[] = [];
+const logger = createLogger('info', 'json', new Writable({ write: (c: Buffer, _e, done) => (lines.push(c.toString()), done()) }));
+
+describe('checks over every path', () => {
+  let dns: DnsFixture;
+  let origin: RunningOrigin;
+  const proxies: Record<string, RunningProxy> = {};
+  let exporter: Exporter;
+  let m: Scrape;
+  const host = 'cgr.dev';
+
+  beforeAll(async () => {
+    const pki = await getPki();
+    const dir = await mkdtemp(join(tmpdir(), 'egress-paths-'));
+    await writeFile(join(dir, 'ca.pem'), pki.rootCa);
+    origin = await startOrigin('h2');
+    const map = { [`${host}:${origin.port}`]: origin.port };
+    proxies.tunnel = await startProxy({ mode: 'tunnel', map });
+    proxies.bump = await startProxy({ mode: 'intercept', map });
+    proxies.deny = await startProxy({ mode: 'tunnel', map, denySuffixes: ['.dev'] });
+    proxies.auth = await startProxy({ mode: 'tunnel', map, credentials: { user: 'probe', pass: 'p@ss word' } });
+    proxies.silent = await startProxy({ mode: 'silent', map });
+    dns = await startDnsServer({ [host]: { a: ['127.0.0.1'], ttl: 600 } });
+    const proxyList = Object.entries(proxies)
+      .map(([name, p]) => `  - { name: ${name}, url: "${p.url}" }`)
+      .join('\n');
+    await writeFile(
+      join(dir, 'egress.yml'),
+      `catalog: none
+interval: 30s
+timeout: 2s
+dns: { servers: ["${dns.address.name}"] }
+tls: { ca_file: ca.pem }
+compare_direct: true
+proxies:
+${proxyList}
+  - { name: authok, url: "http://probe:p%40ss%20word@127.0.0.1:${proxies.auth.port}" }
+targets:
+  - host: ${host}
+    port: ${origin.port}
+    http: { path: /v2/, expect_status: [401], expect_headers: { docker-distribution-api-version: registry/2.0 } }
+`,
+    );
+    exporter = await startExporter({ config: await loadConfigFile(join(dir, 'egress.yml')), listen: { host: '127.0.0.1', port: 0 }, logger });
+    await exporter.scheduler.firstRound;
+    m = await scrape(`http://127.0.0.1:${exporter.address.port}`);
+  }, 30_000);
+
+  afterAll(async () => {
+    await exporter.stop();
+    await dns.close();
+    await origin.close();
+    await Promise.all(Object.values(proxies).map((p) => p.close()));
+  });
+
+  const at = (path: string) => ({ host, path });
+  const reason = (path: string, check: string) => m.find('egress_probe_failure_reason', { host, path, check }).map((s) => s.labels.reason);
+
+  it('gets HTTP/2 and the registry answer directly and through a plain tunnel', () => {
+    for (const path of ['direct', 'tunnel', 'authok']) {
+      expect(m.value('egress_http_version', at(path)), path).toBe(2);
+      expect(m.value('egress_http_status_code', at(path)), path).toBe(401);
+      expect(m.value('egress_http_response_valid', at(path)), path).toBe(1);
+      expect(m.value('egress_http2_downgraded', at(path)), path).toBe(0);
+      expect(m.value('egress_probe_success', { ...at(path), check: 'http' }), path).toBe(1);
+      expect(m.value('egress_tls_intercepted', at(path)), path).toBe(0);
+    }
+    for (const phase of ['connect', 'tls', 'first_byte']) expect(m.value('egress_http_duration_seconds_count', { ...at('tunnel'), phase })).toBe(1);
+    expect(m.value('egress_http_duration_seconds_count', { ...at('tunnel'), phase: 'proxy_connect' })).toBe(1);
+    expect(m.value('egress_http_duration_seconds_count', { ...at('direct'), phase: 'dns' })).toBe(1);
+    expect(m.find('egress_http_duration_seconds_count', { ...at('direct'), phase: 'proxy_connect' })).toEqual([]);
+    expect(m.value('egress_proxy_connect_duration_seconds_count', { path: 'tunnel' })).toBeGreaterThanOrEqual(1);
+    expect(m.value('egress_probe_success', { ...at('tunnel'), check: 'tcp' })).toBe(1);
+  });
+
+  it('names the downgrade and the interception of a TLS-inspecting proxy, and reports its TLS verdicts', () => {
+    expect(m.value('egress_http_version', at('bump'))).toBe(1.1);
+    expect(m.value('egress_http2_downgraded', at('bump'))).toBe(1);
+    expect(m.value('egress_tls_intercepted', at('bump'))).toBe(1);
+    expect(m.value('egress_tls_requirement_met', { ...at('bump'), requirement: 'alpn_h2' })).toBe(0);
+    expect(m.value('egress_tls_alpn_info', { ...at('bump'), alpn: 'http/1.1' })).toBe(1);
+    expect(m.find('egress_tls_cert_issuer_info', at('bump'))[0]?.labels.issuer).toMatch(/Intercepting Proxy CA|Evil Inspect Corp/);
+    // The registry still answered, relayed by the proxy.
+    expect(m.value('egress_http_status_code', at('bump'))).toBe(401);
+  });
+
+  it("names the proxy's refusals as the proxy's, never the origin's", () => {
+    for (const check of ['tcp', 'tls', 'http']) {
+      expect(reason('deny', check), check).toEqual(['proxy_denied']);
+      expect(reason('auth', check), check).toEqual(['proxy_auth_required']);
+      expect(reason('silent', check), check).toEqual(['proxy_timeout']);
+    }
+    for (const path of ['deny', 'auth', 'silent']) {
+      // Could not test: no verdicts, no version, no downgrade.
+      expect(m.find('egress_tls_requirement_met', at(path)), path).toEqual([]);
+      expect(m.find('egress_http_version', at(path)), path).toEqual([]);
+      expect(m.find('egress_http2_downgraded', at(path)), path).toEqual([]);
+    }
+  });
+
+  it('sends the credentials of the proxy URL and never logs the password', () => {
+    const authorized = proxies.auth?.connects.filter((c) => c.answer === 'tunnel') ?? [];
+    expect(authorized.length).toBeGreaterThan(0);
+    expect(authorized[0]?.headers['proxy-authorization']).toBe(`Basic ${Buffer.from('probe:p@ss word').toString('base64')}`);
+    const logs = lines.join('');
+    expect(logs).not.toContain('p@ss');
+    expect(logs).not.toContain('p%40ss');
+  });
+
+  it('keeps the dns check on the local resolver: one series per resolver, not per path', () => {
+    expect(m.find('egress_probe_success', { host, check: 'dns' }).map((s) => s.labels.path)).toEqual([dns.address.name]);
+  });
+});
