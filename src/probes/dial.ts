@@ -33,3 +33,53 @@ export function connectTcp(ip: string, port: number, signal: AbortSignal): Promi
 export function directDial(ip: string, port: number): Dial {
   return (signal) => connectTcp(ip, port, signal);
 }
+
+/** After the deadline, how long a dial may take to report its own, more specific reason (proxy_timeout, say). */
+const DIAL_ABORT_GRACE_MS = 20;
+
+/**
+ * Resolves to the dial result, or undefined if `signal` aborts first and the dial does
+ * not settle within a short grace (a dial that honours the signal reports its own,
+ * more specific reason). A socket that arrives late is destroyed.
+ */
+export function dialUntilAbort(dial: Dial, signal: AbortSignal): Promise<DialResult | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  const failed = (err: unknown): DialResult => ({
+    ok: false,
+    reason: socketErrorReason(err),
+    message: err instanceof Error ? err.message : String(err),
+    durationSeconds: 0,
+  });
+  let pending: Promise<DialResult>;
+  try {
+    pending = dial(signal);
+  } catch (err) {
+    return Promise.resolve(failed(err));
+  }
+  return new Promise((resolve) => {
+    let done = false;
+    let grace: NodeJS.Timeout | undefined;
+    const settle = (result: DialResult | undefined): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(grace);
+      signal.removeEventListener('abort', onAbort);
+      resolve(result);
+    };
+    const onAbort = (): void => {
+      grace = setTimeout(() => settle(undefined), DIAL_ABORT_GRACE_MS);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    pending.then(
+      (result) => {
+        if (done || (result.ok && signal.aborted)) {
+          if (result.ok) result.socket.destroy();
+          settle(undefined);
+          return;
+        }
+        settle(result);
+      },
+      (err: unknown) => settle(failed(err)),
+    );
+  });
+}

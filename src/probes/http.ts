@@ -55,7 +55,8 @@ import { socketErrorReason } from './reasons.js';
 import type { FailureReason } from './reasons.js';
 import { authority } from './proxy.js';
 import { WireTap } from './tls-wire.js';
-import type { Dial, DialResult, ProbeOutcome, Target } from './types.js';
+import { dialUntilAbort } from './dial.js';
+import type { Dial, ProbeOutcome, Target } from './types.js';
 
 export interface HttpProbeOptions {
   /** Opens the byte stream: direct TCP, or a CONNECT tunnel (proxyDial). */
@@ -119,8 +120,6 @@ export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 export const DEFAULT_BODY_TIMEOUT_MS = 1000;
 export const DEFAULT_EXPECTATION: HttpExpectation = { method: 'GET', path: '/' };
 const ALPN = ['h2', 'http/1.1'];
-/** After the deadline, how long a dial may take to report its own, more specific reason. */
-const DIAL_ABORT_GRACE_MS = 20;
 const MAX_DEBUG_HEADERS = 40;
 const MAX_DEBUG_HEADER_VALUE = 200;
 
@@ -210,46 +209,6 @@ function clientContext(systemRoots: readonly string[], ca: readonly string[]): S
     perRoots.set(key, ctx);
   }
   return ctx;
-}
-
-/**
- * Resolves to the dial result, or undefined if `signal` aborts first and the dial does
- * not settle within a short grace. A socket that arrives late is destroyed.
- */
-function dialUntilAbort(dial: Dial, signal: AbortSignal): Promise<DialResult | undefined> {
-  if (signal.aborted) return Promise.resolve(undefined);
-  let pending: Promise<DialResult>;
-  try {
-    pending = dial(signal);
-  } catch (err) {
-    return Promise.resolve({ ok: false, reason: socketErrorReason(err), message: errorMessage(err), durationSeconds: 0 });
-  }
-  return new Promise((resolve) => {
-    let done = false;
-    let grace: NodeJS.Timeout | undefined;
-    const settle = (result: DialResult | undefined) => {
-      if (done) return;
-      done = true;
-      clearTimeout(grace);
-      signal.removeEventListener('abort', onAbort);
-      resolve(result);
-    };
-    const onAbort = () => {
-      grace = setTimeout(() => settle(undefined), DIAL_ABORT_GRACE_MS);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    pending.then(
-      (result) => {
-        if (done || (result.ok && signal.aborted)) {
-          if (result.ok) result.socket.destroy();
-          settle(undefined);
-          return;
-        }
-        settle(result);
-      },
-      (err: unknown) => settle({ ok: false, reason: socketErrorReason(err), message: errorMessage(err), durationSeconds: 0 }),
-    );
-  });
 }
 
 /** Everything this check opened; destroyed before the probe resolves. */

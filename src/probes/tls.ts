@@ -37,7 +37,8 @@ import { createHash } from 'node:crypto';
 import type { X509Certificate } from 'node:crypto';
 import { socketErrorReason } from './reasons.js';
 import type { FailureReason } from './reasons.js';
-import type { Dial, DialResult, ProbeOutcome, Target } from './types.js';
+import { dialUntilAbort } from './dial.js';
+import type { Dial, ProbeOutcome, Target } from './types.js';
 import { PREPARED_HANDSHAKES, REQUIREMENT_SPECS, TLS_REQUIREMENTS } from './tls-requirements.js';
 import type { HandshakeExpectation, RequirementSpec, TlsRequirement } from './tls-requirements.js';
 import { anchorsFromPems, certFacts, chainFromPeer } from './tls-certs.js';
@@ -103,8 +104,6 @@ export interface TlsProbeOptions {
 
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5000;
 export const DEFAULT_CONCURRENCY = 3;
-/** After the deadline, how long a dial may take to report its own reason. */
-const DIAL_ABORT_GRACE_MS = 20;
 /** ALPN of the unconstrained handshake: what curl, browsers and undici offer. */
 const DEFAULT_ALPN = ['h2', 'http/1.1'];
 
@@ -270,47 +269,6 @@ interface Connection {
   host: string;
   dial: Dial;
   timeoutMs: number;
-}
-
-/**
- * Resolves to the dial result, or undefined if `signal` aborts first and the dial does
- * not settle within a short grace (a dial that honours the signal reports its own,
- * more specific reason, e.g. proxy_timeout). A socket that arrives late is destroyed.
- */
-function dialUntilAbort(dial: Dial, signal: AbortSignal): Promise<DialResult | undefined> {
-  if (signal.aborted) return Promise.resolve(undefined);
-  let pending: Promise<DialResult>;
-  try {
-    pending = dial(signal);
-  } catch (err) {
-    return Promise.resolve({ ok: false, reason: socketErrorReason(err), message: errorMessage(err), durationSeconds: 0 });
-  }
-  return new Promise((resolve) => {
-    let done = false;
-    let grace: NodeJS.Timeout | undefined;
-    const settle = (result: DialResult | undefined) => {
-      if (done) return;
-      done = true;
-      clearTimeout(grace);
-      signal.removeEventListener('abort', onAbort);
-      resolve(result);
-    };
-    const onAbort = () => {
-      grace = setTimeout(() => settle(undefined), DIAL_ABORT_GRACE_MS);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    pending.then(
-      (result) => {
-        if (done || (result.ok && signal.aborted)) {
-          if (result.ok) result.socket.destroy();
-          settle(undefined);
-          return;
-        }
-        settle(result);
-      },
-      (err: unknown) => settle({ ok: false, reason: socketErrorReason(err), message: errorMessage(err), durationSeconds: 0 }),
-    );
-  });
 }
 
 /** One fresh connection and handshake. Never rejects. */
