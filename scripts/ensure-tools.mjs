@@ -9,8 +9,11 @@ const TOOLS = [
   { command: 'python3', pkg: 'python3', why: 'plays a TCP peer that never completes the handshake' },
   { command: 'curl', pkg: 'curl', why: 'judges the negotiated HTTP version independently' },
   { command: 'promtool', pkg: 'prometheus', why: 'checks and unit-tests the alert rules and dashboard queries' },
+  { command: 'prometheus', pkg: 'prometheus', why: 'scrapes the exporter and evaluates the alert rules in the end-to-end test' },
+  { command: 'prometheus-alertmanager', pkg: 'prometheus-alertmanager', why: 'delivers the alerts of the end-to-end test to its webhook receiver' },
   { command: 'unshare', pkg: 'util-linux', why: 'runs the no-config daemon test in an empty network namespace' },
   { command: 'ip', pkg: 'iproute2', why: 'brings up loopback in that namespace' },
+  { command: 'chromium', pkg: 'chromium', why: 'renders the status page in the browser test' },
 ];
 
 const has = (command) => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;

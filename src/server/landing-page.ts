@@ -23,13 +23,16 @@ function age(ms: number): string {
   return `${Math.round(s / 3600)}h ago`;
 }
 
-function cell(results: readonly StoredResult[], now: number): string {
-  if (results.length === 0) return '<td class="none">not run</td>';
+function cell(results: readonly StoredResult[], configured: boolean, now: number): string {
+  if (!configured) return '<td class="none" title="not one of this target\'s checks">not checked</td>';
+  if (results.length === 0) return '<td class="none">pending</td>';
   const items = results.map((r) => {
     const ok = r.outcome.ok;
     const state = ok ? '<span class="ok">&#10003; ok</span>' : `<span class="fail">&#10007; ${escape(r.outcome.reason ?? 'failed')}</span>`;
-    const title = r.outcome.message ? ` title="${escape(r.outcome.message)}"` : '';
-    return `<div class="result"${title}>${state} <span class="path">${escape(r.path)}</span> <span class="age">${age(now - r.atMs)}</span></div>`;
+    // A failure's detail is shown; a success's only on hover, to keep the matrix short.
+    const title = ok && r.outcome.message ? ` title="${escape(r.outcome.message)}"` : '';
+    const detail = !ok && r.outcome.message ? `<div class="detail">${escape(r.outcome.message)}</div>` : '';
+    return `<div class="result"${title}>${state} <span class="path">${escape(r.path)}</span> <span class="age">${age(now - r.atMs)}</span>${detail}</div>`;
   });
   const worst = results.some((r) => !r.outcome.ok) ? 'fail' : 'ok';
   return `<td class="${worst}">${items.join('')}</td>`;
@@ -41,9 +44,9 @@ export function renderLandingPage(data: LandingPageData): string {
   const rows = data.targets
     .map((target) => {
       const mine = data.results.filter((r) => r.host === target.host);
-      const cells = CHECK_NAMES.map((check) => cell(mine.filter((r) => r.check === check), now)).join('');
+      const cells = CHECK_NAMES.map((check) => cell(mine.filter((r) => r.check === check), target.checks.includes(check), now)).join('');
       const debug = `/probe?target=${encodeURIComponent(target.host)}&amp;debug=true`;
-      return `<tr><th scope="row"><code>${escape(target.host)}:${target.port}</code><div class="purpose">${escape(target.purpose)}</div></th>${cells}<td><a href="${debug}">debug</a></td></tr>`;
+      return `<tr><th scope="row"><code>${escape(target.host)}:${target.port}</code>${target.purpose ? `<div class="purpose">${escape(target.purpose)}</div>` : ''}</th>${cells}<td><a href="${debug}">debug</a></td></tr>`;
     })
     .join('\n');
   const summary = data.ready
@@ -58,17 +61,21 @@ table{border-collapse:collapse;width:100%}
 th,td{vertical-align:top;padding:.35em .6em;border-bottom:1px solid #d0d7de;text-align:left}
 thead th{background:#f6f8fa}
 td.ok{background:#f0fff4}td.fail{background:#fff5f5}td.none{color:#6e7781}
-.ok{color:#1a7f37}.fail{color:#b42318}.path,.age,.purpose{color:#57606a;font-size:.85em}
+.ok{color:#1a7f37}.fail{color:#b42318}.path,.age,.purpose,.detail{color:#57606a;font-size:.85em}
+.result+.result{margin-top:.3em}.detail{overflow-wrap:anywhere}.result>span{white-space:nowrap}
+.matrix{overflow-x:auto}
+td.none{white-space:nowrap;font-size:.9em}
+#summary .failing{color:#b42318;font-weight:600}#summary .passing{color:#1a7f37;font-weight:600}#summary .version{color:#57606a}
 nav a{margin-right:1em}
 </style>
 </head><body>
 <h1>egress-exporter</h1>
 <nav><a href="/metrics">Metrics</a><a href="/-/healthy">Health</a><a href="/-/ready">Readiness</a></nav>
-<p id="summary">${escape(summary)} Version ${escape(data.version)}.</p>
-<table><thead><tr><th scope="col">Host</th>${CHECK_NAMES.map((c) => `<th scope="col">${c}</th>`).join('')}<th scope="col">Transcript</th></tr></thead><tbody>
+<p id="summary"><span class="${!data.ready ? 'pending' : failing > 0 ? 'failing' : 'passing'}">${escape(summary)}</span> <span class="version">Version ${escape(data.version)}.</span></p>
+<div class="matrix"><table><thead><tr><th scope="col">Host</th>${CHECK_NAMES.map((c) => `<th scope="col">${c}</th>`).join('')}<th scope="col">Transcript</th></tr></thead><tbody>
 ${rows}
-</tbody></table>
-<p class="age">Hover a result for its detail. Each check's latest result, its path (resolver or proxy) and its age; a scrape of /metrics reads the same results.</p>
+</tbody></table></div>
+<p class="age">Each check's latest result, its path (resolver or proxy) and its age; a failure shows its detail, a success on hover. A scrape of /metrics reads the same results; reload the page for newer ones.</p>
 </body></html>
 `;
 }

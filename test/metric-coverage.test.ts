@@ -1,0 +1,165 @@
+// Every metric name the dashboards and the alert rules use exists in a real scrape
+// of the exporter, and the README's Metrics table documents every egress_* family.
+// The exporter runs in process with every check exercised: DNS (with an allowlist),
+// TCP (one refused port, so the failure series exist), TLS, HTTP, and a proxy path.
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfigFile } from '../src/config/load.js';
+import { startExporter } from '../src/exporter.js';
+import type { Exporter } from '../src/exporter.js';
+import { createLogger } from '../src/logging/logger.js';
+import { startDnsServer } from './fixtures/dns-server.js';
+import type { DnsFixture } from './fixtures/dns-server.js';
+import { startOrigin } from './fixtures/http-servers.js';
+import type { RunningOrigin } from './fixtures/http-servers.js';
+import { getPki } from './fixtures/pki.js';
+import { startProxy } from './fixtures/proxies.js';
+import type { RunningProxy } from './fixtures/proxies.js';
+import { closedPort } from './fixtures/tcp-peers.js';
+import { startTlsServer } from './fixtures/tls-servers.js';
+import type { RunningServer } from './fixtures/tls-servers.js';
+import { alertExpressions, dashboardQueries, exporterMetricNames, histogramFamily, metricNamesIn, REPO_ROOT } from './helpers/monitoring-queries.js';
+import { scrape } from './helpers/scrape.js';
+import type { Scrape } from './helpers/scrape.js';
+
+const quiet = createLogger('error', 'json', new Writable({ write: (_c, _e, done) => done() }));
+
+/** Family name -> type, from the `# TYPE` lines of an exposition. */
+function typeLines(text: string): Map<string, string> {
+  const families = new Map<string, string>();
+  for (const m of text.matchAll(/^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (\w+)$/gm)) families.set(m[1] as string, m[2] as string);
+  return families;
+}
+
+/** The family a name used in PromQL belongs to: `x_bucket`/`x_sum`/`x_count` of a histogram (or summary) -> `x`. */
+function familyOf(name: string, families: ReadonlyMap<string, string>): string {
+  if (families.has(name)) return name;
+  const family = histogramFamily(name);
+  const type = families.get(family);
+  return type === 'histogram' || type === 'summary' ? family : name;
+}
+
+/** Which dashboard panels and alerts use `name`, for failure messages. */
+function usersOf(name: string): string[] {
+  const users: string[] = [];
+  for (const q of dashboardQueries()) if (metricNamesIn(q.expr).includes(name)) users.push(`dashboard ${q.dashboard}: ${q.kind} "${q.title}"`);
+  for (const a of alertExpressions()) if (metricNamesIn(a.expr).includes(name)) users.push(`alert ${a.alert}${a.severity ? ` (${a.severity})` : ''}`);
+  return users;
+}
+
+/** The metric names of the README's Metrics table: rows that start with "| `egress_". */
+function readmeMetricNames(): string[] {
+  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+  const names: string[] = [];
+  for (const line of readme.split('\n')) {
+    const m = /^\| `(egress_[a-zA-Z0-9_:]+)`/.exec(line);
+    if (m) names.push(m[1] as string);
+  }
+  return names;
+}
+
+describe('metric coverage: dashboards, alerts and README against a real scrape', () => {
+  let dir: string;
+  let dns: DnsFixture;
+  let origin: RunningOrigin;
+  let tlsFull: RunningServer;
+  let tunnel: RunningProxy;
+  let exporter: Exporter;
+  let m: Scrape;
+  let families: Map<string, string>;
+
+  beforeAll(async () => {
+    const pki = await getPki();
+    dir = await mkdtemp(join(tmpdir(), 'egress-coverage-'));
+    await writeFile(join(dir, 'ca.pem'), pki.rootCa);
+    origin = await startOrigin('h2');
+    tlsFull = await startTlsServer('full');
+    const refused = await closedPort();
+    tunnel = await startProxy({ mode: 'tunnel', map: { [`cgr.dev:${origin.port}`]: origin.port, [`apk.cgr.dev:${tlsFull.port}`]: tlsFull.port } });
+    dns = await startDnsServer({
+      // A CNAME, so the chain-length gauge has something to say.
+      'cgr.dev': { cname: 'cgr.dev.edge.test', ttl: 600 },
+      'cgr.dev.edge.test': { a: ['127.0.0.1'], ttl: 600 },
+      'apk.cgr.dev': { a: ['127.0.0.1'], ttl: 60 },
+      // One allowed address, one outside the allowlist.
+      'packages.wolfi.dev': { a: ['127.0.0.1', '127.0.1.1'], ttl: 60 },
+    });
+    await writeFile(
+      join(dir, 'egress.yml'),
+      `catalog: none
+interval: 30s
+timeout: 2s
+dns:
+  servers: ["${dns.address.name}"]
+  allowlist_cidrs: [127.0.0.0/24]
+tls: { ca_file: ca.pem }
+compare_direct: true
+proxies:
+  - { name: tunnel, url: "${tunnel.url}" }
+targets:
+  - host: cgr.dev
+    port: ${origin.port}
+    labels: { team: platform }
+    http: { path: /v2/, expect_status: [401], expect_headers: { docker-distribution-api-version: registry/2.0 } }
+  - { host: apk.cgr.dev, port: ${tlsFull.port}, checks: [dns, tcp, tls] }
+  - { host: packages.wolfi.dev, port: ${refused}, checks: [dns, tcp] }
+`,
+    );
+    exporter = await startExporter({ config: await loadConfigFile(join(dir, 'egress.yml')), listen: { host: '127.0.0.1', port: 0 }, logger: quiet });
+    await exporter.scheduler.firstRound;
+    m = await scrape(`http://127.0.0.1:${exporter.address.port}`);
+    families = typeLines(m.text);
+  }, 30_000);
+
+  afterAll(async () => {
+    await exporter?.stop();
+    await dns?.close();
+    await origin?.close();
+    await tlsFull?.close();
+    await tunnel?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('exercised every check on every path (else the coverage below proves little)', () => {
+    for (const path of ['direct', 'tunnel']) {
+      for (const check of ['tcp', 'tls', 'http']) expect(m.value('egress_probe_success', { host: 'cgr.dev', check, path }), `${check} over ${path}`).toBe(1);
+      expect(m.value('egress_probe_success', { host: 'apk.cgr.dev', check: 'tls', path }), `apk.cgr.dev tls over ${path}`).toBe(1);
+    }
+    expect(m.value('egress_probe_success', { host: 'cgr.dev', check: 'dns', path: dns.address.name })).toBe(1);
+    expect(m.value('egress_probe_failure_reason', { host: 'packages.wolfi.dev', check: 'tcp', path: 'direct', reason: 'refused' })).toBe(1);
+    expect(m.value('egress_dns_addresses_outside_allowlist', { host: 'packages.wolfi.dev', family: 'v4', resolver: dns.address.name })).toBe(1);
+    expect(m.value('egress_proxy_connect_duration_seconds_count', { path: 'tunnel' })).toBeGreaterThanOrEqual(1);
+  });
+
+  it('has a # TYPE line and samples for every metric name the dashboards and alerts use', () => {
+    const used = exporterMetricNames();
+    expect(used.length).toBeGreaterThan(20);
+    const missing: string[] = [];
+    const empty: string[] = [];
+    for (const name of used) {
+      const family = familyOf(name, families);
+      if (!families.has(family)) {
+        missing.push(`${name}  (used by ${usersOf(name).join('; ')})`);
+        continue;
+      }
+      // The series the query selects: the name itself, or a histogram's _bucket/_sum/_count.
+      if (m.find(name).length === 0) empty.push(`${name}  (family ${family}, used by ${usersOf(name).join('; ')})`);
+    }
+    expect(missing, `metric names used by dashboards/alerts with no # TYPE line in the scrape:\n${missing.join('\n')}`).toEqual([]);
+    expect(empty, `metric names used by dashboards/alerts with no sample in the scrape:\n${empty.join('\n')}`).toEqual([]);
+  });
+
+  it("lists every egress_* family of the scrape in the README's Metrics table, and nothing the exporter does not have", () => {
+    const documented = readmeMetricNames();
+    const scraped = [...families.keys()].filter((name) => name.startsWith('egress_')).sort();
+    expect(scraped.length).toBeGreaterThan(30);
+    const undocumented = scraped.filter((name) => !documented.includes(name));
+    const stale = documented.filter((name) => !families.has(name));
+    expect(undocumented, `egress_* families in the scrape missing from README.md's Metrics table:\n${undocumented.join('\n')}`).toEqual([]);
+    expect(stale, `README.md's Metrics table lists families the scrape does not have:\n${stale.join('\n')}`).toEqual([]);
+  });
+});
