@@ -38,7 +38,7 @@ const REQUIREMENT_COLUMNS: Record<TlsRequirement, string> = {
   baseline: 'baseline',
 };
 
-interface Style {
+export interface Style {
   ok: (text: string) => string;
   bad: (text: string) => string;
   dim: (text: string) => string;
@@ -47,8 +47,8 @@ interface Style {
   untested: string;
 }
 
-const PLAIN: Style = { ok: (t) => t, bad: (t) => t, dim: (t) => t, pass: 'ok', fail: 'FAIL', untested: 'untested' };
-const TTY: Style = {
+export const PLAIN: Style = { ok: (t) => t, bad: (t) => t, dim: (t) => t, pass: 'ok', fail: 'FAIL', untested: 'untested' };
+export const TTY: Style = {
   ok: (t) => `\x1b[32m${t}\x1b[0m`,
   bad: (t) => `\x1b[31m${t}\x1b[0m`,
   dim: (t) => `\x1b[2m${t}\x1b[0m`,
