@@ -30,7 +30,7 @@ const PROXY_FAILING_REASONS = ['proxy_refused', 'proxy_timeout', 'proxy_bad_gate
 /** TLS check reasons with no verdict that a client would also suffer: not TLS, stalls, resets. */
 const TLS_BROKEN_REASONS = ['tls_handshake_failed', 'timeout', 'reset'];
 /** HTTP check reasons after which its version and downgrade verdict are still current. */
-const HTTP_VERDICT_REASONS = ['http_bad_response', 'tls_cert_invalid'];
+const HTTP_VERDICT_REASONS = ['http_bad_response', 'http2_downgraded', 'tls_cert_invalid'];
 
 const oneOf = (values) => values.join('|');
 

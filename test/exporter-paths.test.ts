@@ -102,8 +102,10 @@ targets:
     expect(m.value('egress_tls_requirement_met', { ...at('bump'), requirement: 'alpn_h2' })).toBe(0);
     expect(m.value('egress_tls_alpn_info', { ...at('bump'), alpn: 'http/1.1' })).toBe(1);
     expect(m.find('egress_tls_cert_issuer_info', at('bump'))[0]?.labels.issuer).toMatch(/Intercepting Proxy CA|Evil Inspect Corp/);
-    // The registry still answered, relayed by the proxy.
+    // The registry still answered, relayed by the proxy; the checks fail with reasons of their own.
     expect(m.value('egress_http_status_code', at('bump'))).toBe(401);
+    expect(reason('bump', 'http')).toEqual(['http2_downgraded']);
+    expect(reason('bump', 'tls')).toEqual(['tls_cert_invalid']);
   });
 
   it("names the proxy's refusals as the proxy's, never the origin's", () => {

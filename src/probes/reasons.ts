@@ -17,7 +17,9 @@ export const FAILURE_REASONS = [
   // TLS / HTTP (later checks)
   'tls_handshake_failed',
   'tls_cert_invalid',
+  'tls_intercepted',
   'http_bad_response',
+  'http2_downgraded',
   // proxy paths
   'proxy_refused',
   'proxy_timeout',

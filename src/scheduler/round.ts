@@ -247,6 +247,15 @@ function judgeAcrossPaths(target: Target, report: RoundReport): void {
     if (entry.tls) entry.intercepted = interceptedOn(target, entry.path.name, entry.tls, directIssuer);
     const protocol = entry.http?.protocol;
     if (protocol !== undefined) entry.downgraded = protocol === '1.1' && speaksH2;
+    // The vendor requires h2 end to end and an unbroken chain: a check that worked
+    // only at the price of a downgrade or an interception has not passed.
+    if (entry.http?.ok === true && entry.downgraded === true) {
+      entry.http = { ...entry.http, ok: false, reason: 'http2_downgraded', message: `offered h2, got HTTP/1.1 from ${target.host}, which speaks h2` };
+    }
+    if (entry.tls?.ok === true && entry.intercepted === true && !entry.path.expectInterception) {
+      const issuer = entry.tls.certificate ? issuerLabel(entry.tls.certificate.issuerCN, entry.tls.certificate.issuerO) : 'another CA';
+      entry.tls = { ...entry.tls, ok: false, reason: 'tls_intercepted', message: `the chain was re-signed by ${issuer}` };
+    }
   }
 }
 
