@@ -230,7 +230,13 @@ function buildRules(config) {
         // excluded, in case a verdict from before the DNS failure lingers.
         expr:
           `egress_tls_requirement_met${s()} == 0\n` +
-          `unless on (job, instance, host, path) egress_probe_failure_reason${s('check=~"tcp|tls"', 'reason="no_addresses"')}`,
+          `unless on (job, instance, host, path) egress_probe_failure_reason${s('check=~"tcp|tls"', 'reason="no_addresses"')}\n` +
+          // A downgrading proxy also fails alpn_h2 and the baseline (which needs h2): the
+          // same fact, already paged by EgressHTTP2Downgraded. One fault, one alert.
+          `unless on (job, instance, host, path, requirement) (\n` +
+          `    label_replace(egress_http2_downgraded${s()} == 1, "requirement", "alpn_h2", "", "")\n` +
+          `  or label_replace(egress_http2_downgraded${s()} == 1, "requirement", "baseline", "", "")\n` +
+          `)`,
         summary: 'A path fails one of the vendor\'s TLS requirements.',
         description:
           'Path {{ $labels.path }} to {{ $labels.host }} does not meet the TLS requirement {{ $labels.requirement }}: a handshake constrained to it was rejected or negotiated something else.',
