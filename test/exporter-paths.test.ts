@@ -135,3 +135,64 @@ targets:
     expect(m.find('egress_probe_success', { host, check: 'dns' }).map((s) => s.labels.path)).toEqual([dns.address.name]);
   });
 });
+
+describe('interception without a direct path to compare', () => {
+  let dns: DnsFixture;
+  let origin: RunningOrigin;
+  let tunnel: RunningProxy;
+  let bump: RunningProxy;
+  let exporter: Exporter;
+  let m: Scrape;
+
+  beforeAll(async () => {
+    const pki = await getPki();
+    const dir = await mkdtemp(join(tmpdir(), 'egress-paths-'));
+    // Only the origin's CA is trusted: the inspecting proxy's chain does not verify.
+    await writeFile(join(dir, 'ca.pem'), pki.rootCa);
+    origin = await startOrigin('h2');
+    const map = { [`cgr.dev:${origin.port}`]: origin.port, [`apk.cgr.dev:${origin.port}`]: origin.port };
+    tunnel = await startProxy({ mode: 'tunnel', map });
+    bump = await startProxy({ mode: 'intercept', map });
+    dns = await startDnsServer({});
+    await writeFile(
+      join(dir, 'egress.yml'),
+      `catalog: none
+interval: 30s
+timeout: 2s
+dns: { servers: ["${dns.address.name}"] }
+tls: { ca_file: ca.pem }
+proxies:
+  - { name: tunnel, url: "${tunnel.url}" }
+  - { name: bump, url: "${bump.url}" }
+targets:
+  - { host: cgr.dev, port: ${origin.port}, checks: [tcp, tls] }
+  - { host: apk.cgr.dev, port: ${origin.port}, checks: [tcp, tls], expected_issuers: [Egress Test] }
+`,
+    );
+    exporter = await startExporter({ config: await loadConfigFile(join(dir, 'egress.yml')), listen: { host: '127.0.0.1', port: 0 }, logger });
+    await exporter.scheduler.firstRound;
+    m = await scrape(`http://127.0.0.1:${exporter.address.port}`);
+  }, 30_000);
+
+  afterAll(async () => {
+    await exporter.stop();
+    await dns.close();
+    await origin.close();
+    await tunnel.close();
+    await bump.close();
+  });
+
+  it('takes the verified chain of another path as the reference', () => {
+    expect(m.value('egress_tls_intercepted', { host: 'cgr.dev', path: 'tunnel' })).toBe(0);
+    expect(m.value('egress_tls_intercepted', { host: 'cgr.dev', path: 'bump' })).toBe(1);
+    expect(m.value('egress_tls_verified', { host: 'cgr.dev', path: 'bump' })).toBe(0);
+    // Through a proxy, the proxy resolves the name: no local lookup, no dns series.
+    expect(m.find('egress_probe_success', { host: 'cgr.dev', check: 'dns' })).toEqual([]);
+    expect(dns.queries).toEqual([]);
+  });
+
+  it('judges by the expected issuers when the config names them', () => {
+    expect(m.value('egress_tls_intercepted', { host: 'apk.cgr.dev', path: 'tunnel' })).toBe(0);
+    expect(m.value('egress_tls_intercepted', { host: 'apk.cgr.dev', path: 'bump' })).toBe(1);
+  });
+});

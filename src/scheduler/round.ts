@@ -244,7 +244,13 @@ function judgeAcrossPaths(target: Target, report: RoundReport): void {
   const speaksH2 =
     target.knownH2 === true || report.paths.some((p) => p.http?.protocol === '2' || p.tls?.handshake?.alpn === 'h2');
   for (const entry of report.paths) {
-    if (entry.tls) entry.intercepted = interceptedOn(target, entry.path.name, entry.tls, directIssuer);
+    if (entry.tls) {
+      // Issuers of the verified chains other paths saw: the host's real chain, most likely.
+      const verifiedElsewhere = report.paths
+        .filter((other) => other !== entry && other.tls?.certificate?.verified === true)
+        .map((other) => issuerLabel(other.tls?.certificate?.issuerCN ?? '', other.tls?.certificate?.issuerO ?? ''));
+      entry.intercepted = interceptedOn(target, entry.path.name, entry.tls, directIssuer, verifiedElsewhere);
+    }
     const protocol = entry.http?.protocol;
     if (protocol !== undefined) entry.downgraded = protocol === '1.1' && speaksH2;
     // The vendor requires h2 end to end and an unbroken chain: a check that worked
@@ -278,20 +284,32 @@ function httpOptions(target: Target, ctx: RoundContext, dial: Dial, path: ProbeP
 }
 
 /**
- * Whether the chain on `path` was re-signed by another CA. With expected
- * issuers (catalog or config), the probe's verdict stands. Otherwise the
- * direct path is the reference: never intercepted itself, and a proxy path
- * whose leaf issuer differs from the direct path's is. With no direct path to
- * compare, a proxy path counts as intercepted when only tls.ca_file vouches
- * for its chain (the probe's own rule).
+ * Whether the chain on `path` was re-signed by another CA.
+ * - With expected issuers (catalog or config), the probe's verdict stands.
+ * - Otherwise the direct path is the reference: never intercepted itself, and
+ *   a proxy path whose leaf issuer differs from the direct path's (verified)
+ *   one is.
+ * - With no direct path: a chain that does not verify, while another path saw
+ *   a verified chain from another issuer, is a proxy re-signing with a CA
+ *   nobody trusts.
+ * - Nothing else to compare with: not intercepted. Trust alone cannot tell a
+ *   corporate CA that re-signs from a private CA that signs the host itself
+ *   (both only in tls.ca_file); expected_issuers or compare_direct can.
  */
-export function interceptedOn(target: Target, path: string, result: TlsResult, directIssuer: string | undefined): boolean | undefined {
+export function interceptedOn(
+  target: Target,
+  path: string,
+  result: TlsResult,
+  directIssuer: string | undefined,
+  verifiedElsewhere: readonly string[] = [],
+): boolean | undefined {
   const cert = result.certificate;
   if (cert === undefined) return undefined;
   if (target.expectedIssuers !== undefined && target.expectedIssuers.length > 0) return cert.intercepted;
   if (path === DIRECT_PATH) return false;
-  if (directIssuer !== undefined) return issuerLabel(cert.issuerCN, cert.issuerO) !== directIssuer;
-  return cert.intercepted;
+  const issuer = issuerLabel(cert.issuerCN, cert.issuerO);
+  if (directIssuer !== undefined) return issuer !== directIssuer;
+  return !cert.verified && verifiedElsewhere.some((other) => other !== issuer);
 }
 
 async function dnsCheck(target: Target, resolver: DnsProbeOptions['resolver'], report: boolean, ctx: RoundContext): Promise<DnsResult | undefined> {

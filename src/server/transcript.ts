@@ -34,7 +34,7 @@ function pathSection(entry: PathReport, lines: string[]): void {
       lines.push(`    certificate: CN=${c.subjectCN}, issued by CN=${c.issuerCN} O=${c.issuerO}, chain of ${c.chainLength}`);
       lines.push(`      expires ${date(c.leafNotAfter)} (chain's earliest ${date(c.earliestNotAfter)})`);
       lines.push(
-        `      verified: ${c.verified ? 'yes' : `no (${c.authorizationError ?? 'unknown'})`}, trust: ${c.trust}, intercepted: ${(entry.intercepted ?? c.intercepted) ? 'YES' : 'no'}`,
+        `      verified: ${c.verified ? 'yes' : `no (${c.authorizationError ?? 'unknown'})`}, trust: ${c.trust}, intercepted: ${entry.intercepted === true ? 'YES' : 'no'}`,
       );
     }
     for (const r of tls.requirements) {
