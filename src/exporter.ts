@@ -14,7 +14,7 @@ import { proxyFromEnv } from './probes/no-proxy.js';
 import { redactProxyUrl } from './probes/proxy.js';
 import { pathsFor } from './scheduler/paths.js';
 import type { Target } from './probes/types.js';
-import { DEFAULT_PROBES, runRound } from './scheduler/round.js';
+import { DEFAULT_PROBES, runRound, sinkholeFromConfig } from './scheduler/round.js';
 import type { ProbeSet } from './scheduler/round.js';
 import { ResultStore } from './scheduler/results.js';
 import { Scheduler } from './scheduler/scheduler.js';
@@ -127,6 +127,7 @@ export class Exporter {
         logger: this.logger,
         probes: { ...DEFAULT_PROBES, ...this.options.probes },
         caPem,
+        sinkhole: sinkholeFromConfig(config),
       },
     });
   }
@@ -195,6 +196,7 @@ export class Exporter {
       signal: AbortSignal.any([signal, stop]),
       probes: { ...DEFAULT_PROBES, ...this.options.probes },
       caPem: this.current.caPem,
+      sinkhole: sinkholeFromConfig(config),
       logChanges: false,
     });
     if (debug) return { status: 200, contentType: 'text/plain', body: renderTranscript(report) };

@@ -250,6 +250,24 @@ targets:
     expect(m.find('egress_probe_success', { host: '127.0.0.1', check: 'dns' })).toEqual([]);
   });
 
+  it('takes the sinkhole ranges from dns.sinkhole_cidrs when set, for every resolver', async () => {
+    const yaml = `catalog: none
+interval: 1s
+timeout: 500ms
+dns:
+  servers: ["${dns.address.name}"]
+  sinkhole_cidrs: [127.0.0.2/32]
+targets:
+  - { host: open.test, checks: [dns] }
+  - { host: stale.test, checks: [dns] }
+`;
+    exporter = await startExporter({ config: parseConfig(yaml, 'test.yml'), listen: { host: '127.0.0.1', port: 0 }, logger: memoryLogger().logger });
+    await exporter.scheduler.firstRound;
+    const m = await scrape(`http://127.0.0.1:${exporter.address.port}`);
+    expect(m.value('egress_probe_success', { host: 'open.test', check: 'dns' })).toBe(1);
+    expect(m.value('egress_probe_failure_reason', { host: 'stale.test', check: 'dns', reason: 'sinkholed' })).toBe(1);
+  });
+
   it('stops within its budget while checks hang', async () => {
     dns.silentAll = true;
     const yaml = `catalog: none

@@ -11,7 +11,7 @@ import { Recorder } from '../metrics/recorder.js';
 import { TLS_REQUIREMENTS } from '../probes/tls.js';
 import type { TlsRequirement } from '../probes/tls.js';
 import type { ProbeOutcome } from '../probes/types.js';
-import { DEFAULT_PROBES, runRound } from '../scheduler/round.js';
+import { DEFAULT_PROBES, runRound, sinkholeFromConfig } from '../scheduler/round.js';
 import type { ProbeSet, RoundReport } from '../scheduler/round.js';
 import { ResultStore } from '../scheduler/results.js';
 import { Semaphore } from '../scheduler/semaphore.js';
@@ -221,6 +221,7 @@ export async function runCheckCommand(argv: string[], streams: CheckStreams, pro
     signal: controller.signal,
     probes: { ...DEFAULT_PROBES, ...probes },
     caPem: config.tls.caFile === null ? [] : [await readFile(config.tls.caFile, 'utf8')],
+    sinkhole: sinkholeFromConfig(config),
     logChanges: false,
   };
   const reports = await Promise.all(

@@ -13,7 +13,7 @@ const DEFAULTS: Config = {
   schedule: null,
   timeoutMs: 10_000,
   concurrency: 8,
-  dns: { servers: [], firewallRefreshIntervalMs: 300_000, allowlistCidrs: [] },
+  dns: { servers: [], firewallRefreshIntervalMs: 300_000, allowlistCidrs: [], sinkholeCidrs: null },
   tls: { caFile: null },
   proxy: 'env',
   proxies: [],
@@ -518,6 +518,7 @@ describe('the example file', () => {
         ],
         firewallRefreshIntervalMs: 300_000,
         allowlistCidrs: ['104.16.0.0/13', '2606:4700::/32'],
+        sinkholeCidrs: null,
       },
       targets: [
         {

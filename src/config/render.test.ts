@@ -23,6 +23,7 @@ const RICH: Config = {
     ],
     firewallRefreshIntervalMs: 3_600_000,
     allowlistCidrs: ['10.0.0.0/8', '2001:db8::/32'],
+    sinkholeCidrs: ['0.0.0.0/8', '10.0.0.0/8'],
   },
   tls: { caFile: '/etc/ssl/private ca/corp.pem' },
   proxy: 'http://user:secret@proxy.internal:3128',

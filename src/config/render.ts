@@ -43,6 +43,7 @@ export function renderConfig(config: Config, options: RenderOptions = {}): strin
     servers: config.dns.servers.map((server) => server.name),
     firewall_refresh_interval: formatDuration(config.dns.firewallRefreshIntervalMs),
     allowlist_cidrs: config.dns.allowlistCidrs,
+    ...(config.dns.sinkholeCidrs === null ? {} : { sinkhole_cidrs: config.dns.sinkholeCidrs }),
   };
   file.tls = { ca_file: config.tls.caFile };
   const secret = (url: string): string => (options.redactSecrets === true ? redactProxy(url) : url);

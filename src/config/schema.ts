@@ -552,6 +552,7 @@ export const fileSchema = mapping({
     servers: withDefault(listOf('ip[:port]', resolverAddress, (address) => address.name), () => []),
     firewall_refresh_interval: withDefault(duration(1, LIMITS.durationMaxMs), () => DEFAULTS.firewallRefreshIntervalMs),
     allowlist_cidrs: withDefault(listOf('CIDRs', cidr), () => []),
+    sinkhole_cidrs: optional(listOf('CIDRs', cidr)),
   }),
   tls: section({
     ca_file: optional(filePath),
@@ -681,6 +682,7 @@ export function toConfig(file: ConfigFile): Config {
       servers: file.dns.servers,
       firewallRefreshIntervalMs: file.dns.firewall_refresh_interval,
       allowlistCidrs: file.dns.allowlist_cidrs,
+      sinkholeCidrs: file.dns.sinkhole_cidrs ?? null,
     },
     tls: { caFile: file.tls.ca_file ?? null },
     proxy: file.proxy,

@@ -46,6 +46,8 @@ export interface Config {
     firewallRefreshIntervalMs: number;
     /** Normalised CIDRs (e.g. `104.16.0.0/13`); empty disables the allowlist metric. */
     allowlistCidrs: string[];
+    /** Answers in these count as sinkholed, from every resolver. null: the built-in policy. */
+    sinkholeCidrs: string[] | null;
   };
   tls: {
     caFile: string | null;

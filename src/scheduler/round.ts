@@ -6,6 +6,7 @@ import net from 'node:net';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../logging/logger.js';
 import type { Recorder } from '../metrics/recorder.js';
+import { Allowlist } from '../metrics/allowlist.js';
 import { issuerLabel } from '../metrics/recorder.js';
 import { directDial } from '../probes/dial.js';
 import { probeDns, sinkholePolicy } from '../probes/dns.js';
@@ -49,6 +50,8 @@ export interface RoundContext {
   caPem: readonly string[];
   /** Environment for `proxy: env` (HTTPS_PROXY, NO_PROXY). Default process.env. */
   env?: NodeJS.ProcessEnv;
+  /** dns.sinkhole_cidrs as a matcher, when set; else each resolver's built-in policy. */
+  sinkhole?: (address: string) => boolean;
   /** false: do not log state changes (on-demand probes). Default true. */
   logChanges?: boolean;
   now?: () => number;
@@ -74,6 +77,13 @@ export interface PathReport {
   intercepted?: boolean;
   /** Decided across paths; undefined when no HTTP answer came back. */
   downgraded?: boolean;
+}
+
+/** dns.sinkhole_cidrs as a matcher; undefined leaves each resolver's built-in policy. */
+export function sinkholeFromConfig(config: Config): ((address: string) => boolean) | undefined {
+  if (config.dns.sinkholeCidrs === null) return undefined;
+  const ranges = new Allowlist(config.dns.sinkholeCidrs);
+  return (address) => ranges.contains(address);
 }
 
 function resolversOf(config: Config): DnsProbeOptions['resolver'][] {
@@ -318,7 +328,7 @@ async function dnsCheck(target: Target, resolver: DnsProbeOptions['resolver'], r
   const result = await runCheck<DnsResult>(
     ctx,
     labels,
-    (signal) => ctx.probes.dns(target, { resolver, sinkhole: sinkholePolicy(resolver) }, signal),
+    (signal) => ctx.probes.dns(target, { resolver, sinkhole: ctx.sinkhole ?? sinkholePolicy(resolver) }, signal),
     (reason, message) => ({ ok: false, reason, message, durationSeconds: ctx.config.timeoutMs / 1000, resolver: path, records: [], cnameChain: [] }),
   );
   if (result && report) {
