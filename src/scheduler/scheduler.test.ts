@@ -7,7 +7,7 @@ import { Recorder } from '../metrics/recorder.js';
 import type { DnsResult } from '../probes/dns.js';
 import type { TcpResult } from '../probes/tcp.js';
 import type { Target } from '../probes/types.js';
-import { Scheduler, hostPhase, spreadMs } from './scheduler.js';
+import { Scheduler, cronIntervalMs, hostPhase, spreadMs } from './scheduler.js';
 import { ResultStore } from './results.js';
 import { DEFAULT_PROBES } from './round.js';
 import type { ProbeSet } from './round.js';
@@ -72,6 +72,33 @@ describe('Scheduler', () => {
     expect(runs).toBeGreaterThanOrEqual(2);
     const overruns = (await registry.getSingleMetric('egress_exporter_round_overruns_total')?.get())?.values.find((v) => v.labels.host === 'a.test');
     expect(overruns?.value ?? 0).toBeGreaterThanOrEqual(2);
+  });
+
+  it('runs rounds on a cron schedule, spread and never overlapping', async () => {
+    expect(cronIntervalMs('* * * * * *')).toBe(1000);
+    expect(cronIntervalMs('*/5 * * * *')).toBe(300_000);
+    const starts: number[] = [];
+    let active = 0;
+    let maxActive = 0;
+    const probes: Pick<ProbeSet, 'dns' | 'tcp'> = {
+      dns: async (_t, options) => {
+        starts.push(Date.now());
+        active += 1;
+        maxActive = Math.max(maxActive, active);
+        await sleep(1200); // longer than the schedule's period
+        active -= 1;
+        return dnsOk(options.resolver === 'system' ? 'system' : options.resolver.name);
+      },
+      tcp: () => Promise.resolve(tcpOk),
+    };
+    const { scheduler, registry } = harness({ schedule: '* * * * * *', timeoutMs: 1500 }, probes, [target('cron.test')]);
+    scheduler.start();
+    await sleep(3500);
+    await scheduler.stop();
+    expect(starts.length).toBeGreaterThanOrEqual(2);
+    expect(maxActive).toBe(1);
+    const overruns = (await registry.getSingleMetric('egress_exporter_round_overruns_total')?.get())?.values.find((v) => v.labels.host === 'cron.test');
+    expect(overruns?.value ?? 0).toBeGreaterThanOrEqual(1);
   });
 
   it('bounds concurrency across targets', async () => {
