@@ -1,15 +1,14 @@
 // `egress-exporter check`, run as a user runs it, against loopback fixtures.
 import { execFile } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDnsServer } from './fixtures/dns-server.js';
 import type { DnsFixture } from './fixtures/dns-server.js';
-import { getPki } from './fixtures/pki.js';
 import { startTlsServer } from './fixtures/tls-servers.js';
 import type { RunningServer } from './fixtures/tls-servers.js';
+import { tempDir, writeTestCa } from './helpers/exporter.js';
 
 const run = promisify(execFile);
 
@@ -32,9 +31,8 @@ describe('egress-exporter check', () => {
   let mixed: string;
 
   beforeAll(async () => {
-    const pki = await getPki();
-    dir = await mkdtemp(join(tmpdir(), 'egress-check-'));
-    await writeFile(join(dir, 'ca.pem'), pki.rootCa);
+    dir = await tempDir('egress-check-');
+    await writeTestCa(dir);
     full = await startTlsServer('full');
     noH2 = await startTlsServer('no-h2');
     dns = await startDnsServer({ 'cgr.dev': { a: ['127.0.0.1'] }, 'apk.cgr.dev': { a: ['127.0.0.1'] } });

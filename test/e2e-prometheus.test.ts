@@ -17,20 +17,14 @@
 // Alertmanager's cluster gossip is off (an empty --cluster.listen-address).
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
 import type { Server as HttpServer } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import type { Server as NetServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { loadConfigFile } from '../src/config/load.js';
-import { startExporter } from '../src/exporter.js';
-import type { Exporter } from '../src/exporter.js';
-import { createLogger } from '../src/logging/logger.js';
 import { startDnsServer } from './fixtures/dns-server.js';
 import type { DnsFixture } from './fixtures/dns-server.js';
 import { startOrigin } from './fixtures/http-servers.js';
@@ -38,6 +32,8 @@ import type { RunningOrigin } from './fixtures/http-servers.js';
 import { getPki } from './fixtures/pki.js';
 import { startProxy } from './fixtures/proxies.js';
 import type { RunningProxy } from './fixtures/proxies.js';
+import { memoryLogger, startTestExporter, tempDir, writeTestCa } from './helpers/exporter.js';
+import type { TestExporter } from './helpers/exporter.js';
 import { alertExpressions, alertRules, dashboardQueries, exporterMetricNames, histogramFamily, runNode } from './helpers/monitoring-queries.js';
 import type { DashboardQuery } from './helpers/monitoring-queries.js';
 import { scrape } from './helpers/scrape.js';
@@ -364,7 +360,7 @@ describe('end to end: Prometheus scrapes the exporter, Alertmanager delivers its
   let dns: DnsFixture | undefined;
   let origin: RunningOrigin | undefined;
   let corp: RunningProxy | undefined;
-  let exporter: Exporter | undefined;
+  let exporter: TestExporter | undefined;
   let webhook: WebhookReceiver | undefined;
   let prom: PrometheusApi;
   let exporterUrl: string;
@@ -372,16 +368,15 @@ describe('end to end: Prometheus scrapes the exporter, Alertmanager delivers its
   let rulesFile: string;
   /** When Prometheus became ready: the start of the window checked for stray alerts. */
   let promReadyAt: number;
-  const logLines: string[] = [];
-  const logger = createLogger('warn', 'json', new Writable({ write: (c: Buffer, _e, done) => (logLines.push(c.toString()), done()) }));
+  const log = memoryLogger('warn');
 
   /** Failure context: what the exporter logged, and the tail of each daemon's log. */
-  const context = () => [`exporter log:\n${logLines.slice(-20).join('')}`, ...daemons.map((d) => `${d.name} log:\n${d.logs().slice(-3_000)}`)].join('\n');
+  const context = () => [`exporter log:\n${log.tail(20)}`, ...daemons.map((d) => `${d.name} log:\n${d.logs().slice(-3_000)}`)].join('\n');
 
   beforeAll(async () => {
     requireTool('prometheus', 'prometheus');
     requireTool('prometheus-alertmanager', 'prometheus-alertmanager');
-    const dir = await mkdtemp(join(tmpdir(), 'egress-e2e-'));
+    const dir = await tempDir('egress-e2e-');
     dirs.push(dir);
 
     // Fixtures: an h2 registry origin, a proxy that starts as a plain tunnel, and DNS
@@ -393,9 +388,8 @@ describe('end to end: Prometheus scrapes the exporter, Alertmanager delivers its
 
     // Both CAs are trusted, so verification is never what fails: the interception on
     // corp is found by comparing its issuer with the direct path's.
-    await writeFile(join(dir, 'ca.pem'), `${pki.rootCa}\n${pki.evilCa}`);
-    await writeFile(
-      join(dir, 'egress.yml'),
+    await writeTestCa(dir, pki.evilCa);
+    exporter = await startTestExporter(
       stringify({
         catalog: 'none',
         interval: '1s',
@@ -413,11 +407,10 @@ describe('end to end: Prometheus scrapes the exporter, Alertmanager delivers its
           },
         ],
       }),
+      { dir, logger: log.logger },
     );
-    exporter = await startExporter({ config: await loadConfigFile(join(dir, 'egress.yml')), listen: { host: '127.0.0.1', port: 0 }, logger });
-    await exporter.scheduler.firstRound;
-    instance = `127.0.0.1:${exporter.address.port}`;
-    exporterUrl = `http://${instance}`;
+    exporterUrl = exporter.base;
+    instance = new URL(exporterUrl).host;
 
     webhook = await startWebhookReceiver();
     const [promPort, amPort] = await freePorts(2);

@@ -1,40 +1,30 @@
 // Paths end to end: one HTTP/2 origin reached directly and through five fixture
 // proxies (a plain tunnel, a TLS-inspecting one that speaks only HTTP/1.1, one
 // denying .dev, one wanting credentials, one that never answers), judged from a scrape.
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfigFile } from '../src/config/load.js';
-import { startExporter } from '../src/exporter.js';
-import type { Exporter } from '../src/exporter.js';
-import { createLogger } from '../src/logging/logger.js';
 import { startDnsServer } from './fixtures/dns-server.js';
 import type { DnsFixture } from './fixtures/dns-server.js';
 import { startOrigin } from './fixtures/http-servers.js';
 import type { RunningOrigin } from './fixtures/http-servers.js';
-import { getPki } from './fixtures/pki.js';
 import { startProxy } from './fixtures/proxies.js';
 import type { RunningProxy } from './fixtures/proxies.js';
-import { scrape } from './helpers/scrape.js';
+import { memoryLogger, startTestExporter, tempDir, writeTestCa } from './helpers/exporter.js';
+import type { TestExporter } from './helpers/exporter.js';
 import type { Scrape } from './helpers/scrape.js';
 
-const lines: string[] = [];
-const logger = createLogger('info', 'json', new Writable({ write: (c: Buffer, _e, done) => (lines.push(c.toString()), done()) }));
+const log = memoryLogger();
 
 describe('checks over every path', () => {
   let dns: DnsFixture;
   let origin: RunningOrigin;
   const proxies: Record<string, RunningProxy> = {};
-  let exporter: Exporter;
+  let exporter: TestExporter;
   let m: Scrape;
   const host = 'cgr.dev';
 
   beforeAll(async () => {
-    const pki = await getPki();
-    const dir = await mkdtemp(join(tmpdir(), 'egress-paths-'));
-    await writeFile(join(dir, 'ca.pem'), pki.rootCa);
+    const dir = await tempDir('egress-paths-');
+    await writeTestCa(dir);
     origin = await startOrigin('h2');
     const map = { [`${host}:${origin.port}`]: origin.port };
     proxies.tunnel = await startProxy({ mode: 'tunnel', map });
@@ -46,8 +36,7 @@ describe('checks over every path', () => {
     const proxyList = Object.entries(proxies)
       .map(([name, p]) => `  - { name: ${name}, url: "${p.url}" }`)
       .join('\n');
-    await writeFile(
-      join(dir, 'egress.yml'),
+    exporter = await startTestExporter(
       `catalog: none
 interval: 30s
 timeout: 2s
@@ -62,10 +51,9 @@ targets:
     port: ${origin.port}
     http: { path: /v2/, expect_status: [401], expect_headers: { docker-distribution-api-version: registry/2.0 } }
 `,
+      { dir, logger: log.logger },
     );
-    exporter = await startExporter({ config: await loadConfigFile(join(dir, 'egress.yml')), listen: { host: '127.0.0.1', port: 0 }, logger });
-    await exporter.scheduler.firstRound;
-    m = await scrape(`http://127.0.0.1:${exporter.address.port}`);
+    m = await exporter.scrape();
   }, 30_000);
 
   afterAll(async () => {
@@ -126,7 +114,7 @@ targets:
     const authorized = proxies.auth?.connects.filter((c) => c.answer === 'tunnel') ?? [];
     expect(authorized.length).toBeGreaterThan(0);
     expect(authorized[0]?.headers['proxy-authorization']).toBe(`Basic ${Buffer.from('probe:p@ss word').toString('base64')}`);
-    const logs = lines.join('');
+    const logs = log.text();
     expect(logs).not.toContain('p@ss');
     expect(logs).not.toContain('p%40ss');
   });
@@ -141,21 +129,19 @@ describe('interception without a direct path to compare', () => {
   let origin: RunningOrigin;
   let tunnel: RunningProxy;
   let bump: RunningProxy;
-  let exporter: Exporter;
+  let exporter: TestExporter;
   let m: Scrape;
 
   beforeAll(async () => {
-    const pki = await getPki();
-    const dir = await mkdtemp(join(tmpdir(), 'egress-paths-'));
+    const dir = await tempDir('egress-paths-');
     // Only the origin's CA is trusted: the inspecting proxy's chain does not verify.
-    await writeFile(join(dir, 'ca.pem'), pki.rootCa);
+    await writeTestCa(dir);
     origin = await startOrigin('h2');
     const map = { [`cgr.dev:${origin.port}`]: origin.port, [`apk.cgr.dev:${origin.port}`]: origin.port };
     tunnel = await startProxy({ mode: 'tunnel', map });
     bump = await startProxy({ mode: 'intercept', map });
     dns = await startDnsServer({});
-    await writeFile(
-      join(dir, 'egress.yml'),
+    exporter = await startTestExporter(
       `catalog: none
 interval: 30s
 timeout: 2s
@@ -168,10 +154,9 @@ targets:
   - { host: cgr.dev, port: ${origin.port}, checks: [tcp, tls] }
   - { host: apk.cgr.dev, port: ${origin.port}, checks: [tcp, tls], expected_issuers: [Egress Test] }
 `,
+      { dir, logger: log.logger },
     );
-    exporter = await startExporter({ config: await loadConfigFile(join(dir, 'egress.yml')), listen: { host: '127.0.0.1', port: 0 }, logger });
-    await exporter.scheduler.firstRound;
-    m = await scrape(`http://127.0.0.1:${exporter.address.port}`);
+    m = await exporter.scrape();
   }, 30_000);
 
   afterAll(async () => {

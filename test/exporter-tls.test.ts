@@ -1,35 +1,24 @@
 // The tls check end to end: TLS servers on loopback that each lack something,
 // reached by name through the test's DNS server, judged from a scrape.
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfigFile } from '../src/config/load.js';
-import { startExporter } from '../src/exporter.js';
-import type { Exporter } from '../src/exporter.js';
-import { createLogger } from '../src/logging/logger.js';
 import { TLS_REQUIREMENTS } from '../src/probes/tls.js';
 import { startDnsServer } from './fixtures/dns-server.js';
 import type { DnsFixture } from './fixtures/dns-server.js';
-import { getPki } from './fixtures/pki.js';
 import { startRawServer, startTlsServer } from './fixtures/tls-servers.js';
 import type { RunningServer } from './fixtures/tls-servers.js';
-import { scrape } from './helpers/scrape.js';
+import { startTestExporter, tempDir, writeTestCa } from './helpers/exporter.js';
+import type { TestExporter } from './helpers/exporter.js';
 import type { Scrape } from './helpers/scrape.js';
-
-const quiet = createLogger('error', 'json', new Writable({ write: (_c, _e, done) => done() }));
 
 describe('the tls check, scraped', () => {
   let dns: DnsFixture;
   const servers: RunningServer[] = [];
-  let exporter: Exporter;
+  let exporter: TestExporter;
   let m: Scrape;
 
   beforeAll(async () => {
-    const pki = await getPki();
-    const dir = await mkdtemp(join(tmpdir(), 'egress-tls-'));
-    await writeFile(join(dir, 'ca.pem'), pki.rootCa);
+    const dir = await tempDir('egress-tls-');
+    await writeTestCa(dir);
     const full = await startTlsServer('full');
     const noH2 = await startTlsServer('no-h2');
     const silent = await startRawServer('silent');
@@ -39,8 +28,7 @@ describe('the tls check, scraped', () => {
       'apk.cgr.dev': { a: ['127.0.0.1'] },
       'packages.wolfi.dev': { a: ['127.0.0.1'] },
     });
-    await writeFile(
-      join(dir, 'egress.yml'),
+    exporter = await startTestExporter(
       `catalog: none
 interval: 30s
 timeout: 2s
@@ -51,11 +39,9 @@ targets:
   - { host: apk.cgr.dev, port: ${noH2.port}, checks: [dns, tcp, tls] }
   - { host: packages.wolfi.dev, port: ${silent.port}, checks: [dns, tcp, tls] }
 `,
+      { dir },
     );
-    const config = await loadConfigFile(join(dir, 'egress.yml'));
-    exporter = await startExporter({ config, listen: { host: '127.0.0.1', port: 0 }, logger: quiet });
-    await exporter.scheduler.firstRound;
-    m = await scrape(`http://127.0.0.1:${exporter.address.port}`);
+    m = await exporter.scrape();
   }, 30_000);
 
   afterAll(async () => {

@@ -2,36 +2,22 @@
 // DNS server and TCP peers on loopback -> values read from a scrape of /metrics.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load.js';
-import { startExporter } from '../src/exporter.js';
-import type { Exporter } from '../src/exporter.js';
 import { getCatalog } from '../src/catalog/index.js';
-import { createLogger } from '../src/logging/logger.js';
 import { startDnsServer } from './fixtures/dns-server.js';
 import type { DnsFixture } from './fixtures/dns-server.js';
 import { closedPort, startBlackhole, startListener } from './fixtures/tcp-peers.js';
 import type { Peer } from './fixtures/tcp-peers.js';
+import { memoryLogger, startTestExporter } from './helpers/exporter.js';
+import type { MemoryLogger, TestExporter } from './helpers/exporter.js';
 import { scrape, scrapeUntil } from './helpers/scrape.js';
-import { Writable } from 'node:stream';
 
 const CATALOG = getCatalog('chainguard').hosts;
 
-/** Collects log lines, so tests can assert what an operator would read. */
-function memoryLogger(): { logger: ReturnType<typeof createLogger>; lines: () => Array<Record<string, unknown>> } {
-  const lines: string[] = [];
-  const out = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(...chunk.toString().split('\n').filter(Boolean));
-      done();
-    },
-  });
-  return { logger: createLogger('info', 'json', out), lines: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
-}
-
 describe('the exporter on the Chainguard catalog, against a local DNS server', () => {
   let dns: DnsFixture;
-  let exporter: Exporter;
+  let exporter: TestExporter;
   let base: string;
-  let log: ReturnType<typeof memoryLogger>;
+  let log: MemoryLogger;
 
   beforeAll(async () => {
     dns = await startDnsServer();
@@ -50,9 +36,8 @@ describe('the exporter on the Chainguard catalog, against a local DNS server', (
       `dns:\n  servers: ["${dns.address.name}"]\n  allowlist_cidrs: [127.0.10.0/24]\ninterval: 1s\ntimeout: 800ms\n`,
       'test.yml',
     );
-    exporter = await startExporter({ config, listen: { host: '127.0.0.1', port: 0 }, logger: log.logger });
-    base = `http://127.0.0.1:${exporter.address.port}`;
-    await exporter.scheduler.firstRound;
+    exporter = await startTestExporter(config, { logger: log.logger });
+    base = exporter.base;
   });
   afterAll(async () => {
     await exporter.stop();
@@ -188,7 +173,7 @@ describe('the exporter with config targets on loopback ports', () => {
   let dns: DnsFixture;
   let listener: Peer;
   let blackhole: Peer;
-  let exporter: Exporter | undefined;
+  let exporter: TestExporter | undefined;
   beforeAll(async () => {
     dns = await startDnsServer({
       'open.test': { a: ['127.0.0.1'], ttl: 30 },
@@ -223,10 +208,8 @@ targets:
   - { host: closed.test, port: ${closed}, checks: [tcp] }
   - { host: 127.0.0.1, port: ${listener.port}, checks: [dns, tcp] }
 `;
-    exporter = await startExporter({ config: parseConfig(yaml, 'test.yml'), listen: { host: '127.0.0.1', port: 0 }, logger: memoryLogger().logger });
-    await exporter.scheduler.firstRound;
-    const base = `http://127.0.0.1:${exporter.address.port}`;
-    const m = await scrape(base);
+    exporter = await startTestExporter(parseConfig(yaml, 'test.yml'), { logger: memoryLogger().logger });
+    const m = await exporter.scrape();
     const tcp = (host: string) => ({ host, check: 'tcp', path: 'direct' });
     const fam = (host: string) => ({ host, family: 'v4', path: 'direct' });
 
@@ -261,9 +244,8 @@ targets:
   - { host: open.test, checks: [dns] }
   - { host: stale.test, checks: [dns] }
 `;
-    exporter = await startExporter({ config: parseConfig(yaml, 'test.yml'), listen: { host: '127.0.0.1', port: 0 }, logger: memoryLogger().logger });
-    await exporter.scheduler.firstRound;
-    const m = await scrape(`http://127.0.0.1:${exporter.address.port}`);
+    exporter = await startTestExporter(parseConfig(yaml, 'test.yml'), { logger: memoryLogger().logger });
+    const m = await exporter.scrape();
     expect(m.value('egress_probe_success', { host: 'open.test', check: 'dns' })).toBe(1);
     expect(m.value('egress_probe_failure_reason', { host: 'stale.test', check: 'dns', reason: 'sinkholed' })).toBe(1);
   });
@@ -278,7 +260,7 @@ dns:
 targets:
   - { host: dark.test, port: ${blackhole.port} }
 `;
-    exporter = await startExporter({ config: parseConfig(yaml, 'test.yml'), listen: { host: '127.0.0.1', port: 0 }, logger: memoryLogger().logger });
+    exporter = await startTestExporter(parseConfig(yaml, 'test.yml'), { logger: memoryLogger().logger, waitForFirstRound: false });
     await new Promise((resolve) => setTimeout(resolve, 300));
     const started = Date.now();
     await exporter.stop();

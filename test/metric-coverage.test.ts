@@ -3,30 +3,22 @@
 // The exporter runs in process with every check exercised: DNS (with an allowlist),
 // TCP (one refused port, so the failure series exist), TLS, HTTP, and a proxy path.
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfigFile } from '../src/config/load.js';
-import { startExporter } from '../src/exporter.js';
-import type { Exporter } from '../src/exporter.js';
-import { createLogger } from '../src/logging/logger.js';
 import { startDnsServer } from './fixtures/dns-server.js';
 import type { DnsFixture } from './fixtures/dns-server.js';
 import { startOrigin } from './fixtures/http-servers.js';
 import type { RunningOrigin } from './fixtures/http-servers.js';
-import { getPki } from './fixtures/pki.js';
 import { startProxy } from './fixtures/proxies.js';
 import type { RunningProxy } from './fixtures/proxies.js';
 import { closedPort } from './fixtures/tcp-peers.js';
 import { startTlsServer } from './fixtures/tls-servers.js';
 import type { RunningServer } from './fixtures/tls-servers.js';
+import { startTestExporter, tempDir, writeTestCa } from './helpers/exporter.js';
+import type { TestExporter } from './helpers/exporter.js';
 import { alertExpressions, dashboardQueries, exporterMetricNames, histogramFamily, metricNamesIn, REPO_ROOT } from './helpers/monitoring-queries.js';
-import { scrape } from './helpers/scrape.js';
 import type { Scrape } from './helpers/scrape.js';
-
-const quiet = createLogger('error', 'json', new Writable({ write: (_c, _e, done) => done() }));
 
 /** Family name -> type, from the `# TYPE` lines of an exposition. */
 function typeLines(text: string): Map<string, string> {
@@ -68,14 +60,13 @@ describe('metric coverage: dashboards, alerts and README against a real scrape',
   let origin: RunningOrigin;
   let tlsFull: RunningServer;
   let tunnel: RunningProxy;
-  let exporter: Exporter;
+  let exporter: TestExporter;
   let m: Scrape;
   let families: Map<string, string>;
 
   beforeAll(async () => {
-    const pki = await getPki();
-    dir = await mkdtemp(join(tmpdir(), 'egress-coverage-'));
-    await writeFile(join(dir, 'ca.pem'), pki.rootCa);
+    dir = await tempDir('egress-coverage-');
+    await writeTestCa(dir);
     origin = await startOrigin('h2');
     tlsFull = await startTlsServer('full');
     const refused = await closedPort();
@@ -88,8 +79,7 @@ describe('metric coverage: dashboards, alerts and README against a real scrape',
       // One allowed address, one outside the allowlist.
       'packages.wolfi.dev': { a: ['127.0.0.1', '127.0.1.1'], ttl: 60 },
     });
-    await writeFile(
-      join(dir, 'egress.yml'),
+    exporter = await startTestExporter(
       `catalog: none
 interval: 30s
 timeout: 2s
@@ -108,10 +98,9 @@ targets:
   - { host: apk.cgr.dev, port: ${tlsFull.port}, checks: [dns, tcp, tls] }
   - { host: packages.wolfi.dev, port: ${refused}, checks: [dns, tcp] }
 `,
+      { dir },
     );
-    exporter = await startExporter({ config: await loadConfigFile(join(dir, 'egress.yml')), listen: { host: '127.0.0.1', port: 0 }, logger: quiet });
-    await exporter.scheduler.firstRound;
-    m = await scrape(`http://127.0.0.1:${exporter.address.port}`);
+    m = await exporter.scrape();
     families = typeLines(m.text);
   }, 30_000);
 

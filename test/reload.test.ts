@@ -1,19 +1,13 @@
 // Reload: POST /-/reload and SIGHUP swap in a new config only when it is valid.
 import { spawn } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfigFile } from '../src/config/load.js';
-import { startExporter } from '../src/exporter.js';
-import type { Exporter } from '../src/exporter.js';
-import { createLogger } from '../src/logging/logger.js';
 import { startDnsServer } from './fixtures/dns-server.js';
 import type { DnsFixture } from './fixtures/dns-server.js';
+import { startTestExporter, tempDir } from './helpers/exporter.js';
+import type { TestExporterOnFile } from './helpers/exporter.js';
 import { scrape, scrapeUntil } from './helpers/scrape.js';
-
-const quiet = createLogger('error', 'json', new Writable({ write: (_c, _e, done) => done() }));
 
 function configText(dnsName: string, hosts: string[]): string {
   return `catalog: none
@@ -27,19 +21,14 @@ ${hosts.map((h) => `  - { host: ${h}, checks: [dns] }`).join('\n')}
 
 describe('reload', () => {
   let dns: DnsFixture;
-  let dir: string;
   let file: string;
-  let exporter: Exporter;
+  let exporter: TestExporterOnFile;
   let base: string;
 
   beforeAll(async () => {
     dns = await startDnsServer({ 'a.test': { a: ['127.0.0.1'] }, 'b.test': { a: ['127.0.0.2'] }, 'c.test': { a: ['127.0.0.3'] } });
-    dir = await mkdtemp(join(tmpdir(), 'egress-reload-'));
-    file = join(dir, 'egress.yml');
-    await writeFile(file, configText(dns.address.name, ['a.test', 'b.test']));
-    exporter = await startExporter({ config: await loadConfigFile(file), configFile: file, listen: { host: '127.0.0.1', port: 0 }, logger: quiet });
-    base = `http://127.0.0.1:${exporter.address.port}`;
-    await exporter.scheduler.firstRound;
+    exporter = await startTestExporter(configText(dns.address.name, ['a.test', 'b.test']), { dir: await tempDir('egress-reload-') });
+    ({ file, base } = exporter);
   });
   afterAll(async () => {
     await exporter.stop();
@@ -100,7 +89,7 @@ describe('reload', () => {
 describe('SIGHUP', () => {
   it('reloads the config file of the running daemon', async () => {
     const dns = await startDnsServer({ 'a.test': { a: ['127.0.0.1'] }, 'b.test': { a: ['127.0.0.2'] } });
-    const dir = await mkdtemp(join(tmpdir(), 'egress-hup-'));
+    const dir = await tempDir('egress-hup-');
     const file = join(dir, 'egress.yml');
     await writeFile(file, configText(dns.address.name, ['a.test']));
     const child = spawn(process.execPath, ['dist/cli.js', `--config.file=${file}`, '--web.listen-address=127.0.0.1:0', '--log.level=info'], {

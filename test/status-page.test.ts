@@ -10,23 +10,17 @@
 // only socket call not to 127.0.0.1 or a local socket is the UDP connect() Chromium
 // uses to learn its IPv6 source address, which sends no packet.
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Writable } from 'node:stream';
+import { rm, writeFile } from 'node:fs/promises';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { loadConfigFile } from '../src/config/load.js';
-import { startExporter } from '../src/exporter.js';
-import type { Exporter } from '../src/exporter.js';
-import { createLogger } from '../src/logging/logger.js';
 import { startDnsServer } from './fixtures/dns-server.js';
 import type { DnsFixture } from './fixtures/dns-server.js';
-import { getPki } from './fixtures/pki.js';
 import { closedPort } from './fixtures/tcp-peers.js';
 import { startTlsServer } from './fixtures/tls-servers.js';
 import type { RunningServer } from './fixtures/tls-servers.js';
+import { startTestExporter, tempDir, writeTestCa } from './helpers/exporter.js';
+import type { TestExporter } from './helpers/exporter.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -48,13 +42,11 @@ const CHROMIUM_ARGS = [
   '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
 ];
 
-const quiet = createLogger('error', 'json', new Writable({ write: (_c, _e, done) => done() }));
-
 describe('the status page in headless Chromium, without JavaScript', () => {
   let dir: string;
   let dns: DnsFixture;
   let tls: RunningServer;
-  let exporter: Exporter;
+  let exporter: TestExporter;
   let browser: Browser;
   let page: Page;
   let base: string;
@@ -70,9 +62,8 @@ describe('the status page in headless Chromium, without JavaScript', () => {
 
   beforeAll(async () => {
     if (missing !== undefined) return;
-    const pki = await getPki();
-    dir = await mkdtemp(join(tmpdir(), 'egress-status-page-'));
-    await writeFile(join(dir, 'ca.pem'), pki.rootCa);
+    dir = await tempDir('egress-status-page-');
+    await writeTestCa(dir);
     tls = await startTlsServer('full');
     refusedPort = await closedPort();
     dns = await startDnsServer({
@@ -80,8 +71,7 @@ describe('the status page in headless Chromium, without JavaScript', () => {
       'apk.cgr.dev': { rcode: 'NXDOMAIN' },
       'packages.wolfi.dev': { a: ['127.0.0.1'], ttl: 300 },
     });
-    await writeFile(
-      join(dir, 'egress.yml'),
+    exporter = await startTestExporter(
       `catalog: none
 interval: 30s
 timeout: 2s
@@ -92,10 +82,9 @@ targets:
   - { host: apk.cgr.dev, port: ${tls.port}, checks: [dns, tcp, tls] }
   - { host: packages.wolfi.dev, port: ${refusedPort}, checks: [dns, tcp] }
 `,
+      { dir },
     );
-    exporter = await startExporter({ config: await loadConfigFile(join(dir, 'egress.yml')), listen: { host: '127.0.0.1', port: 0 }, logger: quiet });
-    await exporter.scheduler.firstRound;
-    base = `http://127.0.0.1:${exporter.address.port}`;
+    base = exporter.base;
 
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 20_000 });
     const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1280, height: 720 } });

@@ -7,6 +7,7 @@ import { startProxy } from '../../test/fixtures/proxies.js';
 import type { ProxyFixtureOptions, RunningProxy } from '../../test/fixtures/proxies.js';
 import { refusedPort, startRawServer, startTlsServer } from '../../test/fixtures/tls-servers.js';
 import type { RunningServer } from '../../test/fixtures/tls-servers.js';
+import { eventually, timed } from '../../test/helpers/timing.js';
 import type { HttpExpectation } from '../catalog/types.js';
 import { directDial } from './dial.js';
 import { DEFAULT_USER_AGENT, judgeResponse, probeHttp, proxyGeneratedError } from './http.js';
@@ -37,15 +38,8 @@ function target(host: string, port: number): Target {
 }
 
 async function probe(host: string, port: number, options: HttpProbeOptions, ms = 10_000): Promise<HttpResult & { elapsed: number }> {
-  const ac = new AbortController();
-  const timer = setTimeout(() => ac.abort(), ms);
-  const start = Date.now();
-  try {
-    const result = await probeHttp(target(host, port), options, ac.signal);
-    return { ...result, elapsed: Date.now() - start };
-  } finally {
-    clearTimeout(timer);
-  }
+  const { result, elapsed } = await timed(ms, (signal) => probeHttp(target(host, port), options, signal));
+  return { ...result, elapsed };
 }
 
 /** Probes origin `o` as cgr.dev:PORT directly. */
@@ -62,15 +56,6 @@ async function proxyFor(origins: readonly { host: string; port: number }[], opti
 /** Probes cgr.dev:PORT (mapped by the proxy to origin `o`) through proxy `p`. */
 function via(p: RunningProxy, o: { port: number }, options: Partial<HttpProbeOptions> = {}, url = p.url, host = 'cgr.dev') {
   return probe(host, o.port, { dial: proxyDial({ name: 'corp', url: new URL(url) }, host, o.port), viaProxy: true, ...options });
-}
-
-async function eventually(check: () => boolean, ms = 2000): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (check()) return true;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return check();
 }
 
 describe('judgeResponse', () => {

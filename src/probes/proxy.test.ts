@@ -6,6 +6,7 @@ import type { Pki } from '../../test/fixtures/pki.js';
 import { startProxy } from '../../test/fixtures/proxies.js';
 import type { ProxyFixtureOptions, RunningProxy } from '../../test/fixtures/proxies.js';
 import { refusedPort } from '../../test/fixtures/tls-servers.js';
+import { eventually, timed } from '../../test/helpers/timing.js';
 import { authority, parseProxyHead, proxyAuthorization, proxyDial, redactProxyUrl } from './proxy.js';
 import type { ProxyDialOptions, ProxySpec } from './proxy.js';
 import type { DialResult } from './types.js';
@@ -45,16 +46,8 @@ function spec(url: string, name = 'corp'): ProxySpec {
   return { name, url: new URL(url) };
 }
 
-async function dial(p: ProxySpec, host = 'echo.test', port = echoPort, ms = 5000, options: ProxyDialOptions = {}): Promise<{ result: DialResult; elapsed: number }> {
-  const ac = new AbortController();
-  const timer = setTimeout(() => ac.abort(), ms);
-  const start = Date.now();
-  try {
-    const result = await proxyDial(p, host, port, options)(ac.signal);
-    return { result, elapsed: Date.now() - start };
-  } finally {
-    clearTimeout(timer);
-  }
+function dial(p: ProxySpec, host = 'echo.test', port = echoPort, ms = 5000, options: ProxyDialOptions = {}): Promise<{ result: DialResult; elapsed: number }> {
+  return timed(ms, (signal) => proxyDial(p, host, port, options)(signal));
 }
 
 function failure(result: DialResult): { reason: string; message: string } {
@@ -83,15 +76,6 @@ function readSome(socket: Socket, bytes: number, ms = 2000): Promise<{ data: str
     socket.once('close', () => done(true));
     socket.resume();
   });
-}
-
-async function eventually(check: () => boolean, ms = 2000): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (check()) return true;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return check();
 }
 
 describe('parseProxyHead', () => {

@@ -7,6 +7,7 @@ import { getPki } from '../../test/fixtures/pki.js';
 import type { Pki } from '../../test/fixtures/pki.js';
 import { RAW_VARIANTS, TLS_VARIANTS, loopbackDial, refusedPort, startRawServer, startTlsServer } from '../../test/fixtures/tls-servers.js';
 import type { RawVariant, RunningServer, TlsVariant } from '../../test/fixtures/tls-servers.js';
+import { deadline, eventually } from '../../test/helpers/timing.js';
 import { TLS_REQUIREMENTS, classifyHandshakeFailure, probeTls } from './tls.js';
 import type { TlsProbeOptions, TlsRequirement, TlsResult } from './tls.js';
 import { PREPARED_HANDSHAKES, REQUIREMENT_SPECS, buildClientContext } from './tls-requirements.js';
@@ -15,13 +16,6 @@ import type { Dial, DialResult, Target } from './types.js';
 
 function target(host = 'localhost', port = 443): Target {
   return { host, port, families: ['v4'], checks: ['tls'], labels: {}, purpose: 'test', source: 'test' };
-}
-
-/** A signal that aborts after `ms`, and a way to clear its timer. */
-function deadline(ms: number): { signal: AbortSignal; clear: () => void } {
-  const ac = new AbortController();
-  const timer = setTimeout(() => ac.abort(), ms);
-  return { signal: ac.signal, clear: () => clearTimeout(timer) };
 }
 
 async function probe(port: number, options: Partial<TlsProbeOptions> = {}, ms = 10_000, host = 'localhost'): Promise<TlsResult> {
@@ -35,15 +29,6 @@ async function probe(port: number, options: Partial<TlsProbeOptions> = {}, ms = 
 
 function verdicts(result: TlsResult): Record<string, string> {
   return Object.fromEntries(result.requirements.map((r) => [r.requirement, r.verdict === 'not_met' ? `not_met: ${r.detail}` : r.verdict]));
-}
-
-async function eventually(check: () => boolean, ms = 2000): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (check()) return true;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return check();
 }
 
 const M = 'met';
