@@ -26,6 +26,7 @@ describe('probeDns against a loopback DNS server', () => {
       'cdn.example': { cname: 'edge.example', ttl: 600 },
       'edge.example': { a: ['198.51.100.9'], ttl: 45 },
       'servfail.example': { rcode: 'SERVFAIL' },
+      'garbage.example': { garbage: true },
       'refused.example': { rcode: 'REFUSED' },
       'silent.example': { silent: true },
       'sinkhole.example': { a: ['0.0.0.0', '127.0.0.1', '10.1.2.3'], aaaa: ['::', '::1', 'fe80::1'] },
@@ -120,6 +121,13 @@ describe('probeDns against a loopback DNS server', () => {
   it('maps SERVFAIL to servfail', async () => {
     const result = await probeDns(target('servfail.example'), opts, AbortSignal.timeout(LONG));
     expect(result).toMatchObject({ ok: false, reason: 'servfail' });
+  });
+
+  it('classifies an answer that is not DNS as dns_error, within the deadline', async () => {
+    const started = Date.now();
+    const result = await probeDns(target('garbage.example', ['v4']), opts, AbortSignal.timeout(2000));
+    expect(result).toMatchObject({ ok: false, reason: 'dns_error' });
+    expect(Date.now() - started).toBeLessThan(2500);
   });
 
   it('maps REFUSED to refused', async () => {
