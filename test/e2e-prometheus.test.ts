@@ -394,7 +394,7 @@ describe('end to end: Prometheus scrapes the exporter, Alertmanager delivers its
         catalog: 'none',
         interval: '1s',
         timeout: '800ms',
-        dns: { servers: [dns.address.name], allowlist_cidrs: ['127.0.0.0/8'] },
+        dns: { servers: [dns.address.name], allowlist_cidrs: ['127.0.0.0/8'], firewall_refresh_interval: '5m' },
         tls: { ca_file: 'ca.pem' },
         compare_direct: true,
         proxies: [{ name: PROXY, url: corp.url, expect_interception: false }],

@@ -33,7 +33,7 @@ describe('the exporter on the Chainguard catalog, against a local DNS server', (
     dns.set('cgr.dev.edge.test', { a: ['127.0.10.1'], ttl: 60 });
     log = memoryLogger();
     const config = parseConfig(
-      `dns:\n  servers: ["${dns.address.name}"]\n  allowlist_cidrs: [127.0.10.0/24]\ninterval: 1s\ntimeout: 800ms\n`,
+      `dns:\n  servers: ["${dns.address.name}"]\n  allowlist_cidrs: [127.0.10.0/24]\n  firewall_refresh_interval: 5m\ninterval: 1s\ntimeout: 800ms\n`,
       'test.yml',
     );
     exporter = await startTestExporter(config, { logger: log.logger });
@@ -227,6 +227,11 @@ targets:
 
     expect(m.value('egress_probe_failure_reason', { ...tcp('dark.test'), reason: 'timeout' })).toBe(1);
     expect(m.value('egress_probe_failure_reason', { ...tcp('closed.test'), reason: 'refused' })).toBe(1);
+
+    // No dns.firewall_refresh_interval: no IP-based rules to compare TTLs with.
+    expect(m.find('egress_dns_ttl_below_firewall_refresh')).toEqual([]);
+    expect(m.find('egress_dns_firewall_refresh_interval_seconds')).toEqual([]);
+    expect(m.value('egress_dns_ttl_seconds', { host: 'open.test', type: 'A' })).toBe(30);
 
     // An IP literal needs no lookup.
     expect(m.value('egress_probe_success', tcp('127.0.0.1'))).toBe(1);

@@ -86,6 +86,7 @@ timeout: 2s
 dns:
   servers: ["${dns.address.name}"]
   allowlist_cidrs: [127.0.0.0/24]
+  firewall_refresh_interval: 5m
 tls: { ca_file: ca.pem }
 compare_direct: true
 proxies:

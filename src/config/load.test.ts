@@ -13,7 +13,7 @@ const DEFAULTS: Config = {
   schedule: null,
   timeoutMs: 10_000,
   concurrency: 8,
-  dns: { servers: [], firewallRefreshIntervalMs: 300_000, allowlistCidrs: [], sinkholeCidrs: null },
+  dns: { servers: [], firewallRefreshIntervalMs: null, allowlistCidrs: [], sinkholeCidrs: null },
   tls: { caFile: null },
   proxy: 'env',
   proxies: [],

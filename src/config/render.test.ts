@@ -79,7 +79,6 @@ describe('renderConfig', () => {
         'concurrency: 8',
         'dns:',
         '  servers: []',
-        '  firewall_refresh_interval: 5m',
         '  allowlist_cidrs: []',
         'tls:',
         '  ca_file: null',

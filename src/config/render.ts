@@ -41,7 +41,7 @@ export function renderConfig(config: Config, options: RenderOptions = {}): strin
   file.concurrency = config.concurrency;
   file.dns = {
     servers: config.dns.servers.map((server) => server.name),
-    firewall_refresh_interval: formatDuration(config.dns.firewallRefreshIntervalMs),
+    ...(config.dns.firewallRefreshIntervalMs === null ? {} : { firewall_refresh_interval: formatDuration(config.dns.firewallRefreshIntervalMs) }),
     allowlist_cidrs: config.dns.allowlistCidrs,
     ...(config.dns.sinkholeCidrs === null ? {} : { sinkhole_cidrs: config.dns.sinkholeCidrs }),
   };

@@ -29,7 +29,6 @@ export const DEFAULTS = {
   timeoutMs: 10 * SECOND_MS,
   concurrency: 8,
   dnsPort: 53,
-  firewallRefreshIntervalMs: 5 * 60 * SECOND_MS,
   proxy: 'env',
   port: 443,
   checks: CHECK_NAMES,
@@ -550,7 +549,7 @@ export const fileSchema = mapping({
   concurrency: withDefault(integer(LIMITS.concurrencyMin, LIMITS.concurrencyMax), () => DEFAULTS.concurrency),
   dns: section({
     servers: withDefault(listOf('ip[:port]', resolverAddress, (address) => address.name), () => []),
-    firewall_refresh_interval: withDefault(duration(1, LIMITS.durationMaxMs), () => DEFAULTS.firewallRefreshIntervalMs),
+    firewall_refresh_interval: optional(duration(1, LIMITS.durationMaxMs)),
     allowlist_cidrs: withDefault(listOf('CIDRs', cidr), () => []),
     sinkhole_cidrs: optional(listOf('CIDRs', cidr)),
   }),
@@ -680,7 +679,7 @@ export function toConfig(file: ConfigFile): Config {
     concurrency: file.concurrency,
     dns: {
       servers: file.dns.servers,
-      firewallRefreshIntervalMs: file.dns.firewall_refresh_interval,
+      firewallRefreshIntervalMs: file.dns.firewall_refresh_interval ?? null,
       allowlistCidrs: file.dns.allowlist_cidrs,
       sinkholeCidrs: file.dns.sinkhole_cidrs ?? null,
     },

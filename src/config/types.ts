@@ -43,7 +43,8 @@ export interface Config {
   dns: {
     /** Empty: the system's resolver. */
     servers: ResolverAddress[];
-    firewallRefreshIntervalMs: number;
+    /** How often IP-based firewall rules are refreshed; null: not compared (no such rules). */
+    firewallRefreshIntervalMs: number | null;
     /** Normalised CIDRs (e.g. `104.16.0.0/13`); empty disables the allowlist metric. */
     allowlistCidrs: string[];
     /** Answers in these count as sinkholed, from every resolver. null: the built-in policy. */

@@ -13,7 +13,8 @@ import { TrackedCounter, TrackedGauge, TrackedHistogram } from './series.js';
 
 export interface RecorderOptions {
   intervalMs: number;
-  firewallRefreshIntervalMs: number;
+  /** null: no IP-based firewall to compare TTLs with. */
+  firewallRefreshIntervalMs: number | null;
   allowlistCidrs: readonly string[];
 }
 
@@ -118,7 +119,7 @@ export class Recorder {
     this.dnsTtlBelowRefresh = new TrackedGauge(
       r,
       'egress_dns_ttl_below_firewall_refresh',
-      '1 when the estimated TTL is shorter than dns.firewall_refresh_interval: IP-based rules will go stale.',
+      '1 when the estimated TTL is shorter than dns.firewall_refresh_interval: IP-based rules will go stale. Only when that is set.',
       ['host', 'type', 'resolver'],
     );
     this.dnsAddresses = new TrackedGauge(r, 'egress_dns_addresses', 'Addresses in the latest answer.', ['host', 'family', 'resolver']);
@@ -208,15 +209,24 @@ export class Recorder {
       'Rounds skipped because the previous round of the target was still running.',
       ['host'],
     );
-    this.refreshInterval = new TrackedGauge(r, 'egress_dns_firewall_refresh_interval_seconds', 'dns.firewall_refresh_interval from the config.', []);
-    this.refreshInterval.set({}, options.firewallRefreshIntervalMs / 1000);
+    this.refreshInterval = new TrackedGauge(r, 'egress_dns_firewall_refresh_interval_seconds', 'dns.firewall_refresh_interval from the config; absent when unset.', []);
+    this.setRefreshInterval(options.firewallRefreshIntervalMs);
+  }
+
+  private setRefreshInterval(ms: number | null): void {
+    if (ms === null) {
+      this.refreshInterval.removeMatching({});
+      this.dnsTtlBelowRefresh.removeMatching({});
+    } else {
+      this.refreshInterval.set({}, ms / 1000);
+    }
   }
 
   /** New options after a reload; DNS histories keep their samples. */
   configure(options: RecorderOptions): void {
     this.options = options;
     this.allowlist = new Allowlist(options.allowlistCidrs);
-    this.refreshInterval.set({}, options.firewallRefreshIntervalMs / 1000);
+    this.setRefreshInterval(options.firewallRefreshIntervalMs);
     if (!this.allowlist.enabled) this.dnsOutside.removeMatching({});
   }
 
@@ -351,7 +361,8 @@ export class Recorder {
       this.dnsTtl.set(byType, record.ttl);
       this.dnsTtlMax.set(byType, update.ttlMax);
       if (update.ttlChanged) this.dnsTtlChanges.inc(byType);
-      this.dnsTtlBelowRefresh.set(byType, update.ttlMax * 1000 < this.options.firewallRefreshIntervalMs ? 1 : 0);
+      const refreshMs = this.options.firewallRefreshIntervalMs;
+      if (refreshMs !== null) this.dnsTtlBelowRefresh.set(byType, update.ttlMax * 1000 < refreshMs ? 1 : 0);
       this.dnsAddresses.set(byFamily, record.addresses.length);
       if (update.addressesChanged) this.dnsAddressChanges.inc(byFamily);
       this.dnsAddressChanged.set(byFamily, nowSeconds(update.addressSetSinceMs));

@@ -35,6 +35,8 @@ export class TrackedGauge<T extends string> implements Removable<T> {
   private readonly index = new LabelIndex<T>();
   constructor(registry: Registry, name: string, help: string, labelNames: readonly T[]) {
     this.gauge = new client.Gauge<T>({ name, help, labelNames, registers: [registry] });
+    // prom-client starts a label-less gauge at 0; a series appears only once set.
+    if (labelNames.length === 0) this.gauge.remove({} as Labels<T>);
   }
   set(labels: Labels<T>, value: number): void {
     this.index.add(labels);
