@@ -228,9 +228,9 @@ targets:
     expect(m.value('egress_probe_failure_reason', { ...tcp('dark.test'), reason: 'timeout' })).toBe(1);
     expect(m.value('egress_probe_failure_reason', { ...tcp('closed.test'), reason: 'refused' })).toBe(1);
 
-    // No dns.firewall_refresh_interval: no IP-based rules to compare TTLs with.
-    expect(m.find('egress_dns_ttl_below_firewall_refresh')).toEqual([]);
-    expect(m.find('egress_dns_firewall_refresh_interval_seconds')).toEqual([]);
+    // No dns.firewall_refresh_interval: no IP-based rules, so no TTL is too short.
+    expect(m.value('egress_dns_ttl_below_firewall_refresh', { host: 'open.test', type: 'A' })).toBe(0);
+    expect(m.value('egress_dns_firewall_refresh_interval_seconds')).toBe(0);
     expect(m.value('egress_dns_ttl_seconds', { host: 'open.test', type: 'A' })).toBe(30);
 
     // An IP literal needs no lookup.

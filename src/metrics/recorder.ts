@@ -119,7 +119,7 @@ export class Recorder {
     this.dnsTtlBelowRefresh = new TrackedGauge(
       r,
       'egress_dns_ttl_below_firewall_refresh',
-      '1 when the estimated TTL is shorter than dns.firewall_refresh_interval: IP-based rules will go stale. Only when that is set.',
+      '1 when the estimated TTL is shorter than dns.firewall_refresh_interval: IP-based rules will go stale. Always 0 while it is unset.',
       ['host', 'type', 'resolver'],
     );
     this.dnsAddresses = new TrackedGauge(r, 'egress_dns_addresses', 'Addresses in the latest answer.', ['host', 'family', 'resolver']);
@@ -209,17 +209,13 @@ export class Recorder {
       'Rounds skipped because the previous round of the target was still running.',
       ['host'],
     );
-    this.refreshInterval = new TrackedGauge(r, 'egress_dns_firewall_refresh_interval_seconds', 'dns.firewall_refresh_interval from the config; absent when unset.', []);
+    this.refreshInterval = new TrackedGauge(r, 'egress_dns_firewall_refresh_interval_seconds', 'dns.firewall_refresh_interval from the config; 0 when unset.', []);
     this.setRefreshInterval(options.firewallRefreshIntervalMs);
   }
 
+  /** Unset reads as 0: no IP-based rules, so no TTL is ever shorter (dashboards still get a line). */
   private setRefreshInterval(ms: number | null): void {
-    if (ms === null) {
-      this.refreshInterval.removeMatching({});
-      this.dnsTtlBelowRefresh.removeMatching({});
-    } else {
-      this.refreshInterval.set({}, ms / 1000);
-    }
+    this.refreshInterval.set({}, (ms ?? 0) / 1000);
   }
 
   /** New options after a reload; DNS histories keep their samples. */
@@ -361,8 +357,8 @@ export class Recorder {
       this.dnsTtl.set(byType, record.ttl);
       this.dnsTtlMax.set(byType, update.ttlMax);
       if (update.ttlChanged) this.dnsTtlChanges.inc(byType);
-      const refreshMs = this.options.firewallRefreshIntervalMs;
-      if (refreshMs !== null) this.dnsTtlBelowRefresh.set(byType, update.ttlMax * 1000 < refreshMs ? 1 : 0);
+      const refreshMs = this.options.firewallRefreshIntervalMs ?? 0;
+      this.dnsTtlBelowRefresh.set(byType, update.ttlMax * 1000 < refreshMs ? 1 : 0);
       this.dnsAddresses.set(byFamily, record.addresses.length);
       if (update.addressesChanged) this.dnsAddressChanges.inc(byFamily);
       this.dnsAddressChanged.set(byFamily, nowSeconds(update.addressSetSinceMs));
