@@ -13,7 +13,6 @@ export const FAILURE_REASONS = [
   'reset',
   'unreachable',
   'no_addresses',
-  'partial',
   // TLS / HTTP (later checks)
   'tls_handshake_failed',
   'tls_cert_invalid',
