@@ -81,12 +81,14 @@ describe('egress-exporter with no config, offline', () => {
     const lines = report.logs
       .split('\n')
       .filter(Boolean)
-      .map((l) => JSON.parse(l) as { msg: string; host?: string; check?: string; level: number });
+      .map((l) => JSON.parse(l) as { msg: string; host?: string; check?: string; level: string });
     const changes = lines.filter((l) => l.msg === 'check state changed');
     const m = new Scrape(parseExposition(report.metrics ?? ''), report.metrics ?? '');
     // One line per (host, check): unknown -> down, and nothing more in the first round.
     expect(changes).toHaveLength(m.find('egress_probe_success').length);
     expect(new Set(changes.map((c) => `${c.host} ${c.check}`)).size).toBe(changes.length);
+    // Failures are warnings, named by level.
+    expect(changes.every((c) => c.level === 'warn')).toBe(true);
     expect(lines.some((l) => l.msg === 'egress-exporter listening')).toBe(true);
   });
 

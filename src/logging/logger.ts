@@ -39,7 +39,8 @@ export function createLogger(level: LogLevel, format: LogFormat, out: NodeJS.Wri
   const options: pino.LoggerOptions = { level, base: undefined, timestamp: pino.stdTimeFunctions.epochTime };
   switch (format) {
     case 'json':
-      return pino({ ...options, timestamp: pino.stdTimeFunctions.isoTime }, out as pino.DestinationStream);
+      // `"level":"warn"` rather than pino's 40: what log pipelines and people expect.
+      return pino({ ...options, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label) => ({ level: label }) } }, out as pino.DestinationStream);
     case 'logfmt':
       return pino(options, logfmtStream(out));
     case 'pretty':

@@ -369,7 +369,7 @@ describe('basicAuth', () => {
     const lines = logs();
     expect(lines).toHaveLength(1);
     expect(lines[0]).not.toContain('wrong-password-42');
-    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 40, user: 'prometheus', path: '/metrics', remote: '127.0.0.1' });
+    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'warn', user: 'prometheus', path: '/metrics', remote: '127.0.0.1' });
   });
 
   it('answers 401 to an unknown user, and logs it', async () => {
