@@ -204,7 +204,7 @@ dns:
 targets:
   - { host: open.test, port: ${listener.port}, checks: [dns, tcp], labels: { team: platform } }
   - { host: stale.test, port: ${listener.port}, checks: [tcp] }
-  - { host: dark.test, port: ${blackhole.port}, checks: [tcp] }
+  - { host: dark.test, port: ${blackhole.port}, checks: [tcp, tls, http] }
   - { host: closed.test, port: ${closed}, checks: [tcp] }
   - { host: 127.0.0.1, port: ${listener.port}, checks: [dns, tcp] }
 `;
@@ -226,6 +226,13 @@ targets:
     expect(m.find('egress_probe_success', { host: 'stale.test', check: 'dns' })).toEqual([]);
 
     expect(m.value('egress_probe_failure_reason', { ...tcp('dark.test'), reason: 'timeout' })).toBe(1);
+    // Behind a path that reached nothing, tls and http are not tried: could not test, for the same
+    // reason, at once rather than after their own deadlines, and no verdict is invented.
+    for (const check of ['tls', 'http']) {
+      expect(m.value('egress_probe_failure_reason', { host: 'dark.test', check, path: 'direct', reason: 'timeout' }), check).toBe(1);
+      expect(m.value('egress_probe_duration_seconds_sum', { host: 'dark.test', check, path: 'direct' }), check).toBe(0);
+    }
+    expect(m.find('egress_tls_requirement_met', { host: 'dark.test' })).toEqual([]);
     expect(m.value('egress_probe_failure_reason', { ...tcp('closed.test'), reason: 'refused' })).toBe(1);
 
     // No dns.firewall_refresh_interval: no IP-based rules, so no TTL is too short.

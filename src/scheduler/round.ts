@@ -18,6 +18,7 @@ import { probeTcp, probeTcpTunnel } from '../probes/tcp.js';
 import type { TcpResult } from '../probes/tcp.js';
 import { probeTls } from '../probes/tls.js';
 import type { TlsProbeOptions, TlsResult } from '../probes/tls.js';
+import type { FailureReason } from '../probes/reasons.js';
 import type { CheckName, Dial, Family, ProbeOutcome, Target } from '../probes/types.js';
 import { withDeadline } from './deadline.js';
 import { DIRECT_PATH, pathsFor } from './paths.js';
@@ -214,14 +215,24 @@ async function runPath(target: Target, entry: PathReport, report: RoundReport, c
     const address = connectAddress(target, report.addresses, entry.tcp);
     if (address !== undefined) dial = directDial(address, target.port);
   }
-  const noAddress = { ok: false as const, reason: 'no_addresses' as const, message: 'no addresses to connect to (the DNS check found none)', durationSeconds: 0 };
+  // tls and http cannot run without an address, nor after a tcp check that
+  // reached nothing (no address accepted a connection, or the proxy refused the
+  // tunnel). Then they report the same reason at once instead of waiting out
+  // their own deadlines against a blocked path: could not test, not "failed".
+  let plan: { dial: Dial } | { skip: { ok: false; reason: FailureReason; message: string; durationSeconds: number } };
+  if (dial === undefined) plan = { skip: { ok: false, reason: 'no_addresses', message: 'no addresses to connect to (the DNS check found none)', durationSeconds: 0 } };
+  else if (entry.tcp && !entry.tcp.ok && entry.tcp.families.every((f) => f.reachable === 0)) {
+    const why = entry.tcp.message ?? entry.tcp.reason ?? 'failed';
+    plan = { skip: { ok: false, reason: entry.tcp.reason ?? 'unreachable', message: `not tried: the tcp check reached nothing (${why})`, durationSeconds: 0 } };
+  } else plan = { dial };
+  const go = plan;
 
   await Promise.all([
     wants.has('tls')
       ? runCheck<TlsResult>(
           ctx,
           { host, check: 'tls', path: path.name },
-          (signal) => (dial === undefined ? Promise.resolve({ ...noAddress, requirements: [] }) : ctx.probes.tls(target, tlsOptions(target, ctx, dial), signal)),
+          (signal) => ('dial' in go ? ctx.probes.tls(target, tlsOptions(target, ctx, go.dial), signal) : Promise.resolve({ ...go.skip, requirements: [] })),
           (reason, message) => ({ ...failed(reason, message), requirements: [] }),
         ).then((tls) => {
           entry.tls = tls;
@@ -232,9 +243,9 @@ async function runPath(target: Target, entry: PathReport, report: RoundReport, c
           ctx,
           { host, check: 'http', path: path.name },
           (signal) =>
-            dial === undefined
-              ? Promise.resolve({ ...noAddress, alpn: 'none', valid: false, phases: {}, viaProxy: false })
-              : ctx.probes.http(target, httpOptions(target, ctx, dial, path), signal),
+            'dial' in go
+              ? ctx.probes.http(target, httpOptions(target, ctx, go.dial, path), signal)
+              : Promise.resolve({ ...go.skip, alpn: 'none', valid: false, phases: {}, viaProxy: path.proxy !== null }),
           (reason, message) => ({ ...failed(reason, message), alpn: 'none', valid: false, phases: {}, viaProxy: path.proxy !== null }),
         ).then((http) => {
           entry.http = http;
