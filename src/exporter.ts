@@ -1,19 +1,19 @@
 // Wires config, metrics, scheduler and server into one running exporter, and
 // swaps in a new config on reload only once it has parsed and validated.
-import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { ConfigError, defaultConfig, loadConfigFile } from './config/load.js';
 import { resolveTargets } from './config/targets.js';
 import type { Config } from './config/types.js';
 import type { Logger } from './logging/logger.js';
-import { Recorder } from './metrics/recorder.js';
+import { Recorder, recorderOptionsFrom } from './metrics/recorder.js';
 import { createRegistry, createReloadMetrics } from './metrics/registry.js';
 import { proxyFromEnv } from './probes/no-proxy.js';
 import { redactProxyUrl } from './probes/proxy.js';
 import { pathsFor } from './scheduler/paths.js';
 import type { Target } from './probes/types.js';
+import { onDemandContext, readCaPem } from './scheduler/on-demand.js';
 import { DEFAULT_PROBES, runRound, sinkholeFromConfig } from './scheduler/round.js';
 import type { ProbeSet } from './scheduler/round.js';
 import { ResultStore } from './scheduler/results.js';
@@ -57,10 +57,6 @@ function listen(server: Server, address: ListenAddress): Promise<AddressInfo> {
   });
 }
 
-async function readCaPem(config: Config): Promise<string[]> {
-  return config.tls.caFile === null ? [] : [await readFile(config.tls.caFile, 'utf8')];
-}
-
 export class Exporter {
   readonly registry: Registry;
   readonly results = new ResultStore();
@@ -79,7 +75,7 @@ export class Exporter {
   ) {
     this.registry = createRegistry({ version: VERSION, revision: REVISION });
     this.reloadMetrics = createReloadMetrics(this.registry);
-    this.recorder = new Recorder(this.registry, recorderOptions(config));
+    this.recorder = new Recorder(this.registry, recorderOptionsFrom(config));
     const targets = resolveTargets(config);
     this.recorder.setTargets(targets);
     this.recorder.setPaths(pathsInUse(config, targets));
@@ -184,21 +180,14 @@ export class Exporter {
   async probe(query: unknown, debug: boolean, signal: AbortSignal): Promise<{ status: number; contentType: string; body: string }> {
     const lookup = lookupProbeTarget(query, this.targets, this.config.web.allowAnyTarget);
     if (!lookup.ok) return { status: lookup.status, contentType: 'text/plain', body: `${lookup.message}\n` };
-    const registry = new Registry();
-    const config = this.config;
-    const stop = this.current.scheduler.signal;
-    const report = await runRound(lookup.target, {
-      config,
-      recorder: new Recorder(registry, recorderOptions(config)),
-      results: new ResultStore(),
-      limiter: new Semaphore(config.concurrency),
-      logger: this.logger,
-      signal: AbortSignal.any([signal, stop]),
-      probes: { ...DEFAULT_PROBES, ...this.options.probes },
+    const { context, registry } = onDemandContext({
+      config: this.config,
       caPem: this.current.caPem,
-      sinkhole: sinkholeFromConfig(config),
-      logChanges: false,
+      logger: this.logger,
+      signal: AbortSignal.any([signal, this.current.scheduler.signal]),
+      probes: this.options.probes,
     });
+    const report = await runRound(lookup.target, context);
     if (debug) return { status: 200, contentType: 'text/plain', body: renderTranscript(report) };
     return { status: 200, contentType: registry.contentType, body: await registry.metrics() };
   }
@@ -231,7 +220,7 @@ export class Exporter {
     await old.scheduler.stop();
     const targets = resolveTargets(config);
     this.warnAboutEnvProxy(config);
-    this.recorder.configure(recorderOptions(config));
+    this.recorder.configure(recorderOptionsFrom(config));
     this.recorder.setTargets(targets, old.targets);
     this.recorder.setPaths(pathsInUse(config, targets));
     for (const gone of old.targets) if (!targets.some((t) => t.host === gone.host)) this.results.removeHost(gone.host);
@@ -277,14 +266,6 @@ function pathsInUse(config: Config, targets: readonly Target[]): Array<{ name: s
     }
   }
   return [...byName.values()];
-}
-
-function recorderOptions(config: Config) {
-  return {
-    intervalMs: config.intervalMs,
-    firewallRefreshIntervalMs: config.dns.firewallRefreshIntervalMs,
-    allowlistCidrs: config.dns.allowlistCidrs,
-  };
 }
 
 export function startExporter(options: ExporterOptions): Promise<Exporter> {

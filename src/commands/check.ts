@@ -2,20 +2,16 @@
 // The fastest answer to "does my network meet the vendor's requirements?".
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { Registry } from 'prom-client';
 import { ConfigError, defaultConfig, loadConfigFile } from '../config/load.js';
 import { resolveTargets } from '../config/targets.js';
 import type { Config } from '../config/types.js';
 import { createLogger } from '../logging/logger.js';
-import { Recorder } from '../metrics/recorder.js';
 import { TLS_REQUIREMENTS } from '../probes/tls.js';
 import type { TlsRequirement } from '../probes/tls.js';
 import type { ProbeOutcome } from '../probes/types.js';
-import { DEFAULT_PROBES, runRound, sinkholeFromConfig } from '../scheduler/round.js';
+import { onDemandContext, readCaPem } from '../scheduler/on-demand.js';
+import { runRound } from '../scheduler/round.js';
 import type { ProbeSet, RoundReport } from '../scheduler/round.js';
-import { ResultStore } from '../scheduler/results.js';
-import { Semaphore } from '../scheduler/semaphore.js';
-import { readFile } from 'node:fs/promises';
 
 export const CHECK_USAGE = `usage: egress-exporter check [--config.file=PATH] [--output=table|json] [--host=HOST ...]
 
@@ -212,18 +208,15 @@ export async function runCheckCommand(argv: string[], streams: CheckStreams, pro
   };
   showProgress();
   const started = process.hrtime.bigint();
-  const context = {
+  const { context } = onDemandContext({
     config,
-    recorder: new Recorder(new Registry(), { intervalMs: config.intervalMs, firewallRefreshIntervalMs: config.dns.firewallRefreshIntervalMs, allowlistCidrs: config.dns.allowlistCidrs }),
-    results: new ResultStore(),
-    limiter: new Semaphore(Math.max(config.concurrency, 16)),
+    caPem: await readCaPem(config),
     logger: createLogger('error', 'json', new Writable({ write: (_c, _e, cb) => cb() })),
     signal: controller.signal,
-    probes: { ...DEFAULT_PROBES, ...probes },
-    caPem: config.tls.caFile === null ? [] : [await readFile(config.tls.caFile, 'utf8')],
-    sinkhole: sinkholeFromConfig(config),
-    logChanges: false,
-  };
+    probes,
+    // One answer, now: more at once than the daemon's steady pace.
+    concurrency: Math.max(config.concurrency, 16),
+  });
   const reports = await Promise.all(
     targets.map(async (target) => {
       const report = await runRound(target, context);

@@ -1,6 +1,7 @@
 // Maps probe results to Prometheus series. The only module that writes
 // metrics; it also removes the series of targets and paths that went away.
 import type { Registry } from 'prom-client';
+import type { Config } from '../config/types.js';
 import type { DnsResult } from '../probes/dns.js';
 import type { HttpResult } from '../probes/http.js';
 import type { TcpResult } from '../probes/tcp.js';
@@ -19,6 +20,15 @@ export interface RecorderOptions {
 }
 
 const nowSeconds = (nowMs: number): number => nowMs / 1000;
+
+/** The recorder's part of the config. */
+export function recorderOptionsFrom(config: Config): RecorderOptions {
+  return {
+    intervalMs: config.intervalMs,
+    firewallRefreshIntervalMs: config.dns.firewallRefreshIntervalMs,
+    allowlistCidrs: config.dns.allowlistCidrs,
+  };
+}
 
 /** `CN=GTS WR3, O=Google Trust Services`: bounded (each part at most 64 characters). */
 export function issuerLabel(cn: string, o: string): string {
