@@ -1,5 +1,4 @@
 // Reload: POST /-/reload and SIGHUP swap in a new config only when it is valid.
-import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +6,7 @@ import { startDnsServer } from './fixtures/dns-server.js';
 import type { DnsFixture } from './fixtures/dns-server.js';
 import { startTestExporter, tempDir } from './helpers/exporter.js';
 import type { TestExporterOnFile } from './helpers/exporter.js';
+import { spawnDaemon } from './helpers/daemon.js';
 import { scrape, scrapeUntil } from './helpers/scrape.js';
 
 function configText(dnsName: string, hosts: string[]): string {
@@ -92,32 +92,17 @@ describe('SIGHUP', () => {
     const dir = await tempDir('egress-hup-');
     const file = join(dir, 'egress.yml');
     await writeFile(file, configText(dns.address.name, ['a.test']));
-    const child = spawn(process.execPath, ['dist/cli.js', `--config.file=${file}`, '--web.listen-address=127.0.0.1:0', '--log.level=info'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let logs = '';
-    child.stderr.on('data', (chunk: Buffer) => (logs += chunk.toString()));
+    const daemon = await spawnDaemon([`--config.file=${file}`, '--log.level=info']);
     try {
-      const port = await new Promise<number>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no listening line:\n${logs}`)), 10_000);
-        child.stderr.on('data', () => {
-          const m = /"address":"[^"]*:(\d+)"/.exec(logs);
-          if (m) {
-            clearTimeout(timer);
-            resolve(Number(m[1]));
-          }
-        });
-      });
-      const base = `http://127.0.0.1:${port}`;
+      const base = `http://127.0.0.1:${daemon.port}`;
       await scrapeUntil(base, (s) => s.value('egress_probe_success', { host: 'a.test', check: 'dns' }) === 1);
       await writeFile(file, configText(dns.address.name, ['b.test']));
-      child.kill('SIGHUP');
+      daemon.child.kill('SIGHUP');
       const m = await scrapeUntil(base, (s) => s.value('egress_probe_success', { host: 'b.test', check: 'dns' }) === 1);
       expect(m.find('egress_probe_success', { host: 'a.test' })).toEqual([]);
-      expect(logs).toContain('config reloaded');
+      expect(daemon.logs()).toContain('config reloaded');
     } finally {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
+      await daemon.stop();
       await dns.close();
     }
   });

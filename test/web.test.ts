@@ -1,5 +1,5 @@
 // --web.config.file end to end: HTTPS and basic auth on every endpoint but /-/healthy.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,8 @@ import { promisify } from 'node:util';
 import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getPki } from './fixtures/pki.js';
+import { spawnDaemon } from './helpers/daemon.js';
+import type { RunningDaemon } from './helpers/daemon.js';
 
 const run = promisify(execFile);
 
@@ -26,8 +28,8 @@ describe('egress-exporter --web.config.file', () => {
   let dir: string;
   let ca: string;
   let port: number;
-  let logs = '';
-  let child: ReturnType<typeof spawn>;
+  let daemon: RunningDaemon;
+  const logs = (): string => daemon.logs();
 
   beforeAll(async () => {
     const pki = await getPki();
@@ -40,26 +42,11 @@ describe('egress-exporter --web.config.file', () => {
       `tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\nbasic_auth_users:\n  prometheus: ${bcrypt.hashSync('s3cret-scrape', 4)}\n`,
     );
     await writeFile(join(dir, 'egress.yml'), 'catalog: none\n');
-    child = spawn(
-      process.execPath,
-      ['dist/cli.js', `--config.file=${join(dir, 'egress.yml')}`, `--web.config.file=${join(dir, 'web.yml')}`, '--web.listen-address=127.0.0.1:0'],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    child.stderr?.on('data', (chunk: Buffer) => (logs += chunk.toString()));
-    port = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no listening line:\n${logs}`)), 10_000);
-      child.stderr?.on('data', () => {
-        const m = /"address":"[^"]*:(\d+)"/.exec(logs);
-        if (m) {
-          clearTimeout(timer);
-          resolve(Number(m[1]));
-        }
-      });
-    });
+    daemon = await spawnDaemon([`--config.file=${join(dir, 'egress.yml')}`, `--web.config.file=${join(dir, 'web.yml')}`]);
+    port = daemon.port;
   });
   afterAll(async () => {
-    child.kill('SIGTERM');
-    if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));
+    await daemon.stop();
   });
 
   it('serves /metrics over HTTPS to the right credentials only', async () => {
@@ -79,11 +66,11 @@ describe('egress-exporter --web.config.file', () => {
   it('logs a failed login without the password', async () => {
     await get(port, '/metrics', ca, 'prometheus:hunter2-wrong');
     await new Promise((resolve) => setTimeout(resolve, 100));
-    const failures = logs.split('\n').filter((l) => l.includes('basic auth failed'));
+    const failures = logs().split('\n').filter((l) => l.includes('basic auth failed'));
     expect(failures.length).toBeGreaterThanOrEqual(1);
     expect(failures[0]).toContain('"user":"prometheus"');
-    expect(logs).not.toContain('hunter2-wrong');
-    expect(logs).not.toContain('wrong-password');
+    expect(logs()).not.toContain('hunter2-wrong');
+    expect(logs()).not.toContain('wrong-password');
   });
 
   it('refuses to start on a broken web config, naming the key', async () => {
