@@ -12,7 +12,7 @@ import { createRegistry, createReloadMetrics } from './metrics/registry.js';
 import { proxyFromEnv } from './probes/no-proxy.js';
 import { redactProxyUrl } from './probes/proxy.js';
 import { pathsFor } from './scheduler/paths.js';
-import type { Target } from './probes/types.js';
+import type { Target } from './model/types.js';
 import { onDemandContext, readCaPem } from './scheduler/on-demand.js';
 import { DEFAULT_PROBES, runRound, sinkholeFromConfig } from './scheduler/round.js';
 import type { ProbeSet } from './scheduler/round.js';

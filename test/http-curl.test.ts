@@ -19,7 +19,7 @@ import { getPki } from './fixtures/pki.js';
 import type { Pki } from './fixtures/pki.js';
 import { startProxy } from './fixtures/proxies.js';
 import type { ProxyFixtureOptions, RunningProxy } from './fixtures/proxies.js';
-import type { HttpExpectation } from '../src/catalog/types.js';
+import type { HttpExpectation } from '../src/model/types.js';
 import { directDial } from '../src/probes/dial.js';
 import { probeHttp } from '../src/probes/http.js';
 import type { HttpResult } from '../src/probes/http.js';

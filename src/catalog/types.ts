@@ -1,14 +1,4 @@
-import type { Family } from '../probes/types.js';
-
-/** The request that proves a host answers as itself, and the answer it should give. */
-export interface HttpExpectation {
-  method: string;
-  path: string;
-  /** Any of these statuses is valid. Empty or absent: any status below 500. */
-  expectStatus?: readonly number[];
-  /** Lower-case header name -> exact value. */
-  expectHeaders?: Readonly<Record<string, string>>;
-}
+import type { Family, HttpExpectation } from '../model/types.js';
 
 export interface CatalogHost {
   host: string;

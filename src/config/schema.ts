@@ -14,9 +14,10 @@ import ipaddr from 'ipaddr.js';
 import { validate as validateCron, validateDetailed as validateCronDetailed } from 'node-cron';
 import { z } from 'zod';
 import { CATALOG_NAMES, getCatalog } from '../catalog/index.js';
-import type { CatalogHost, CatalogName, HttpExpectation } from '../catalog/index.js';
-import { CHECK_NAMES, FAMILIES } from '../probes/types.js';
-import type { CheckName, Family } from '../probes/types.js';
+import type { CatalogHost, CatalogName } from '../catalog/index.js';
+import type { HttpExpectation } from '../model/types.js';
+import { CHECK_NAMES, FAMILIES } from '../model/types.js';
+import type { CheckName, Family } from '../model/types.js';
 import { formatDuration, parseDuration } from './duration.js';
 import type { Config, ResolverAddress, TargetConfig } from './types.js';
 

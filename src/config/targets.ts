@@ -1,8 +1,8 @@
 // The list of targets to probe: the chosen catalog's hosts (minus wildcards and
 // excludes), with config targets overriding or extending them.
 import { getCatalog } from '../catalog/index.js';
-import { CHECK_NAMES } from '../probes/types.js';
-import type { Target } from '../probes/types.js';
+import { CHECK_NAMES } from '../model/types.js';
+import type { Target } from '../model/types.js';
 import type { Config } from './types.js';
 
 /** A target with everything the catalog and the config say of it. */

@@ -1,7 +1,8 @@
 // The effective configuration: what the YAML file says, with defaults applied,
 // durations in milliseconds and every value validated.
-import type { CatalogName, HttpExpectation } from '../catalog/index.js';
-import type { CheckName, Family } from '../probes/types.js';
+import type { CatalogName } from '../catalog/index.js';
+import type { HttpExpectation } from '../model/types.js';
+import type { CheckName, Family } from '../model/types.js';
 
 /** A DNS server to ask: `system` means the resolvers of /etc/resolv.conf. */
 export interface ResolverAddress {

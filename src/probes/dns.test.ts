@@ -6,7 +6,7 @@ import { startDnsServer } from '../../test/fixtures/dns-server.js';
 import type { DnsFixture } from '../../test/fixtures/dns-server.js';
 import { isSinkholeAddress, isUnspecifiedAddress, probeDns, sinkholePolicy } from './dns.js';
 import type { DnsProbeOptions } from './dns.js';
-import type { Family, Target } from './types.js';
+import type { Family, Target } from '../model/types.js';
 
 function target(host: string, families: Family[] = ['v4', 'v6']): Target {
   return { host, port: 443, families, checks: ['dns'], labels: {}, purpose: 'test', source: 'config' };

@@ -7,7 +7,8 @@
 import { promises as dnsPromises } from 'node:dns';
 import ipaddr from 'ipaddr.js';
 import type { FailureReason } from './reasons.js';
-import type { Family, ProbeOutcome, Target } from './types.js';
+import type { ProbeOutcome } from './types.js';
+import type { Family, Target } from '../model/types.js';
 
 export interface DnsProbeOptions {
   /** 'system' = the resolver's default servers (from /etc/resolv.conf, i.e. dns.getServers()); otherwise an explicit server. */

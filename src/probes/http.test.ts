@@ -8,12 +8,12 @@ import type { ProxyFixtureOptions, RunningProxy } from '../../test/fixtures/prox
 import { refusedPort, startRawServer, startTlsServer } from '../../test/fixtures/tls-servers.js';
 import type { RunningServer } from '../../test/fixtures/tls-servers.js';
 import { eventually, timed } from '../../test/helpers/timing.js';
-import type { HttpExpectation } from '../catalog/types.js';
+import type { HttpExpectation } from '../model/types.js';
 import { directDial } from './dial.js';
 import { DEFAULT_USER_AGENT, judgeResponse, probeHttp, proxyGeneratedError } from './http.js';
 import type { HttpProbeOptions, HttpResult } from './http.js';
 import { proxyDial } from './proxy.js';
-import type { Target } from './types.js';
+import type { Target } from '../model/types.js';
 
 const REGISTRY: HttpExpectation = { method: 'GET', path: '/v2/', expectStatus: [401], expectHeaders: { 'docker-distribution-api-version': 'registry/2.0' } };
 

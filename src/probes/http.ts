@@ -49,14 +49,15 @@ import { connect as tlsConnect, createSecureContext, rootCertificates } from 'no
 import type { SecureContext, TLSSocket } from 'node:tls';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { HttpExpectation } from '../catalog/types.js';
+import type { HttpExpectation } from '../model/types.js';
 import { VERSION } from '../version.js';
 import { socketErrorReason } from './reasons.js';
 import type { FailureReason } from './reasons.js';
 import { authority } from './proxy.js';
 import { WireTap } from './tls-wire.js';
 import { dialUntilAbort } from './dial.js';
-import type { Dial, ProbeOutcome, Target } from './types.js';
+import type { Dial, ProbeOutcome } from './types.js';
+import type { Target } from '../model/types.js';
 
 export interface HttpProbeOptions {
   /** Opens the byte stream: direct TCP, or a CONNECT tunnel (proxyDial). */

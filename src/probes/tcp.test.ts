@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closedPort, startBlackhole, startListener } from '../../test/fixtures/tcp-peers.js';
 import type { Peer } from '../../test/fixtures/tcp-peers.js';
 import { probeTcp } from './tcp.js';
-import type { Target } from './types.js';
+import type { Target } from '../model/types.js';
 
 const target = (port: number, families: Target['families'] = ['v4']): Target => ({
   host: 'tcp.example',

@@ -4,7 +4,8 @@
 import { setMaxListeners } from 'node:events';
 import { connectTcp } from './dial.js';
 import type { FailureReason } from './reasons.js';
-import type { Dial, Family, ProbeOutcome, Target } from './types.js';
+import type { Dial, ProbeOutcome } from './types.js';
+import type { Family, Target } from '../model/types.js';
 
 export interface TcpProbeOptions {
   /** Addresses from the DNS check, per family. */

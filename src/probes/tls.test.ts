@@ -12,7 +12,8 @@ import { TLS_REQUIREMENTS, classifyHandshakeFailure, probeTls } from './tls.js';
 import type { TlsProbeOptions, TlsRequirement, TlsResult } from './tls.js';
 import { PREPARED_HANDSHAKES, REQUIREMENT_SPECS, buildClientContext } from './tls-requirements.js';
 import { certFacts, chainsTo, dnField, matchesExpectedIssuer, parsePemCertificates } from './tls-certs.js';
-import type { Dial, DialResult, Target } from './types.js';
+import type { Dial, DialResult } from './types.js';
+import type { Target } from '../model/types.js';
 
 function target(host = 'localhost', port = 443): Target {
   return { host, port, families: ['v4'], checks: ['tls'], labels: {}, purpose: 'test', source: 'test' };

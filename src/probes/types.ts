@@ -2,35 +2,7 @@
 // `(target, options, signal) => result`: it never throws for a network failure,
 // it returns a result whose `reason` comes from the fixed set in reasons.ts.
 import type { Socket } from 'node:net';
-import type { HttpExpectation } from '../catalog/types.js';
 import type { FailureReason } from './reasons.js';
-
-export type Family = 'v4' | 'v6';
-export const FAMILIES: readonly Family[] = ['v4', 'v6'];
-
-export type CheckName = 'dns' | 'tcp' | 'tls' | 'http';
-export const CHECK_NAMES: readonly CheckName[] = ['dns', 'tcp', 'tls', 'http'];
-
-/** One host to probe, after catalog, config targets and excludes were merged. */
-export interface Target {
-  host: string;
-  port: number;
-  /** IP families the host is documented to have. */
-  families: Family[];
-  checks: CheckName[];
-  /** Extra labels from config; exported on egress_target_info only (bounded). */
-  labels: Record<string, string>;
-  /** Human note, e.g. "Main container image registry". */
-  purpose: string;
-  /** Where the target came from: a catalog name, or "config". */
-  source: string;
-  /** The request that proves the host answers as itself; absent: GET / with any status below 500. */
-  http?: HttpExpectation;
-  /** Issuer O or CN substrings the host's chain comes from (interception check). */
-  expectedIssuers?: readonly string[];
-  /** The vendor says the host speaks HTTP/2: HTTP/1.1 on any path is a downgrade. */
-  knownH2?: boolean;
-}
 
 /** What every probe result carries. */
 export interface ProbeOutcome {

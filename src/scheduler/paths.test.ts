@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
-import type { Target } from '../probes/types.js';
+import type { Target } from '../model/types.js';
 import { pathsFor } from './paths.js';
 
 const target: Target = { host: 'cgr.dev', port: 443, families: ['v4'], checks: ['tcp'], labels: {}, purpose: '', source: 'test' };

@@ -3,7 +3,7 @@
 import type { Config } from '../config/types.js';
 import { envProxyFor } from '../probes/no-proxy.js';
 import type { ProxySpec } from '../probes/proxy.js';
-import type { Target } from '../probes/types.js';
+import type { Target } from '../model/types.js';
 
 /** The `path` label of checks that go straight to the host. */
 export const DIRECT_PATH = 'direct';

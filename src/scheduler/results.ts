@@ -1,6 +1,7 @@
 // The latest result of every host/check/path, for state-change logs, the
 // status page and readiness. Scrapes never probe: they read what is here.
-import type { CheckName, ProbeOutcome } from '../probes/types.js';
+import type { ProbeOutcome } from '../probes/types.js';
+import type { CheckName } from '../model/types.js';
 
 export interface StoredResult {
   host: string;

@@ -6,7 +6,7 @@ import { createLogger } from '../logging/logger.js';
 import { Recorder } from '../metrics/recorder.js';
 import type { DnsResult } from '../probes/dns.js';
 import type { TcpResult } from '../probes/tcp.js';
-import type { Target } from '../probes/types.js';
+import type { Target } from '../model/types.js';
 import { Scheduler, cronIntervalMs, hostPhase, spreadMs } from './scheduler.js';
 import { ResultStore } from './results.js';
 import { DEFAULT_PROBES } from './round.js';

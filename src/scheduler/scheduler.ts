@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import cron from 'node-cron';
 import type { ScheduledTask } from 'node-cron';
-import type { Target } from '../probes/types.js';
+import type { Target } from '../model/types.js';
 import { runRound } from './round.js';
 import type { RoundContext } from './round.js';
 

@@ -2,7 +2,7 @@
 // probes), health and readiness for orchestrators, and a landing page.
 import express from 'express';
 import type { Registry } from 'prom-client';
-import type { Target } from '../probes/types.js';
+import type { Target } from '../model/types.js';
 import type { ResultStore } from '../scheduler/results.js';
 import { renderLandingPage } from './landing-page.js';
 

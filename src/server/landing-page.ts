@@ -1,8 +1,8 @@
 // The status page at `/`: links to the endpoints, then a host x check matrix
 // with the latest result of every path, its reason and age, and a link to a
 // debug transcript. Plain HTML and CSS: readable without JavaScript.
-import { CHECK_NAMES } from '../probes/types.js';
-import type { Target } from '../probes/types.js';
+import { CHECK_NAMES } from '../model/types.js';
+import type { Target } from '../model/types.js';
 import type { StoredResult } from '../scheduler/results.js';
 
 const escape = (text: string): string =>

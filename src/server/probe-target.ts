@@ -2,8 +2,8 @@
 // web.allow_any_target, any host:port (blackbox_exporter's /probe is an SSRF
 // hole; this one is closed by default).
 import { normaliseHost } from '../config/schema.js';
-import { CHECK_NAMES } from '../probes/types.js';
-import type { Target } from '../probes/types.js';
+import { CHECK_NAMES } from '../model/types.js';
+import type { Target } from '../model/types.js';
 
 export type TargetLookup = { ok: true; target: Target } | { ok: false; status: 400; message: string };
 

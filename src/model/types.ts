@@ -1,0 +1,40 @@
+// The shared model: what a target is and which checks and families exist. Every
+// layer (catalog, config, probes, scheduler, metrics) imports these from here, so
+// no two of them import each other for a type.
+
+export type Family = 'v4' | 'v6';
+export const FAMILIES: readonly Family[] = ['v4', 'v6'];
+
+export type CheckName = 'dns' | 'tcp' | 'tls' | 'http';
+export const CHECK_NAMES: readonly CheckName[] = ['dns', 'tcp', 'tls', 'http'];
+
+/** The request that proves a host answers as itself, and the answer it should give. */
+export interface HttpExpectation {
+  method: string;
+  path: string;
+  /** Any of these statuses is valid. Empty or absent: any status below 500. */
+  expectStatus?: readonly number[];
+  /** Lower-case header name -> exact value. */
+  expectHeaders?: Readonly<Record<string, string>>;
+}
+
+/** One host to probe, after catalog, config targets and excludes were merged. */
+export interface Target {
+  host: string;
+  port: number;
+  /** IP families the host is documented to have. */
+  families: Family[];
+  checks: CheckName[];
+  /** Extra labels from config; exported on egress_target_info only (bounded). */
+  labels: Record<string, string>;
+  /** Human note, e.g. "Main container image registry". */
+  purpose: string;
+  /** Where the target came from: a catalog name, or "config". */
+  source: string;
+  /** The request that proves the host answers as itself; absent: GET / with any status below 500. */
+  http?: HttpExpectation;
+  /** Issuer O or CN substrings the host's chain comes from (interception check). */
+  expectedIssuers?: readonly string[];
+  /** The vendor says the host speaks HTTP/2: HTTP/1.1 on any path is a downgrade. */
+  knownH2?: boolean;
+}
