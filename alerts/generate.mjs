@@ -167,8 +167,8 @@ function buildRules(config) {
       }),
       rule('EgressConnectLatencyHigh', {
         expr:
-          `histogram_quantile(${lat.quantile},\n` +
-          `  sum by (job, instance, host, path, le) (rate(egress_tcp_connect_duration_seconds_bucket${s()}[${lat.window}]))\n` +
+          `max by (job, instance, host, path) (\n` +
+          `  quantile_over_time(${lat.quantile}, egress_tcp_connect_duration_seconds${s()}[${lat.window}])\n` +
           `) > ${lat.threshold_seconds}`,
         summary: 'TCP connects to a host are slow.',
         description:

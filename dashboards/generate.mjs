@@ -88,10 +88,13 @@ function timeseries(title, description, targets, { unit = 'short', overrides = [
   });
 }
 
+// The latencies are gauges of each round's value (histograms are opt-in): the
+// heatmap buckets those samples itself, on a log scale.
 function heatmap(title, description, expr) {
-  return panel('heatmap', title, description, [target(expr, { legend: '{{le}}', format: 'heatmap' })], {
+  return panel('heatmap', title, description, [target(expr, { legend: '{{host}} {{path}}' })], {
     options: {
-      calculate: false,
+      calculate: true,
+      calculation: { yBuckets: { mode: 'count', value: '24', scale: { type: 'log', log: 2 } } },
       cellGap: 1,
       color: { mode: 'scheme', scheme: 'Oranges', scale: 'exponential', exponent: 0.5, fill: 'dark-orange', reverse: false, steps: 64 },
       yAxis: { axisPlacement: 'left', unit: 's', reverse: false },
@@ -99,7 +102,6 @@ function heatmap(title, description, expr) {
       cellValues: { unit: 'short' },
       tooltip: { mode: 'single', yHistogram: true, showColorScale: false },
       legend: { show: true },
-      filterValues: { le: 1e-9 },
       exemplars: { color: 'rgba(255,0,255,0.7)' },
     },
     fieldConfig: { defaults: { custom: { scaleDistribution: { type: 'linear' }, hideFrom: { legend: false, tooltip: false, viz: false } } }, overrides: [] },
@@ -318,16 +320,16 @@ const certExpiry = (legend) =>
   });
 
 const tcpHeatmap = () =>
-  heatmap('TCP connect time', 'egress_tcp_connect_duration_seconds: every successful connect, to every address (on a proxy path: to the proxy).', `sum by (le) (rate(egress_tcp_connect_duration_seconds_bucket${sel('path=~"$path"')}[$__rate_interval]))`);
+  heatmap('TCP connect time', 'egress_tcp_connect_duration_seconds: each round\'s slowest successful connect, per host, family and path (on a proxy path: to the proxy).', `egress_tcp_connect_duration_seconds${sel('path=~"$path"')}`);
 const tlsHeatmap = () =>
-  heatmap('TLS handshake time', 'egress_tls_handshake_duration_seconds: the unconstrained handshake.', `sum by (le) (rate(egress_tls_handshake_duration_seconds_bucket${sel('path=~"$path"')}[$__rate_interval]))`);
+  heatmap('TLS handshake time', 'egress_tls_handshake_duration_seconds: each round\'s unconstrained handshake.', `egress_tls_handshake_duration_seconds${sel('path=~"$path"')}`);
 const httpHeatmap = () =>
-  heatmap('HTTP time to first byte', 'egress_http_duration_seconds{phase="first_byte"}.', `sum by (le) (rate(egress_http_duration_seconds_bucket${sel('path=~"$path"', 'phase="first_byte"')}[$__rate_interval]))`);
+  heatmap('HTTP time to first byte', 'egress_http_duration_seconds{phase="first_byte"}, each round.', `egress_http_duration_seconds${sel('path=~"$path"', 'phase="first_byte"')}`);
 const httpPhases = (by, legend) =>
   timeseries(
     'HTTP phases (p90)',
-    'The 90th percentile of each phase of the HTTP check: dns, connect, proxy_connect (CONNECT through a proxy), tls, first_byte.',
-    [target(`histogram_quantile(0.9, sum by (${by}, le) (rate(egress_http_duration_seconds_bucket${sel('path=~"$path"')}[$__rate_interval])))`, { legend })],
+    'The 90th percentile, over hosts and the interval, of each phase of the HTTP check: dns, connect, proxy_connect (CONNECT through a proxy), tls, first_byte.',
+    [target(`quantile by (${by}) (0.9, quantile_over_time(0.9, egress_http_duration_seconds${sel('path=~"$path"')}[$__rate_interval]))`, { legend })],
     { unit: 's' },
   );
 
@@ -458,8 +460,14 @@ function overview() {
       [addressAge('{{host}} {{family}}'), 12, 8],
 
       [row('Exporter')],
-      [timeseries('Event-loop delay (p99)', 'A blocked event loop inflates every latency the exporter measures.', [target(`max by (instance) (nodejs_eventloop_lag_p99_seconds${exp()})`, { legend: '{{instance}}' })], { unit: 's' }), 8, 8],
-      [timeseries('Probe runs', 'Checks run per second, by check and result.', [target(`sum by (check, result) (rate(egress_probe_runs_total${exp()}[$__rate_interval]))`, { legend: '{{check}} {{result}}' })], { unit: 'ops' }), 8, 8],
+      [timeseries('Event-loop stalls', 'The largest stall of the probing thread in the last minute (a latency measured during one carries it), and prom-client\'s p99 lag.', [
+        target(`max by (instance) (egress_exporter_event_loop_stall_max_seconds${exp()})`, { legend: 'largest stall {{instance}}' }),
+        target(`max by (instance) (nodejs_eventloop_lag_p99_seconds${exp()})`, { legend: 'lag p99 {{instance}}', refId: 'B' }),
+      ], { unit: 's' }), 8, 8],
+      [timeseries('Rounds and failures', 'Rounds finished per second (every check once), and failed checks per second by check.', [
+        target(`sum(rate(egress_exporter_rounds_total${exp()}[$__rate_interval]))`, { legend: 'rounds' }),
+        target(`sum by (check) (rate(egress_probe_failures_total${exp()}[$__rate_interval]))`, { legend: 'failed {{check}}', refId: 'B' }),
+      ], { unit: 'ops' }), 8, 8],
       [timeseries('Round overruns', 'Rounds skipped because the previous round of the host still ran: raise interval, lower timeout or raise concurrency.', [target(`sum by (host) (increase(egress_exporter_round_overruns_total${exp()}[$__rate_interval]))`, { legend: '{{host}}' })], { custom: { drawStyle: 'bars', fillOpacity: 80 } }), 8, 8],
       [stat('Last config reload', 'When the configuration was last loaded successfully.', [target(`max by (instance) (egress_exporter_config_last_reload_success_timestamp_seconds${exp()}) * 1000`, { legend: '{{instance}}', instant: true })], { unit: 'dateTimeFromNow', colorMode: 'none' }), 6, 4],
       [stat('Last reload', 'Whether the last configuration reload worked.', [target(`min by (instance) (egress_exporter_config_last_reload_successful${exp()})`, { legend: '{{instance}}', instant: true })], { mappings: [valueMap([['1', 'OK', 'green'], ['0', 'FAILED', 'red']])], steps: [[null, 'red'], [1, 'green']] }), 6, 4],
@@ -492,7 +500,7 @@ function host() {
         target(`sum by (type) (increase(egress_dns_ttl_changes_total${sel('resolver=~"$resolver"')}[$__rate_interval]))`, { legend: 'TTL changes {{type}}' }),
         target(`max by (resolver) (egress_dns_cname_chain_length${sel('resolver=~"$resolver"')})`, { legend: 'CNAME hops via {{resolver}}', refId: 'B' }),
       ]), 8, 8],
-      [heatmap('DNS lookup time', 'egress_dns_lookup_duration_seconds: every A and AAAA lookup.', `sum by (le) (rate(egress_dns_lookup_duration_seconds_bucket${sel('resolver=~"$resolver"')}[$__rate_interval]))`), 24, 7],
+      [heatmap('DNS check time', 'egress_probe_duration_seconds{check="dns"}: the A and AAAA lookups of each round, per resolver.', `egress_probe_duration_seconds${sel('check="dns"', 'path=~"$resolver"')}`), 24, 7],
 
       [row('TCP')],
       [timeseries('Reachable addresses', 'Addresses that accepted a connection (solid) out of those tried (dashed), per family and path. A gap between them is a stale IP rule.', [
@@ -500,8 +508,8 @@ function host() {
         target(`max by (family, path) (egress_tcp_addresses_probed${sel('path=~"$path"')})`, { legend: 'probed {{family}} {{path}}', refId: 'B' }),
       ], { overrides: [{ matcher: { id: 'byFrameRefID', options: 'B' }, properties: [{ id: 'custom.lineStyle', value: { fill: 'dash', dash: [10, 10] } }] }] }), 12, 8],
       [timeseries('TCP connect time (p50, p90)', 'From egress_tcp_connect_duration_seconds, per path.', [
-        target(`histogram_quantile(0.5, sum by (path, le) (rate(egress_tcp_connect_duration_seconds_bucket${sel('path=~"$path"')}[$__rate_interval])))`, { legend: 'p50 {{path}}' }),
-        target(`histogram_quantile(0.9, sum by (path, le) (rate(egress_tcp_connect_duration_seconds_bucket${sel('path=~"$path"')}[$__rate_interval])))`, { legend: 'p90 {{path}}', refId: 'B' }),
+        target(`max by (path) (quantile_over_time(0.5, egress_tcp_connect_duration_seconds${sel('path=~"$path"')}[$__rate_interval]))`, { legend: 'p50 {{path}}' }),
+        target(`max by (path) (quantile_over_time(0.9, egress_tcp_connect_duration_seconds${sel('path=~"$path"')}[$__rate_interval]))`, { legend: 'p90 {{path}}', refId: 'B' }),
       ], { unit: 's' }), 12, 8],
       [tcpHeatmap(), 24, 7],
 

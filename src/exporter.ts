@@ -2,13 +2,14 @@
 // swaps in a new config on reload only once it has parsed and validated.
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry } from 'prom-client';
 import { ConfigError, defaultConfig, loadConfigFile } from './config/load.js';
 import { resolveTargets } from './config/targets.js';
 import type { Config } from './config/types.js';
 import type { Logger } from './logging/logger.js';
-import { Recorder, recorderOptionsFrom } from './metrics/recorder.js';
 import { createRegistry, createReloadMetrics } from './metrics/registry.js';
+import { StallMonitor } from './metrics/stall-monitor.js';
+import { MetricsView, renderRound } from './metrics/view.js';
+import type { PathInfo } from './metrics/view.js';
 import { proxyFromEnv } from './probes/no-proxy.js';
 import { redactProxyUrl } from './probes/proxy.js';
 import { pathsFor } from './scheduler/paths.js';
@@ -25,6 +26,7 @@ import { lookupProbeTarget } from './server/probe-target.js';
 import { renderTranscript } from './server/transcript.js';
 import { basicAuth, createHttpServer } from './server/web-config.js';
 import type { WebConfig } from './server/web-config.js';
+import { CONTENT_TYPE } from './metrics/exposition.js';
 import { REVISION, VERSION } from './version.js';
 
 export interface ExporterOptions {
@@ -58,9 +60,9 @@ function listen(server: Server, address: ListenAddress): Promise<AddressInfo> {
 }
 
 export class Exporter {
-  readonly registry: Registry;
   readonly results = new ResultStore();
-  private readonly recorder: Recorder;
+  readonly metrics: MetricsView;
+  private readonly stalls = new StallMonitor();
   private readonly reloadMetrics: ReturnType<typeof createReloadMetrics>;
   private current: { config: Config; targets: Target[]; scheduler: Scheduler; caPem: string[] };
   private server: Server | undefined;
@@ -73,18 +75,19 @@ export class Exporter {
     config: Config,
     caPem: string[],
   ) {
-    this.registry = createRegistry({ version: VERSION, revision: REVISION });
-    this.reloadMetrics = createReloadMetrics(this.registry);
-    this.recorder = new Recorder(this.registry, recorderOptionsFrom(config));
+    const registry = createRegistry({ version: VERSION, revision: REVISION });
+    this.reloadMetrics = createReloadMetrics(registry);
+    this.metrics = new MetricsView(this.results, config, registry, this.stalls);
     const targets = resolveTargets(config);
-    this.recorder.setTargets(targets);
-    this.recorder.setPaths(pathsInUse(config, targets));
+    this.results.setTargets(targets);
+    this.metrics.configure(config, pathsInUse(config, targets));
     this.current = { config, targets, scheduler: this.createScheduler(config, targets, caPem), caPem };
   }
 
   static async start(options: ExporterOptions): Promise<Exporter> {
     const exporter = new Exporter(options, options.config, await readCaPem(options.config));
     exporter.warnAboutEnvProxy(options.config);
+    exporter.stalls.start();
     await exporter.listen();
     if (options.autostart !== false) exporter.startScheduler();
     return exporter;
@@ -115,10 +118,10 @@ export class Exporter {
   private createScheduler(config: Config, targets: Target[], caPem: string[]): Scheduler {
     return new Scheduler({
       targets,
+      results: this.results,
+      onOverrun: (target) => this.metrics.overrun(target),
       context: {
         config,
-        recorder: this.recorder,
-        results: this.results,
         limiter: new Semaphore(config.concurrency),
         logger: this.logger,
         probes: { ...DEFAULT_PROBES, ...this.options.probes },
@@ -130,7 +133,7 @@ export class Exporter {
 
   private async listen(): Promise<void> {
     const app = createApp({
-      registry: this.registry,
+      metrics: this.metrics,
       results: this.results,
       targets: () => this.targets,
       ready: () => this.ready,
@@ -180,7 +183,7 @@ export class Exporter {
   async probe(query: unknown, debug: boolean, signal: AbortSignal): Promise<{ status: number; contentType: string; body: string }> {
     const lookup = lookupProbeTarget(query, this.targets, this.config.web.allowAnyTarget);
     if (!lookup.ok) return { status: lookup.status, contentType: 'text/plain', body: `${lookup.message}\n` };
-    const { context, registry } = onDemandContext({
+    const context = onDemandContext({
       config: this.config,
       caPem: this.current.caPem,
       logger: this.logger,
@@ -189,7 +192,7 @@ export class Exporter {
     });
     const report = await runRound(lookup.target, context);
     if (debug) return { status: 200, contentType: 'text/plain', body: renderTranscript(report) };
-    return { status: 200, contentType: registry.contentType, body: await registry.metrics() };
+    return { status: 200, contentType: CONTENT_TYPE, body: renderRound(report, this.config) };
   }
 
   /**
@@ -220,23 +223,13 @@ export class Exporter {
     await old.scheduler.stop();
     const targets = resolveTargets(config);
     this.warnAboutEnvProxy(config);
-    this.recorder.configure(recorderOptionsFrom(config));
-    this.recorder.setTargets(targets, old.targets);
-    this.recorder.setPaths(pathsInUse(config, targets));
-    for (const gone of old.targets) if (!targets.some((t) => t.host === gone.host)) this.results.removeHost(gone.host);
+    // Removed targets go at once; a check or path the new config no longer
+    // runs goes with the target's next round, which replaces its report.
+    this.results.setTargets(targets);
+    this.metrics.configure(config, pathsInUse(config, targets));
     const reloadedAt = Date.now();
     this.current = { config, targets, scheduler: this.createScheduler(config, targets, caPem), caPem };
     this.startScheduler();
-    // Series of a check or path the new config no longer runs go once every
-    // target has had a round: no gap for the ones that stay.
-    const scheduler = this.current.scheduler;
-    void scheduler.firstRound.then(() => {
-      if (scheduler.signal.aborted) return;
-      for (const stale of this.results.all().filter((r) => r.atMs < reloadedAt)) {
-        this.results.remove(stale.host, stale.check, stale.path);
-        this.recorder.removeCheck(stale.host, stale.check, stale.path);
-      }
-    });
     this.reloadMetrics.successful.set(1);
     this.reloadMetrics.timestamp.set(reloadedAt / 1000);
     this.logger.info({ file, targets: targets.length }, 'config reloaded');
@@ -251,6 +244,7 @@ export class Exporter {
       server?.closeAllConnections();
       await this.reloading;
       await this.current.scheduler.stop();
+      this.stalls.stop();
       await closed;
     })();
     return this.stopping;
@@ -258,8 +252,8 @@ export class Exporter {
 }
 
 /** Every path some target is probed over, for egress_path_info. */
-function pathsInUse(config: Config, targets: readonly Target[]): Array<{ name: string; proxy: string; expectInterception: boolean }> {
-  const byName = new Map<string, { name: string; proxy: string; expectInterception: boolean }>();
+function pathsInUse(config: Config, targets: readonly Target[]): PathInfo[] {
+  const byName = new Map<string, PathInfo>();
   for (const target of targets) {
     for (const path of pathsFor(target, config)) {
       byName.set(path.name, { name: path.name, proxy: path.proxy === null ? '' : redactProxyUrl(path.proxy.url), expectInterception: path.expectInterception });

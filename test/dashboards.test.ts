@@ -192,12 +192,12 @@ describe('dashboards', () => {
       expect(JSON.stringify(http!.fieldConfig)).toContain('DOWNGRADED');
     });
 
-    it('has heatmaps of the connect, handshake and HTTP-phase histograms', () => {
-      for (const metric of ['egress_tcp_connect_duration_seconds_bucket', 'egress_tls_handshake_duration_seconds_bucket', 'egress_http_duration_seconds_bucket']) {
+    it('has heatmaps of the connect, handshake and HTTP-phase times, bucketed by Grafana from the gauges', () => {
+      for (const metric of ['egress_tcp_connect_duration_seconds', 'egress_tls_handshake_duration_seconds', 'egress_http_duration_seconds']) {
         const [panel] = panelsUsing(overview(), metric, 'heatmap');
         expect(panel, metric).toBeDefined();
-        expect(panel!.targets![0]).toMatchObject({ format: 'heatmap' });
-        expect(panel!.targets![0]!.expr).toMatch(/sum by \(le\) \(rate\(.*\[\$__rate_interval\]\)\)/);
+        expect(panel!.options).toMatchObject({ calculate: true, calculation: { yBuckets: { scale: { type: 'log' } } } });
+        expect(panel!.targets![0]!.expr).toMatch(new RegExp(`^${metric}\\{`));
       }
     });
 
@@ -210,10 +210,12 @@ describe('dashboards', () => {
       expect(queriesOf(age[0]!).some((q) => q.includes('egress_dns_firewall_refresh_interval_seconds'))).toBe(true);
     });
 
-    it("has the exporter's health: event-loop delay, probe runs, last reload, overruns", () => {
+    it("has the exporter's health: event-loop stalls, rounds and failures, last reload, overruns", () => {
       for (const metric of [
         'nodejs_eventloop_lag_p99_seconds',
-        'egress_probe_runs_total',
+        'egress_exporter_event_loop_stall_max_seconds',
+        'egress_exporter_rounds_total',
+        'egress_probe_failures_total',
         'egress_exporter_config_last_reload_success_timestamp_seconds',
         'egress_exporter_config_last_reload_successful',
         'egress_exporter_round_overruns_total',
@@ -231,13 +233,13 @@ describe('dashboards', () => {
       'egress_dns_ttl_max_seconds',
       'egress_dns_addresses',
       'egress_tcp_addresses_reachable',
-      'egress_tcp_connect_duration_seconds_bucket',
+      'egress_tcp_connect_duration_seconds',
       'egress_tls_requirement_met',
       'egress_tls_intercepted',
       'egress_tls_chain_earliest_not_after_timestamp_seconds',
       'egress_http_version',
       'egress_http2_downgraded',
-      'egress_http_duration_seconds_bucket',
+      'egress_http_duration_seconds',
     ]) {
       expect(panelsUsing(host, metric).length, metric).toBeGreaterThan(0);
     }

@@ -75,10 +75,10 @@ targets:
       expect(m.value('egress_probe_success', { ...at(path), check: 'http' }), path).toBe(1);
       expect(m.value('egress_tls_intercepted', at(path)), path).toBe(0);
     }
-    for (const phase of ['connect', 'tls', 'first_byte']) expect(m.value('egress_http_duration_seconds_count', { ...at('tunnel'), phase })).toBe(1);
-    expect(m.value('egress_http_duration_seconds_count', { ...at('tunnel'), phase: 'proxy_connect' })).toBe(1);
-    expect(m.value('egress_http_duration_seconds_count', { ...at('direct'), phase: 'dns' })).toBe(1);
-    expect(m.find('egress_http_duration_seconds_count', { ...at('direct'), phase: 'proxy_connect' })).toEqual([]);
+    for (const phase of ['connect', 'tls', 'first_byte']) expect(m.value('egress_http_duration_seconds', { ...at('tunnel'), phase }), phase).toBeGreaterThan(0);
+    expect(m.value('egress_http_duration_seconds', { ...at('tunnel'), phase: 'proxy_connect' })).toBeGreaterThan(0);
+    expect(m.value('egress_http_duration_seconds', { ...at('direct'), phase: 'dns' })).toBeGreaterThan(0);
+    expect(m.find('egress_http_duration_seconds', { ...at('direct'), phase: 'proxy_connect' })).toEqual([]);
     expect(m.value('egress_proxy_connect_duration_seconds_count', { path: 'tunnel' })).toBeGreaterThanOrEqual(1);
     expect(m.value('egress_probe_success', { ...at('tunnel'), check: 'tcp' })).toBe(1);
   });

@@ -65,7 +65,7 @@ targets:
     const notAfter = m.value('egress_tls_cert_not_after_timestamp_seconds', at) ?? 0;
     expect(notAfter).toBeGreaterThan(Date.now() / 1000);
     expect(m.value('egress_tls_chain_earliest_not_after_timestamp_seconds', at)).toBeLessThanOrEqual(notAfter);
-    expect(m.value('egress_tls_handshake_duration_seconds_count', at)).toBe(1);
+    expect(m.value('egress_tls_handshake_duration_seconds', at)).toBeGreaterThan(0);
   });
 
   it('reports the requirements a server lacks as 0, the rest as 1', () => {

@@ -82,6 +82,8 @@ describe('metric coverage: dashboards, alerts and README against a real scrape',
     exporter = await startTestExporter(
       `catalog: none
 interval: 30s
+# Every opt-in histogram too, so the README's table is checked against all of them.
+metrics: { histograms: [probe, dns_lookup, tcp_connect, tls_handshake, http, round] }
 timeout: 2s
 dns:
   servers: ["${dns.address.name}"]

@@ -5,6 +5,7 @@ import { PLAIN, TTY, renderTable } from './check.js';
 const report: RoundReport = {
   target: { host: 'cgr.dev', port: 443, families: ['v4'], checks: ['dns', 'tcp', 'tls', 'http'], labels: {}, purpose: '', source: 'test' },
   startedAtMs: 0,
+  finishedAtMs: 100,
   durationSeconds: 0.1,
   addresses: { v4: ['192.0.2.1'] },
   dns: [{ ok: true, durationSeconds: 0.001, resolver: 'system', cnameChain: [], records: [] }],

@@ -10,6 +10,7 @@ import { TLS_REQUIREMENTS } from '../probes/tls.js';
 import type { TlsRequirement } from '../probes/tls.js';
 import type { ProbeOutcome } from '../probes/types.js';
 import { onDemandContext, readCaPem } from '../scheduler/on-demand.js';
+import { dnsSummary, roundOk } from '../scheduler/judge.js';
 import { runRound } from '../scheduler/round.js';
 import type { ProbeSet, RoundReport } from '../scheduler/round.js';
 
@@ -68,20 +69,6 @@ function verdict(result: ProbeOutcome | undefined, style: Style): string {
   return result.ok ? style.ok(style.pass) : style.bad(`${style.fail} ${result.reason ?? ''}`.trim());
 }
 
-function dnsSummary(report: RoundReport): ProbeOutcome | undefined {
-  if (report.dns.length === 0 || !report.target.checks.includes('dns')) return undefined;
-  const failed = report.dns.find((d) => !d.ok);
-  return failed ?? report.dns[0];
-}
-
-function everythingOk(reports: readonly RoundReport[]): boolean {
-  return reports.every((report) => {
-    const dns = dnsSummary(report);
-    if (dns && !dns.ok) return false;
-    return report.paths.every((p) => [p.tcp, p.tls, p.http].every((r) => r === undefined || r.ok) && p.downgraded !== true && p.intercepted !== true);
-  });
-}
-
 export function renderTable(reports: readonly RoundReport[], style: Style, elapsedSeconds: number): string {
   const out: string[] = [];
   const rows: string[][] = [['HOST', 'PATH', 'DNS', 'TCP', 'TLS', 'HTTP']];
@@ -123,7 +110,7 @@ export function renderTable(reports: readonly RoundReport[], style: Style, elaps
   out.push(table(rows));
   if (reqRows.length > 1) out.push('', 'TLS requirements', table(reqRows));
   if (notes.length > 0) out.push('', 'Why', ...notes.map((n) => `  ${n}`));
-  const failing = reports.filter((r) => !everythingOk([r])).length;
+  const failing = reports.filter((r) => !roundOk(r)).length;
   out.push(
     '',
     `${reports.length} host${reports.length === 1 ? '' : 's'} checked in ${elapsedSeconds.toFixed(1)} s: ${reports.length - failing} meet every requirement, ${failing} do not.`,
@@ -135,7 +122,7 @@ export function renderJson(reports: readonly RoundReport[]): string {
   const brief = (r: ProbeOutcome | undefined) => (r === undefined ? null : { ok: r.ok, reason: r.reason ?? null, message: r.message ?? null, duration_seconds: r.durationSeconds });
   return `${JSON.stringify(
     {
-      ok: everythingOk(reports),
+      ok: reports.every(roundOk),
       hosts: reports.map((report) => ({
         host: report.target.host,
         port: report.target.port,
@@ -208,7 +195,7 @@ export async function runCheckCommand(argv: string[], streams: CheckStreams, pro
   };
   showProgress();
   const started = process.hrtime.bigint();
-  const { context } = onDemandContext({
+  const context = onDemandContext({
     config,
     caPem: await readCaPem(config),
     logger: createLogger('error', 'json', new Writable({ write: (_c, _e, cb) => cb() })),
@@ -233,5 +220,5 @@ export async function runCheckCommand(argv: string[], streams: CheckStreams, pro
   }
   const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
   streams.out.write(output === 'json' ? renderJson(reports) : renderTable(reports, streams.out.isTTY === true ? TTY : PLAIN, elapsed));
-  return everythingOk(reports) ? 0 : 1;
+  return reports.every(roundOk) ? 0 : 1;
 }

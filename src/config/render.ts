@@ -45,7 +45,8 @@ export function renderConfig(config: Config, options: RenderOptions = {}): strin
     allowlist_cidrs: config.dns.allowlistCidrs,
     ...(config.dns.sinkholeCidrs === null ? {} : { sinkhole_cidrs: config.dns.sinkholeCidrs }),
   };
-  file.tls = { ca_file: config.tls.caFile };
+  file.tls = { ca_file: config.tls.caFile, requirements_interval: formatDuration(config.tls.requirementsIntervalMs) };
+  file.metrics = { histograms: config.metrics.histograms, buckets: config.metrics.buckets };
   const secret = (url: string): string => (options.redactSecrets === true ? redactProxy(url) : url);
   file.proxy = secret(config.proxy);
   file.proxies = config.proxies.map((p) => ({ name: p.name, url: secret(p.url), expect_interception: p.expectInterception }));

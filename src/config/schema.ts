@@ -18,6 +18,8 @@ import type { CatalogHost, CatalogName } from '../catalog/index.js';
 import type { HttpExpectation } from '../model/types.js';
 import { CHECK_NAMES, FAMILIES } from '../model/types.js';
 import type { CheckName, Family } from '../model/types.js';
+import { HISTOGRAM_NAMES, LATENCY_BUCKETS } from '../metrics/families.js';
+import type { HistogramName } from '../metrics/families.js';
 import { formatDuration, parseDuration } from './duration.js';
 import type { Config, ResolverAddress, TargetConfig } from './types.js';
 
@@ -35,6 +37,8 @@ export const DEFAULTS = {
   checks: CHECK_NAMES,
   httpMethod: 'GET',
   httpPath: '/',
+  /** The requirement handshakes run this often (and when the default handshake changes). */
+  requirementsIntervalMs: 10 * 60 * SECOND_MS,
 } as const;
 
 export const LIMITS = {
@@ -398,6 +402,25 @@ function enumSet<T extends string>(allowed: readonly T[]): Check<T[]> {
   };
 }
 
+/** Histogram bucket bounds: positive numbers of seconds, strictly increasing. */
+const bucketList: Check<number[]> = (input, report) => {
+  if (!Array.isArray(input) || input.length === 0) {
+    report(`expected a non-empty list of bucket bounds in seconds, got ${Array.isArray(input) ? 'an empty list' : describeValue(input)}`);
+    return INVALID;
+  }
+  let ok = true;
+  input.forEach((value: unknown, i) => {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+      report(`expected a positive number of seconds, got ${describeValue(value)}`, [i]);
+      ok = false;
+    } else if (i > 0 && typeof input[i - 1] === 'number' && value <= (input[i - 1] as number)) {
+      report(`bucket bounds must increase: ${value} follows ${input[i - 1] as number}`, [i]);
+      ok = false;
+    }
+  });
+  return ok ? (input as number[]) : INVALID;
+};
+
 const resolverAddress: Check<ResolverAddress> = (input, report) => {
   const address = typeof input === 'string' ? parseResolverAddress(input) : null;
   if (address !== null) return address;
@@ -556,6 +579,11 @@ export const fileSchema = mapping({
   }),
   tls: section({
     ca_file: optional(filePath),
+    requirements_interval: optional(duration(1, LIMITS.durationMaxMs)),
+  }),
+  metrics: section({
+    histograms: withDefault(listOf(oneOf(HISTOGRAM_NAMES), enumValue(HISTOGRAM_NAMES)), (): HistogramName[] => []),
+    buckets: withDefault(bucketList, () => [...LATENCY_BUCKETS]),
   }),
   proxy: withDefault(proxy, () => DEFAULTS.proxy as string),
   proxies: z.preprocess(
@@ -684,7 +712,8 @@ export function toConfig(file: ConfigFile): Config {
       allowlistCidrs: file.dns.allowlist_cidrs,
       sinkholeCidrs: file.dns.sinkhole_cidrs ?? null,
     },
-    tls: { caFile: file.tls.ca_file ?? null },
+    tls: { caFile: file.tls.ca_file ?? null, requirementsIntervalMs: file.tls.requirements_interval ?? DEFAULTS.requirementsIntervalMs },
+    metrics: { histograms: HISTOGRAM_NAMES.filter((name) => file.metrics.histograms.includes(name)), buckets: file.metrics.buckets },
     proxy: file.proxy,
     proxies: file.proxies.map((p) => ({ name: p.name, url: p.url, expectInterception: p.expect_interception })),
     compareDirect: file.compare_direct,

@@ -2,6 +2,7 @@
 // durations in milliseconds and every value validated.
 import type { CatalogName } from '../catalog/index.js';
 import type { HttpExpectation } from '../model/types.js';
+import type { HistogramName } from '../metrics/families.js';
 import type { CheckName, Family } from '../model/types.js';
 
 /** A DNS server to ask: `system` means the resolvers of /etc/resolv.conf. */
@@ -53,6 +54,14 @@ export interface Config {
   };
   tls: {
     caFile: string | null;
+    /** How often the requirement handshakes run; the default handshake runs every round. */
+    requirementsIntervalMs: number;
+  };
+  metrics: {
+    /** Latencies that also get a histogram (each costs buckets + 2 series per series of its gauge). */
+    histograms: HistogramName[];
+    /** Bucket bounds of every histogram, in seconds. */
+    buckets: number[];
   };
   /** `env` (HTTPS_PROXY/NO_PROXY), `none`, or a proxy URL. Ignored when `proxies` is set. */
   proxy: string;

@@ -223,3 +223,8 @@ export function anchorsFromPems(pems: readonly string[]): X509Certificate[] {
   }
   return parsed;
 }
+
+/** `CN=GTS WR3, O=Google Trust Services`: bounded (each part at most 64 characters). */
+export function issuerLabel(cn: string, o: string): string {
+  return [cn && `CN=${cn}`, o && `O=${o}`].filter(Boolean).join(', ') || 'unknown';
+}

@@ -528,6 +528,21 @@ async function probe(target: Target, options: TlsProbeOptions, signal: AbortSign
   return result;
 }
 
+/**
+ * A round that ran only the default handshake, with the verdicts of the last
+ * requirement run carried onto it: overall ok and reason as if they had run now.
+ */
+export function withRequirements(result: TlsResult, requirements: readonly RequirementResult[]): TlsResult {
+  const untested = requirements.find((r) => r.verdict === 'untested');
+  const notMet = requirements.filter((r) => r.verdict === 'not_met');
+  const reason = untested !== undefined ? (untested.reason ?? 'internal_error') : (result.reason ?? (notMet.length > 0 ? 'tls_handshake_failed' : undefined));
+  const parts = [result.message ?? '', ...requirements.filter((r) => r.verdict !== 'met').map((r) => `${r.requirement} ${r.verdict}: ${r.detail}`)];
+  const out: TlsResult = { ...result, ok: reason === undefined, requirements: [...requirements], message: parts.filter(Boolean).join('; ') };
+  if (reason === undefined) delete out.reason;
+  else out.reason = reason;
+  return out;
+}
+
 function summary(base: HandshakeRun, requirements: RequirementResult[], cert: TlsCertFacts | undefined): string {
   const parts: string[] = [];
   if (base.status === 'ok') parts.push(`default: ${base.facts.version} ${base.facts.cipher} ${base.facts.group} alpn ${base.facts.alpn}`);

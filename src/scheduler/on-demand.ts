@@ -1,11 +1,9 @@
 // A round run now, outside the schedule (/probe, the check command): its own
-// registry, results and concurrency, so the scheduled series stay untouched.
+// concurrency, every requirement handshake, and nothing stored, so the
+// scheduled results and their series stay untouched.
 import { readFile } from 'node:fs/promises';
-import { Registry } from 'prom-client';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../logging/logger.js';
-import { Recorder, recorderOptionsFrom } from '../metrics/recorder.js';
-import { ResultStore } from './results.js';
 import { DEFAULT_PROBES, sinkholeFromConfig } from './round.js';
 import type { ProbeSet, RoundContext } from './round.js';
 import { Semaphore } from './semaphore.js';
@@ -25,20 +23,17 @@ export interface OnDemandOptions {
   concurrency?: number;
 }
 
-export function onDemandContext(options: OnDemandOptions): { context: RoundContext; registry: Registry } {
+export function onDemandContext(options: OnDemandOptions): RoundContext {
   const { config } = options;
-  const registry = new Registry();
   const context: RoundContext = {
     config,
-    recorder: new Recorder(registry, recorderOptionsFrom(config)),
-    results: new ResultStore(),
     limiter: new Semaphore(options.concurrency ?? config.concurrency),
     logger: options.logger,
     signal: options.signal,
     probes: { ...DEFAULT_PROBES, ...options.probes },
     caPem: options.caPem,
-    sinkhole: sinkholeFromConfig(config),
-    logChanges: false,
   };
-  return { context, registry };
+  const sinkhole = sinkholeFromConfig(config);
+  if (sinkhole !== undefined) context.sinkhole = sinkhole;
+  return context;
 }

@@ -1,13 +1,12 @@
 // One round of one target: DNS through every resolver, then over every path
 // (direct, or through a proxy) the tcp check, then the tls and http checks.
-// Each check waits for a concurrency slot, runs under its own deadline, and is
-// recorded as soon as what it needs from the other paths is known.
+// Each check waits for a concurrency slot and runs under its own deadline. The
+// round returns its report judged across paths; it records nothing itself.
 import net from 'node:net';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../logging/logger.js';
-import type { Recorder } from '../metrics/recorder.js';
 import { Allowlist } from '../metrics/allowlist.js';
-import { issuerLabel } from '../metrics/recorder.js';
+import type { CheckName, Family, Target } from '../model/types.js';
 import { directDial } from '../probes/dial.js';
 import { probeDns, sinkholePolicy } from '../probes/dns.js';
 import type { DnsProbeOptions, DnsResult } from '../probes/dns.js';
@@ -16,18 +15,19 @@ import type { HttpProbeOptions, HttpResult } from '../probes/http.js';
 import { proxyDial } from '../probes/proxy.js';
 import { probeTcp, probeTcpTunnel } from '../probes/tcp.js';
 import type { TcpResult } from '../probes/tcp.js';
-import { probeTls } from '../probes/tls.js';
-import type { TlsProbeOptions, TlsResult } from '../probes/tls.js';
+import { issuerLabel } from '../probes/tls-certs.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, probeTls, withRequirements } from '../probes/tls.js';
+import type { TlsProbeOptions, TlsRequirement, TlsResult } from '../probes/tls.js';
 import type { FailureReason } from '../probes/reasons.js';
 import type { Dial, ProbeOutcome } from '../probes/types.js';
-import type { CheckName, Family, Target } from '../model/types.js';
 import { withDeadline } from './deadline.js';
-import { DIRECT_PATH, pathsFor } from './paths.js';
+import { judgeAcrossPaths } from './judge.js';
+import { pathsFor } from './paths.js';
 import type { ProbePath } from './paths.js';
-import type { ResultStore } from './results.js';
+import type { PathReport, RoundReport } from './report.js';
 import type { Semaphore } from './semaphore.js';
 
-export { DIRECT_PATH } from './paths.js';
+export type { PathReport, RoundReport } from './report.js';
 
 export interface ProbeSet {
   dns: typeof probeDns;
@@ -41,8 +41,6 @@ export const DEFAULT_PROBES: ProbeSet = { dns: probeDns, tcp: probeTcp, tcpTunne
 
 export interface RoundContext {
   config: Config;
-  recorder: Recorder;
-  results: ResultStore;
   limiter: Semaphore;
   logger: Logger;
   /** Aborts every check at shutdown. */
@@ -54,31 +52,9 @@ export interface RoundContext {
   env?: NodeJS.ProcessEnv;
   /** dns.sinkhole_cidrs as a matcher, when set; else each resolver's built-in policy. */
   sinkhole?: (address: string) => boolean;
-  /** false: do not log state changes (on-demand probes). Default true. */
-  logChanges?: boolean;
+  /** The target's latest judged round: its TLS requirement verdicts carry over until due. Absent: every requirement runs. */
+  previous?: (target: Target) => RoundReport | undefined;
   now?: () => number;
-}
-
-/** Everything one round found, for /probe?debug=true and the check command. */
-export interface RoundReport {
-  target: Target;
-  startedAtMs: number;
-  durationSeconds: number;
-  /** Addresses used on the direct path, per family. */
-  addresses: Partial<Record<Family, string[]>>;
-  dns: DnsResult[];
-  paths: PathReport[];
-}
-
-export interface PathReport {
-  path: ProbePath;
-  tcp?: TcpResult;
-  tls?: TlsResult;
-  http?: HttpResult;
-  /** Decided across paths; undefined when there is no certificate. */
-  intercepted?: boolean;
-  /** Decided across paths; undefined when no HTTP answer came back. */
-  downgraded?: boolean;
 }
 
 /** dns.sinkhole_cidrs as a matcher; undefined leaves each resolver's built-in policy. */
@@ -114,18 +90,6 @@ async function runCheck<T extends ProbeOutcome>(
   }
 }
 
-function logChange(ctx: RoundContext, labels: { host: string; check: CheckName; path: string }, outcome: ProbeOutcome, atMs: number): void {
-  const change = ctx.results.put({ ...labels, outcome, atMs });
-  if (ctx.logChanges === false) return;
-  if (change === undefined) {
-    ctx.logger.debug({ ...labels, ok: outcome.ok, reason: outcome.reason, duration_seconds: outcome.durationSeconds }, 'check finished');
-    return;
-  }
-  const from = change.previous ? (change.previous.outcome.ok ? 'up' : `down (${change.previous.outcome.reason})`) : 'unknown';
-  if (outcome.ok) ctx.logger.info({ ...labels, from, state: 'up' }, 'check state changed');
-  else ctx.logger.warn({ ...labels, from, state: 'down', reason: outcome.reason, detail: outcome.message }, 'check state changed');
-}
-
 /** The addresses to connect to: the first resolver with a clean answer wins. */
 function addressesFrom(results: readonly DnsResult[]): Partial<Record<Family, string[]>> {
   const addresses: Partial<Record<Family, string[]>> = {};
@@ -144,9 +108,10 @@ export async function runRound(target: Target, ctx: RoundContext): Promise<Round
   const start = process.hrtime.bigint();
   const wants = new Set(target.checks);
   const paths = pathsFor(target, ctx.config, ctx.env);
-  const report: RoundReport = { target, startedAtMs, durationSeconds: 0, addresses: {}, dns: [], paths: paths.map((path) => ({ path })) };
+  const report: RoundReport = { target, startedAtMs, finishedAtMs: startedAtMs, durationSeconds: 0, addresses: {}, dns: [], paths: paths.map((path) => ({ path })) };
   const finish = (): RoundReport => {
     report.durationSeconds = Number(process.hrtime.bigint() - start) / 1e9;
+    report.finishedAtMs = now();
     return report;
   };
 
@@ -157,34 +122,24 @@ export async function runRound(target: Target, ctx: RoundContext): Promise<Round
   if (literal !== 0) {
     report.addresses = { [literal === 4 ? 'v4' : 'v6']: [target.host] };
   } else if (direct || wants.has('dns')) {
-    const dnsResults = await Promise.all(resolversOf(ctx.config).map((resolver) => dnsCheck(target, resolver, wants.has('dns'), ctx)));
+    const dnsResults = await Promise.all(resolversOf(ctx.config).map((resolver) => dnsCheck(target, resolver, ctx)));
     report.dns = dnsResults.filter((r) => r !== undefined);
     report.addresses = addressesFrom(report.dns);
   }
   if (ctx.signal.aborted) return finish();
 
-  await Promise.all(report.paths.map((entry) => runPath(target, entry, report, ctx)));
+  const previous = ctx.previous?.(target);
+  await Promise.all(report.paths.map((entry) => runPath(target, entry, report, ctx, previous?.paths.find((p) => p.path.name === entry.path.name))));
   if (ctx.signal.aborted) return finish();
-  judgeAcrossPaths(target, report);
-  const at = now();
-  for (const entry of report.paths) {
-    const path = entry.path.name;
-    if (entry.tls) {
-      ctx.recorder.recordTls(target, path, entry.tls, entry.intercepted, at);
-      logChange(ctx, { host: target.host, check: 'tls', path }, entry.tls, at);
-    }
-    if (entry.http) {
-      // On the direct path the lookup this round relied on is the request's dns phase.
-      const dnsSeconds = entry.path.proxy === null ? report.dns[0]?.records[0]?.durationSeconds : undefined;
-      ctx.recorder.recordHttp(target, path, entry.http, { downgraded: entry.downgraded, dnsSeconds }, at);
-      logChange(ctx, { host: target.host, check: 'http', path }, entry.http, at);
-    }
-  }
+  judgeAcrossPaths(report);
   return finish();
 }
 
+/** How a path's tls and http checks go: over a dial, or skipped with a reason the tcp check gave. */
+type Plan = { dial: Dial } | { skip: { ok: false; reason: FailureReason; message: string; durationSeconds: number } };
+
 /** tcp, then tls and http side by side, over one path. tcp is recorded at once. */
-async function runPath(target: Target, entry: PathReport, report: RoundReport, ctx: RoundContext): Promise<void> {
+async function runPath(target: Target, entry: PathReport, report: RoundReport, ctx: RoundContext, previous: PathReport | undefined): Promise<void> {
   const wants = new Set(target.checks);
   const { path } = entry;
   const host = target.host;
@@ -201,11 +156,6 @@ async function runPath(target: Target, entry: PathReport, report: RoundReport, c
           : ctx.probes.tcpTunnel(target, { dial: proxyDial(path.proxy, host, target.port) }, signal),
       (reason, message) => ({ ...failed(reason, message), families: [] }),
     );
-    if (entry.tcp) {
-      const at = (ctx.now ?? Date.now)();
-      ctx.recorder.recordTcp(target, path.name, entry.tcp, at);
-      logChange(ctx, labels, entry.tcp, at);
-    }
   }
   if (ctx.signal.aborted) return;
 
@@ -220,7 +170,7 @@ async function runPath(target: Target, entry: PathReport, report: RoundReport, c
   // reached nothing (no address accepted a connection, or the proxy refused the
   // tunnel). Then they report the same reason at once instead of waiting out
   // their own deadlines against a blocked path: could not test, not "failed".
-  let plan: { dial: Dial } | { skip: { ok: false; reason: FailureReason; message: string; durationSeconds: number } };
+  let plan: Plan;
   if (dial === undefined) plan = { skip: { ok: false, reason: 'no_addresses', message: 'no addresses to connect to (the DNS check found none)', durationSeconds: 0 } };
   else if (entry.tcp && !entry.tcp.ok && entry.tcp.families.every((f) => f.reachable === 0)) {
     const why = entry.tcp.message ?? entry.tcp.reason ?? 'failed';
@@ -229,16 +179,7 @@ async function runPath(target: Target, entry: PathReport, report: RoundReport, c
   const go = plan;
 
   await Promise.all([
-    wants.has('tls')
-      ? runCheck<TlsResult>(
-          ctx,
-          { host, check: 'tls', path: path.name },
-          (signal) => ('dial' in go ? ctx.probes.tls(target, tlsOptions(target, ctx, go.dial), signal) : Promise.resolve({ ...go.skip, requirements: [] })),
-          (reason, message) => ({ ...failed(reason, message), requirements: [] }),
-        ).then((tls) => {
-          entry.tls = tls;
-        })
-      : undefined,
+    wants.has('tls') ? tlsCheck(target, entry, ctx, go, previous) : undefined,
     wants.has('http')
       ? runCheck<HttpResult>(
           ctx,
@@ -255,38 +196,6 @@ async function runPath(target: Target, entry: PathReport, report: RoundReport, c
   ]);
 }
 
-/**
- * What one path cannot know alone. Interception: see interceptedOn. A
- * downgrade: HTTP/1.1 where the host is known to speak h2, from the catalog
- * or because another path (or this host's TLS) got h2 this round.
- */
-function judgeAcrossPaths(target: Target, report: RoundReport): void {
-  const directCert = report.paths.find((p) => p.path.proxy === null)?.tls?.certificate;
-  const directIssuer = directCert?.verified ? issuerLabel(directCert.issuerCN, directCert.issuerO) : undefined;
-  const speaksH2 =
-    target.knownH2 === true || report.paths.some((p) => p.http?.protocol === '2' || p.tls?.handshake?.alpn === 'h2');
-  for (const entry of report.paths) {
-    if (entry.tls) {
-      // Issuers of the verified chains other paths saw: the host's real chain, most likely.
-      const verifiedElsewhere = report.paths
-        .filter((other) => other !== entry && other.tls?.certificate?.verified === true)
-        .map((other) => issuerLabel(other.tls?.certificate?.issuerCN ?? '', other.tls?.certificate?.issuerO ?? ''));
-      entry.intercepted = interceptedOn(target, entry.path.name, entry.tls, directIssuer, verifiedElsewhere);
-    }
-    const protocol = entry.http?.protocol;
-    if (protocol !== undefined) entry.downgraded = protocol === '1.1' && speaksH2;
-    // The vendor requires h2 end to end and an unbroken chain: a check that worked
-    // only at the price of a downgrade or an interception has not passed.
-    if (entry.http?.ok === true && entry.downgraded === true) {
-      entry.http = { ...entry.http, ok: false, reason: 'http2_downgraded', message: `offered h2, got HTTP/1.1 from ${target.host}, which speaks h2` };
-    }
-    if (entry.tls?.ok === true && entry.intercepted === true && !entry.path.expectInterception) {
-      const issuer = entry.tls.certificate ? issuerLabel(entry.tls.certificate.issuerCN, entry.tls.certificate.issuerO) : 'another CA';
-      entry.tls = { ...entry.tls, ok: false, reason: 'tls_intercepted', message: `the chain was re-signed by ${issuer}` };
-    }
-  }
-}
-
 /** The address the handshakes use: the first that accepted a connection, else the first resolved. */
 function connectAddress(target: Target, addresses: Partial<Record<Family, string[]>>, tcp: TcpResult | undefined): string | undefined {
   const reachable = tcp?.families.flatMap((f) => f.attempts.filter((a) => a.ok).map((a) => a.address)) ?? [];
@@ -294,7 +203,7 @@ function connectAddress(target: Target, addresses: Partial<Record<Family, string
 }
 
 function tlsOptions(target: Target, ctx: RoundContext, dial: Dial): TlsProbeOptions {
-  const options: TlsProbeOptions = { dial, ca: ctx.caPem, handshakeTimeoutMs: Math.min(5000, ctx.config.timeoutMs) };
+  const options: TlsProbeOptions = { dial, ca: ctx.caPem, handshakeTimeoutMs: Math.min(DEFAULT_HANDSHAKE_TIMEOUT_MS, ctx.config.timeoutMs) };
   if (target.expectedIssuers !== undefined && target.expectedIssuers.length > 0) options.expectedIssuers = target.expectedIssuers;
   return options;
 }
@@ -305,48 +214,78 @@ function httpOptions(target: Target, ctx: RoundContext, dial: Dial, path: ProbeP
   return options;
 }
 
-/**
- * Whether the chain on `path` was re-signed by another CA.
- * - With expected issuers (catalog or config), the probe's verdict stands.
- * - Otherwise the direct path is the reference: never intercepted itself, and
- *   a proxy path whose leaf issuer differs from the direct path's (verified)
- *   one is.
- * - With no direct path: a chain that does not verify, while another path saw
- *   a verified chain from another issuer, is a proxy re-signing with a CA
- *   nobody trusts.
- * - Nothing else to compare with: not intercepted. Trust alone cannot tell a
- *   corporate CA that re-signs from a private CA that signs the host itself
- *   (both only in tls.ca_file); expected_issuers or compare_direct can.
- */
-export function interceptedOn(
-  target: Target,
-  path: string,
-  result: TlsResult,
-  directIssuer: string | undefined,
-  verifiedElsewhere: readonly string[] = [],
-): boolean | undefined {
-  const cert = result.certificate;
-  if (cert === undefined) return undefined;
-  if (target.expectedIssuers !== undefined && target.expectedIssuers.length > 0) return cert.intercepted;
-  if (path === DIRECT_PATH) return false;
-  const issuer = issuerLabel(cert.issuerCN, cert.issuerO);
-  if (directIssuer !== undefined) return issuer !== directIssuer;
-  return !cert.verified && verifiedElsewhere.some((other) => other !== issuer);
-}
-
-async function dnsCheck(target: Target, resolver: DnsProbeOptions['resolver'], report: boolean, ctx: RoundContext): Promise<DnsResult | undefined> {
+async function dnsCheck(target: Target, resolver: DnsProbeOptions['resolver'], ctx: RoundContext): Promise<DnsResult | undefined> {
   const path = resolver === 'system' ? 'system' : resolver.name;
-  const labels = { host: target.host, check: 'dns' as const, path };
-  const result = await runCheck<DnsResult>(
+  return runCheck<DnsResult>(
     ctx,
-    labels,
+    { host: target.host, check: 'dns', path },
     (signal) => ctx.probes.dns(target, { resolver, sinkhole: ctx.sinkhole ?? sinkholePolicy(resolver) }, signal),
     (reason, message) => ({ ok: false, reason, message, durationSeconds: ctx.config.timeoutMs / 1000, resolver: path, records: [], cnameChain: [] }),
   );
-  if (result && report) {
-    const at = (ctx.now ?? Date.now)();
-    ctx.recorder.recordDns(target, result, at);
-    logChange(ctx, labels, result, at);
+}
+
+/**
+ * The default handshake runs every round; the requirement handshakes only when
+ * due: every tls.requirements_interval, when the last run left one untested,
+ * and at once when the default handshake's facts (version, cipher, group,
+ * ALPN, issuer) moved since they were judged. In between, the verdicts carry over.
+ */
+async function tlsCheck(target: Target, entry: PathReport, ctx: RoundContext, go: Plan, previous: PathReport | undefined): Promise<void> {
+  const labels = { host: target.host, check: 'tls' as const, path: entry.path.name };
+  const abandoned = (reason: 'timeout' | 'internal_error', message: string): TlsResult => ({
+    ok: false,
+    reason,
+    message,
+    durationSeconds: ctx.config.timeoutMs / 1000,
+    requirements: [],
+  });
+  const run = (requirements: readonly TlsRequirement[] | undefined) =>
+    runCheck<TlsResult>(
+      ctx,
+      labels,
+      (signal) => {
+        if (!('dial' in go)) return Promise.resolve({ ...go.skip, requirements: [] });
+        const options = tlsOptions(target, ctx, go.dial);
+        if (requirements !== undefined) options.requirements = requirements;
+        return ctx.probes.tls(target, options, signal);
+      },
+      abandoned,
+    );
+  const now = ctx.now ?? Date.now;
+  const carried = previous?.tls?.requirements ?? [];
+  const due =
+    previous?.requirementsAtMs === undefined ||
+    carried.length === 0 ||
+    carried.some((r) => r.verdict === 'untested') ||
+    now() - previous.requirementsAtMs >= ctx.config.tls.requirementsIntervalMs;
+  if (!due) {
+    const quick = await run([]);
+    if (quick === undefined) return;
+    const basis = handshakeBasis(quick);
+    if (basis === undefined || basis === previous.requirementsBasis) {
+      // Same handshake as when judged (or none at all: nothing to carry onto).
+      entry.tls = basis === undefined ? quick : withRequirements(quick, carried);
+      if (basis !== undefined) {
+        entry.requirementsAtMs = previous.requirementsAtMs;
+        entry.requirementsBasis = basis;
+      }
+      return;
+    }
   }
-  return result;
+  const full = await run(undefined);
+  if (full === undefined) return;
+  entry.tls = full;
+  const basis = handshakeBasis(full);
+  if (basis !== undefined && full.requirements.length > 0) {
+    entry.requirementsAtMs = now();
+    entry.requirementsBasis = basis;
+  }
+}
+
+/** What the requirement verdicts were judged against; undefined without a default handshake. */
+function handshakeBasis(result: TlsResult): string | undefined {
+  const hs = result.handshake;
+  if (hs === undefined) return undefined;
+  const issuer = result.certificate ? issuerLabel(result.certificate.issuerCN, result.certificate.issuerO) : '';
+  return [hs.version, hs.cipher, hs.group, hs.alpn, issuer].join('|');
 }

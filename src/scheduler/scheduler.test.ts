@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { createLogger } from '../logging/logger.js';
-import { Recorder } from '../metrics/recorder.js';
+import { MetricsView } from '../metrics/view.js';
 import type { DnsResult } from '../probes/dns.js';
 import type { TcpResult } from '../probes/tcp.js';
 import type { Target } from '../model/types.js';
@@ -20,13 +20,16 @@ const target = (host: string): Target => ({ host, port: 443, families: ['v4'], c
 
 function harness(config: Partial<Config>, probes: Pick<ProbeSet, 'dns' | 'tcp'>, targets: Target[]) {
   const full: Config = { ...defaultConfig(), dns: { ...defaultConfig().dns, servers: [{ name: '127.0.0.1:53', ip: '127.0.0.1', port: 53 }] }, ...config };
-  const registry = new client.Registry();
-  const recorder = new Recorder(registry, { intervalMs: full.intervalMs, firewallRefreshIntervalMs: 300_000, allowlistCidrs: [] });
+  const results = new ResultStore();
+  results.setTargets(targets);
+  const view = new MetricsView(results, full, new client.Registry());
   const scheduler = new Scheduler({
     targets,
-    context: { config: full, recorder, results: new ResultStore(), limiter: new Semaphore(full.concurrency), logger: silent, probes: { ...DEFAULT_PROBES, ...probes }, caPem: [] },
+    results,
+    onOverrun: (t) => view.overrun(t),
+    context: { config: full, limiter: new Semaphore(full.concurrency), logger: silent, probes: { ...DEFAULT_PROBES, ...probes }, caPem: [] },
   });
-  return { scheduler, registry };
+  return { scheduler, metrics: () => view.text() };
 }
 
 const dnsOk = (resolver: string): DnsResult => ({
@@ -37,6 +40,12 @@ const dnsOk = (resolver: string): DnsResult => ({
   records: [{ type: 'A', family: 'v4', ok: true, addresses: ['127.0.0.1'], ttl: 60, durationSeconds: 0.001 }],
 });
 const tcpOk: TcpResult = { ok: true, durationSeconds: 0.001, families: [{ family: 'v4', probed: 1, reachable: 1, attempts: [] }] };
+
+/** egress_exporter_round_overruns_total of one host, from the exposition. */
+function overrunsOf(text: string, host: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`egress_exporter_round_overruns_total{host="${host}"}`));
+  return Number(line?.split(' ')[1] ?? 0);
+}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -64,14 +73,13 @@ describe('Scheduler', () => {
       },
       tcp: () => Promise.resolve(tcpOk),
     };
-    const { scheduler, registry } = harness({ intervalMs: 200, timeoutMs: 1000 }, probes, [target('a.test')]);
+    const { scheduler, metrics } = harness({ intervalMs: 200, timeoutMs: 1000 }, probes, [target('a.test')]);
     scheduler.start();
     await sleep(1400);
     await scheduler.stop();
     expect(maxActive).toBe(1);
     expect(runs).toBeGreaterThanOrEqual(2);
-    const overruns = (await registry.getSingleMetric('egress_exporter_round_overruns_total')?.get())?.values.find((v) => v.labels.host === 'a.test');
-    expect(overruns?.value ?? 0).toBeGreaterThanOrEqual(2);
+    expect(overrunsOf(await metrics(), 'a.test')).toBeGreaterThanOrEqual(2);
   });
 
   it('runs rounds on a cron schedule, spread and never overlapping', async () => {
@@ -91,14 +99,13 @@ describe('Scheduler', () => {
       },
       tcp: () => Promise.resolve(tcpOk),
     };
-    const { scheduler, registry } = harness({ schedule: '* * * * * *', timeoutMs: 1500 }, probes, [target('cron.test')]);
+    const { scheduler, metrics } = harness({ schedule: '* * * * * *', timeoutMs: 1500 }, probes, [target('cron.test')]);
     scheduler.start();
     await sleep(3500);
     await scheduler.stop();
     expect(starts.length).toBeGreaterThanOrEqual(2);
     expect(maxActive).toBe(1);
-    const overruns = (await registry.getSingleMetric('egress_exporter_round_overruns_total')?.get())?.values.find((v) => v.labels.host === 'cron.test');
-    expect(overruns?.value ?? 0).toBeGreaterThanOrEqual(1);
+    expect(overrunsOf(await metrics(), 'cron.test')).toBeGreaterThanOrEqual(1);
   });
 
   it('bounds concurrency across targets', async () => {
@@ -126,11 +133,11 @@ describe('Scheduler', () => {
       dns: () => new Promise<DnsResult>(() => undefined), // never settles: a bug
       tcp: () => Promise.resolve(tcpOk),
     };
-    const { scheduler, registry } = harness({ timeoutMs: 100 }, probes, [target('hang.test')]);
+    const { scheduler, metrics } = harness({ timeoutMs: 100 }, probes, [target('hang.test')]);
     const started = Date.now();
     await scheduler.runOnce();
     expect(Date.now() - started).toBeLessThan(3000);
-    const text = await registry.metrics();
+    const text = await metrics();
     expect(text).toContain('egress_probe_failure_reason{host="hang.test",check="dns",path="127.0.0.1:53",reason="timeout"} 1');
   });
 
@@ -139,9 +146,9 @@ describe('Scheduler', () => {
       dns: () => Promise.reject(new Error('boom')),
       tcp: () => Promise.resolve(tcpOk),
     };
-    const { scheduler, registry } = harness({}, probes, [target('bug.test')]);
+    const { scheduler, metrics } = harness({}, probes, [target('bug.test')]);
     await scheduler.runOnce();
-    expect(await registry.metrics()).toContain('egress_probe_failure_reason{host="bug.test",check="dns",path="127.0.0.1:53",reason="internal_error"} 1');
+    expect(await metrics()).toContain('egress_probe_failure_reason{host="bug.test",check="dns",path="127.0.0.1:53",reason="internal_error"} 1');
   });
 
   it('aborts in-flight checks at stop and records nothing from them', async () => {
@@ -156,13 +163,13 @@ describe('Scheduler', () => {
         }),
       tcp: () => Promise.resolve(tcpOk),
     };
-    const { scheduler, registry } = harness({ intervalMs: 10_000, timeoutMs: 5000 }, probes, [target('slow.test')]);
+    const { scheduler, metrics } = harness({ intervalMs: 10_000, timeoutMs: 5000 }, probes, [target('slow.test')]);
     scheduler.start();
-    await sleep(50 + spreadMs(10_000) * hostPhase('slow.test'));
+    await sleep(50 + spreadMs(10_000) * hostPhase('slow.test:443'));
     const started = Date.now();
     await scheduler.stop();
     expect(Date.now() - started).toBeLessThan(500);
     expect(sawAbort).toBe(true);
-    expect(await registry.metrics()).not.toContain('host="slow.test",check="dns"');
+    expect(await metrics()).not.toContain('host="slow.test",check="dns"');
   });
 });

@@ -1,24 +1,36 @@
-// Owns timing: when each target's round starts, spread by a per-host offset so
-// hosts are never probed in the same millisecond, with a target's rounds never
-// overlapping. Interval mode uses its own timers; cron mode uses node-cron.
+// Owns timing: when each target's round starts. Every target has a stable slot
+// in the interval (a hash of host and port), so 1,000 hosts' rounds are spread
+// evenly over it instead of bursting at its start; a target's rounds never
+// overlap. Interval mode uses its own timers; cron mode uses node-cron. Each
+// finished round goes into the result store, and state changes are logged.
 import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import cron from 'node-cron';
 import type { ScheduledTask } from 'node-cron';
+import type { Logger } from '../logging/logger.js';
 import type { Target } from '../model/types.js';
+import { targetKey } from './report.js';
+import type { ResultStore, StateChange } from './results.js';
 import { runRound } from './round.js';
 import type { RoundContext } from './round.js';
 
-/** Offsets spread over at most this much, so the first round finishes early. */
-const MAX_SPREAD_MS = 5000;
+/** The first round after a start or reload spreads over at most this much, so readiness comes early. */
+const MAX_FIRST_SPREAD_MS = 5000;
 
-/** A stable fraction in [0, 1) per host: the same host keeps its slot across restarts. */
-export function hostPhase(host: string): number {
-  return createHash('sha256').update(host).digest().readUInt32BE(0) / 2 ** 32;
+/** A stable fraction in [0, 1) per target: the same target keeps its slot across restarts. */
+export function hostPhase(key: string): number {
+  return createHash('sha256').update(key).digest().readUInt32BE(0) / 2 ** 32;
 }
 
+/** The window the first round's starts spread over. */
 export function spreadMs(intervalMs: number): number {
-  return Math.min(MAX_SPREAD_MS, intervalMs / 2);
+  return Math.min(MAX_FIRST_SPREAD_MS, intervalMs / 2);
+}
+
+/** The first start of the target's slot after `afterMs`: slots are phase * interval past each multiple of the interval. */
+export function nextSlotMs(afterMs: number, intervalMs: number, phase: number): number {
+  const offset = phase * intervalMs;
+  return (Math.floor((afterMs - offset) / intervalMs) + 1) * intervalMs + offset;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -36,7 +48,11 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 export interface SchedulerOptions {
   targets: readonly Target[];
-  context: Omit<RoundContext, 'signal'>;
+  context: Omit<RoundContext, 'signal' | 'previous'>;
+  /** Where finished rounds go; each round reads its target's previous one from here. */
+  results: ResultStore;
+  /** A round skipped because the target's previous one still ran. */
+  onOverrun?: (target: Target) => void;
 }
 
 export class Scheduler {
@@ -53,7 +69,8 @@ export class Scheduler {
   constructor(private readonly options: SchedulerOptions) {
     // Every sleeping loop and in-flight check listens on this one signal.
     setMaxListeners(0, this.controller.signal);
-    this.firstRoundPending = new Set(options.targets.map((t) => t.host));
+    this.context = { ...options.context, signal: this.controller.signal, previous: (target) => options.results.get(target)?.report };
+    this.firstRoundPending = new Set(options.targets.map(targetKey));
     this.firstRound = new Promise((resolve) => {
       this.readyResolve = resolve;
     });
@@ -68,9 +85,7 @@ export class Scheduler {
     return this.controller.signal;
   }
 
-  private get context(): RoundContext {
-    return { ...this.options.context, signal: this.controller.signal };
-  }
+  private readonly context: RoundContext;
 
   start(): void {
     const { config } = this.options.context;
@@ -98,48 +113,56 @@ export class Scheduler {
   }
 
   private async round(target: Target): Promise<void> {
-    if (this.running.has(target.host)) {
-      this.options.context.recorder.recordOverrun(target.host);
+    const key = targetKey(target);
+    if (this.running.has(key)) {
+      this.options.onOverrun?.(target);
       return;
     }
-    this.running.add(target.host);
-    const start = process.hrtime.bigint();
+    this.running.add(key);
     try {
-      await runRound(target, this.context);
+      const report = await runRound(target, this.context);
+      // A round cut short by shutdown or reload says nothing about the network.
+      if (this.controller.signal.aborted) return;
+      logStateChanges(this.options.context.logger, target, this.options.results.put(report));
     } finally {
-      this.running.delete(target.host);
+      this.running.delete(key);
     }
-    if (this.controller.signal.aborted) return;
-    this.options.context.recorder.recordRound(target.host, Number(process.hrtime.bigint() - start) / 1e9);
-    if (this.firstRoundPending.delete(target.host) && this.firstRoundPending.size === 0) this.readyResolve?.();
+    if (this.firstRoundPending.delete(key) && this.firstRoundPending.size === 0) this.readyResolve?.();
   }
 
   private async intervalLoop(target: Target, intervalMs: number): Promise<void> {
     const signal = this.controller.signal;
-    let next = Date.now() + hostPhase(target.host) * spreadMs(intervalMs);
+    const phase = hostPhase(targetKey(target));
+    // The first round comes early (readiness); the next ones in the target's slot.
+    let due = Date.now() + phase * spreadMs(intervalMs);
     while (!signal.aborted) {
-      await sleep(next - Date.now(), signal);
+      await sleep(due - Date.now(), signal);
       if (signal.aborted) return;
       await this.round(target);
-      next += intervalMs;
-      const late = Date.now() - next;
-      if (late > 0) {
+      // At least half an interval after this start, so the first slot is not rushed.
+      let next = nextSlotMs(due + intervalMs / 2, intervalMs, phase);
+      const now = Date.now();
+      if (next <= now) {
         // The round ran past its next start: skip the missed slots instead of bunching them up.
-        const missed = Math.ceil(late / intervalMs);
-        for (let i = 0; i < missed; i += 1) this.options.context.recorder.recordOverrun(target.host);
-        next += missed * intervalMs;
+        const resume = nextSlotMs(now, intervalMs, phase);
+        const missed = Math.round((resume - next) / intervalMs);
+        for (let i = 0; i < missed; i += 1) this.options.onOverrun?.(target);
+        next = resume;
       }
+      due = next;
     }
   }
 
   private startCron(expression: string): void {
     const { targets } = this.options;
-    const spread = spreadMs(cronIntervalMs(expression));
+    // Spread over the schedule's interval, less one deadline, so a round ends before the next tick.
+    const spread = Math.max(0, cronIntervalMs(expression) - this.options.context.config.timeoutMs);
     this.cronTask = cron.schedule(
       expression,
       () => {
         for (const target of targets) {
-          this.track(sleep(hostPhase(target.host) * spread, this.controller.signal).then(() => (this.controller.signal.aborted ? undefined : this.round(target))));
+          const wait = hostPhase(targetKey(target)) * spread;
+          this.track(sleep(wait, this.controller.signal).then(() => (this.controller.signal.aborted ? undefined : this.round(target))));
         }
       },
       { name: 'egress-rounds' },
@@ -153,4 +176,13 @@ export function cronIntervalMs(expression: string): number {
   const [a, b] = task.getNextRuns(2);
   void task.destroy();
   return a && b ? b.getTime() - a.getTime() : 60_000;
+}
+
+function logStateChanges(logger: Logger, target: Target, changes: readonly StateChange[]): void {
+  for (const { result, previous } of changes) {
+    const labels = { host: target.host, port: target.port, check: result.check, path: result.path };
+    const from = previous ? (previous.outcome.ok ? 'up' : `down (${previous.outcome.reason})`) : 'unknown';
+    if (result.outcome.ok) logger.info({ ...labels, from, state: 'up' }, 'check state changed');
+    else logger.warn({ ...labels, from, state: 'down', reason: result.outcome.reason, detail: result.outcome.message }, 'check state changed');
+  }
 }

@@ -1,13 +1,17 @@
 // The HTTP surface: /metrics reads the latest results (a scrape never
 // probes), health and readiness for orchestrators, and a landing page.
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 import express from 'express';
-import type { Registry } from 'prom-client';
+import { CONTENT_TYPE } from '../metrics/exposition.js';
+import type { MetricsView } from '../metrics/view.js';
 import type { Target } from '../model/types.js';
 import type { ResultStore } from '../scheduler/results.js';
 import { renderLandingPage } from './landing-page.js';
 
 export interface AppDeps {
-  registry: Registry;
+  metrics: MetricsView;
   results: ResultStore;
   targets: () => readonly Target[];
   ready: () => boolean;
@@ -24,9 +28,17 @@ export function createApp(deps: AppDeps): express.Express {
   app.disable('x-powered-by');
   for (const handler of deps.before ?? []) app.use(handler);
 
-  app.get('/metrics', async (_req, res) => {
-    res.set('Content-Type', deps.registry.contentType);
-    res.send(await deps.registry.metrics());
+  app.get('/metrics', async (req, res) => {
+    // Streamed in chunks (the view yields between them), gzipped off the main thread when asked.
+    const gzip = req.acceptsEncodings('gzip', 'identity') === 'gzip';
+    res.set({ 'Content-Type': CONTENT_TYPE, Vary: 'Accept-Encoding' });
+    if (gzip) res.set('Content-Encoding', 'gzip');
+    const body = Readable.from(deps.metrics.chunks(), { objectMode: false });
+    try {
+      await (gzip ? pipeline(body, createGzip(), res) : pipeline(body, res));
+    } catch {
+      // The scraper went away mid-answer: nothing to do, the next scrape starts afresh.
+    }
   });
   app.get('/-/healthy', (_req, res) => {
     res.type('text/plain').send('Healthy\n');
@@ -49,7 +61,7 @@ export function createApp(deps: AppDeps): express.Express {
     else res.status(500).type('text/plain').send(`Reload failed; the running config stays:\n${outcome.error ?? ''}\n`);
   });
   app.get('/', (_req, res) => {
-    res.type('html').send(renderLandingPage({ version: deps.version, targets: deps.targets(), results: deps.results.all(), ready: deps.ready() }));
+    res.type('html').send(renderLandingPage({ version: deps.version, states: deps.results.all(), ready: deps.ready() }));
   });
   app.use((_req, res) => {
     res.status(404).type('text/plain').send('Not found. Try /metrics, /probe?target=HOST, /-/healthy or /-/ready.\n');

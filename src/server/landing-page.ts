@@ -2,16 +2,17 @@
 // with the latest result of every path, its reason and age, and a link to a
 // debug transcript. Plain HTML and CSS: readable without JavaScript.
 import { CHECK_NAMES } from '../model/types.js';
-import type { Target } from '../model/types.js';
-import type { StoredResult } from '../scheduler/results.js';
+import { checkResults } from '../scheduler/report.js';
+import type { CheckResult } from '../scheduler/report.js';
+import type { TargetState } from '../scheduler/results.js';
 
 const escape = (text: string): string =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 
 export interface LandingPageData {
   version: string;
-  targets: readonly Target[];
-  results: readonly StoredResult[];
+  /** Every target with its latest judged round. */
+  states: readonly TargetState[];
   ready: boolean;
   nowMs?: number;
 }
@@ -23,7 +24,7 @@ function age(ms: number): string {
   return `${Math.round(s / 3600)}h ago`;
 }
 
-function cell(results: readonly StoredResult[], configured: boolean, now: number): string {
+function cell(results: readonly CheckResult[], atMs: number, configured: boolean, now: number): string {
   if (!configured) return '<td class="none" title="not one of this target\'s checks">not checked</td>';
   if (results.length === 0) return '<td class="none">pending</td>';
   const items = results.map((r) => {
@@ -32,7 +33,7 @@ function cell(results: readonly StoredResult[], configured: boolean, now: number
     // A failure's detail is shown; a success's only on hover, to keep the matrix short.
     const title = ok && r.outcome.message ? ` title="${escape(r.outcome.message)}"` : '';
     const detail = !ok && r.outcome.message ? `<div class="detail">${escape(r.outcome.message)}</div>` : '';
-    return `<div class="result"${title}>${state} <span class="path">${escape(r.path)}</span> <span class="age">${age(now - r.atMs)}</span>${detail}</div>`;
+    return `<div class="result"${title}>${state} <span class="path">${escape(r.path)}</span> <span class="age">${age(now - atMs)}</span>${detail}</div>`;
   });
   const worst = results.some((r) => !r.outcome.ok) ? 'fail' : 'ok';
   return `<td class="${worst}">${items.join('')}</td>`;
@@ -40,17 +41,19 @@ function cell(results: readonly StoredResult[], configured: boolean, now: number
 
 export function renderLandingPage(data: LandingPageData): string {
   const now = data.nowMs ?? Date.now();
-  const failing = data.results.filter((r) => !r.outcome.ok).length;
-  const rows = data.targets
-    .map((target) => {
-      const mine = data.results.filter((r) => r.host === target.host);
-      const cells = CHECK_NAMES.map((check) => cell(mine.filter((r) => r.check === check), target.checks.includes(check), now)).join('');
+  const results = data.states.map((state) => (state.report ? checkResults(state.report) : []));
+  const failing = results.flat().filter((r) => !r.outcome.ok).length;
+  const rows = data.states
+    .map(({ target, report }, i) => {
+      const mine = results[i] ?? [];
+      const atMs = report?.finishedAtMs ?? now;
+      const cells = CHECK_NAMES.map((check) => cell(mine.filter((r) => r.check === check), atMs, target.checks.includes(check), now)).join('');
       const debug = `/probe?target=${encodeURIComponent(target.host)}&amp;debug=true`;
       return `<tr><th scope="row"><code>${escape(target.host)}:${target.port}</code>${target.purpose ? `<div class="purpose">${escape(target.purpose)}</div>` : ''}</th>${cells}<td><a href="${debug}">debug</a></td></tr>`;
     })
     .join('\n');
   const summary = data.ready
-    ? `${data.targets.length} targets; ${failing === 0 ? 'every check passes' : `${failing} check${failing === 1 ? '' : 's'} failing`}.`
+    ? `${data.states.length} targets; ${failing === 0 ? 'every check passes' : `${failing} check${failing === 1 ? '' : 's'} failing`}.`
     : 'Not ready: the first round of checks is still running.';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>egress-exporter</title>

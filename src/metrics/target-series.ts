@@ -1,0 +1,263 @@
+// One target's series. The current-state ones are rendered from its latest
+// judged round; the cumulative ones (counters, opt-in histograms, the DNS TTL
+// history) are updated here as each round arrives. Rendering happens once per
+// round, so a scrape only concatenates. Series of a check, path or resolver the
+// latest round no longer has are simply not rendered, and their history goes.
+import type { Target } from '../model/types.js';
+import { issuerLabel } from '../probes/tls-certs.js';
+import type { RoundReport } from '../scheduler/report.js';
+import { checkResults } from '../scheduler/report.js';
+import type { Allowlist } from './allowlist.js';
+import { DnsHistory } from './dns-history.js';
+import { HistogramData, sampleLine } from './exposition.js';
+import type { Labels } from './exposition.js';
+import { F, HISTOGRAMS } from './families.js';
+import type { FamilyId, HistogramName } from './families.js';
+
+export interface SeriesOptions {
+  intervalMs: number;
+  /** null: no IP-based firewall to compare TTLs with. */
+  firewallRefreshIntervalMs: number | null;
+  allowlist: Allowlist;
+  histograms: ReadonlySet<HistogramName>;
+  buckets: readonly number[];
+}
+
+export type RenderedFamilies = Map<FamilyId, string>;
+
+interface DnsFacts {
+  history: DnsHistory;
+  ttlMax: number;
+  sinceMs: number;
+}
+
+/** Counters and histograms keyed by their labels; `scope` ties each to a check/path it dies with. */
+class Keyed<T> {
+  readonly entries = new Map<string, { scope: string; labels: Labels; value: T }>();
+  get(scope: string, labels: Labels, create: () => T): T {
+    const key = `${scope}\u0000${JSON.stringify(labels)}`;
+    let entry = this.entries.get(key);
+    if (!entry) {
+      entry = { scope, labels, value: create() };
+      this.entries.set(key, entry);
+    }
+    return entry.value;
+  }
+  keepScopes(live: ReadonlySet<string>): void {
+    for (const [key, entry] of this.entries) if (!live.has(entry.scope)) this.entries.delete(key);
+  }
+}
+
+class Counter {
+  n = 0;
+}
+
+const scopeOf = (check: string, path: string): string => `${check}\u0000${path}`;
+
+export class TargetSeries {
+  private readonly counters = new Keyed<Counter>();
+  private readonly histograms = new Keyed<HistogramData>();
+  private readonly dns = new Map<string, DnsFacts>();
+  private rounds = 0;
+  private overruns = 0;
+  /** The latest rendering, by family. */
+  rendered: RenderedFamilies = new Map();
+
+  constructor(private target: Target) {}
+
+  /** A reload may change the target's labels or purpose: rendered again with the next round or now. */
+  retarget(target: Target, report: RoundReport | undefined, options: SeriesOptions): void {
+    this.target = target;
+    this.rendered = this.render(report, options);
+  }
+
+  overrun(report: RoundReport | undefined, options: SeriesOptions): void {
+    this.overruns += 1;
+    this.rendered = this.render(report, options);
+  }
+
+  /** Folds a new round into the cumulative series, then renders. */
+  observe(report: RoundReport, options: SeriesOptions): void {
+    this.rounds += 1;
+    const { host } = this.target;
+    const live = new Set<string>();
+    const wantsHistogram = (name: HistogramName): boolean => options.histograms.has(name);
+    const observe = (name: HistogramName, scope: string, labels: Labels, value: number): void => {
+      this.histograms.get(scope, { ...labels, __family: HISTOGRAMS[name] }, () => new HistogramData(options.buckets)).observe(value);
+    };
+    live.add('round');
+    if (wantsHistogram('round')) observe('round', 'round', { host }, report.durationSeconds);
+
+    for (const { check, path, outcome } of checkResults(report)) {
+      const scope = scopeOf(check, path);
+      live.add(scope);
+      const counter = this.counters.get(scope, { host, check, path, __family: 'failures' }, () => new Counter());
+      if (!outcome.ok) counter.n += 1;
+      if (wantsHistogram('probe')) observe('probe', scope, { host, check, path }, outcome.durationSeconds);
+    }
+
+    const liveDns = new Set<string>();
+    if (this.target.checks.includes('dns')) {
+      for (const result of report.dns) {
+        const resolver = result.resolver;
+        const scope = scopeOf('dns', resolver);
+        for (const record of result.records) {
+          if (wantsHistogram('dns_lookup')) observe('dns_lookup', scope, { host, resolver }, record.durationSeconds);
+          const byType = { host, type: record.type, resolver };
+          const byFamily = { host, family: record.family, resolver };
+          const ttlChanges = this.counters.get(scope, { ...byType, __family: 'dnsTtlChanges' }, () => new Counter());
+          const addressChanges = this.counters.get(scope, { ...byFamily, __family: 'dnsAddressChanges' }, () => new Counter());
+          const key = `${resolver}\u0000${record.type}`;
+          liveDns.add(key);
+          // No usable answer: nothing to count, and the estimate stays.
+          if (!record.ok || record.ttl === null) continue;
+          let facts = this.dns.get(key);
+          if (!facts) {
+            facts = { history: new DnsHistory({ intervalMs: options.intervalMs }), ttlMax: record.ttl, sinceMs: report.finishedAtMs };
+            this.dns.set(key, facts);
+          }
+          const update = facts.history.observe(record.ttl, record.addresses, report.finishedAtMs);
+          facts.ttlMax = update.ttlMax;
+          facts.sinceMs = update.addressSetSinceMs;
+          if (update.ttlChanged) ttlChanges.n += 1;
+          if (update.addressesChanged) addressChanges.n += 1;
+        }
+      }
+    }
+    for (const key of this.dns.keys()) if (!liveDns.has(key)) this.dns.delete(key);
+
+    for (const entry of report.paths) {
+      const path = entry.path.name;
+      const tcpScope = scopeOf('tcp', path);
+      for (const family of entry.tcp?.families ?? []) {
+        for (const attempt of family.attempts) {
+          if (attempt.ok) {
+            if (wantsHistogram('tcp_connect')) observe('tcp_connect', tcpScope, { host, family: family.family, path }, attempt.connectSeconds);
+          } else if (attempt.reason) {
+            this.counters.get(tcpScope, { host, family: family.family, path, reason: attempt.reason, __family: 'tcpFailures' }, () => new Counter()).n += 1;
+          }
+        }
+      }
+      const handshake = entry.tls?.handshake;
+      if (handshake && wantsHistogram('tls_handshake')) observe('tls_handshake', scopeOf('tls', path), { host, path }, handshake.handshakeSeconds);
+      if (entry.http && wantsHistogram('http')) {
+        for (const [phase, seconds] of Object.entries(httpPhases(report, entry))) {
+          if (seconds !== undefined) observe('http', scopeOf('http', path), { host, path, phase }, seconds);
+        }
+      }
+    }
+    this.counters.keepScopes(live);
+    this.histograms.keepScopes(live);
+    this.rendered = this.render(report, options);
+  }
+
+  /** Every family of this target, from its latest round (undefined: none finished yet). */
+  private render(report: RoundReport | undefined, options: SeriesOptions): RenderedFamilies {
+    const out: RenderedFamilies = new Map();
+    const add = (id: FamilyId, labels: Labels, value: number): void => {
+      out.set(id, (out.get(id) ?? '') + sampleLine(F[id].name, labels, value));
+    };
+    const target = this.target;
+    const { host } = target;
+    add('targetInfo', { host, port: String(target.port), source: target.source, purpose: target.purpose }, 1);
+    for (const [name, value] of Object.entries(target.labels)) add('targetLabels', { host, name, value }, 1);
+    add('roundOverruns', { host }, this.overruns);
+
+    for (const entry of this.counters.entries.values()) {
+      const { __family, ...labels } = entry.labels;
+      add(__family as FamilyId, labels, entry.value.n);
+    }
+    for (const entry of this.histograms.entries.values()) {
+      const { __family, ...labels } = entry.labels;
+      const id = __family as FamilyId;
+      out.set(id, (out.get(id) ?? '') + entry.value.lines(F[id].name, labels));
+    }
+    if (report === undefined) return out;
+
+    add('roundDuration', { host }, report.durationSeconds);
+    add('rounds', { host }, this.rounds);
+    const at = report.finishedAtMs / 1000;
+    for (const { check, path, outcome } of checkResults(report)) {
+      const labels = { host, check, path };
+      add('success', labels, outcome.ok ? 1 : 0);
+      if (!outcome.ok && outcome.reason) add('failureReason', { ...labels, reason: outcome.reason }, 1);
+      add('duration', labels, outcome.durationSeconds);
+      add('lastRun', labels, at);
+    }
+
+    if (target.checks.includes('dns')) {
+      for (const result of report.dns) {
+        const resolver = result.resolver;
+        add('dnsCnameLength', { host, resolver }, result.cnameChain.length);
+        for (const record of result.records) {
+          const byType = { host, type: record.type, resolver };
+          const byFamily = { host, family: record.family, resolver };
+          add('dnsAddresses', byFamily, record.addresses.length);
+          if (options.allowlist.enabled) add('dnsOutside', byFamily, options.allowlist.countOutside(record.addresses));
+          const facts = this.dns.get(`${resolver}\u0000${record.type}`);
+          if (record.ok && record.ttl !== null) add('dnsTtl', byType, record.ttl);
+          if (facts === undefined) continue;
+          add('dnsTtlMax', byType, facts.ttlMax);
+          if (options.firewallRefreshIntervalMs !== null) add('dnsTtlBelowRefresh', byType, facts.ttlMax * 1000 < options.firewallRefreshIntervalMs ? 1 : 0);
+          add('dnsAddressChanged', byFamily, facts.sinceMs / 1000);
+        }
+      }
+    }
+
+    for (const entry of report.paths) {
+      const path = entry.path.name;
+      const labels = { host, path };
+      for (const family of entry.tcp?.families ?? []) {
+        const byFamily = { host, family: family.family, path };
+        add('tcpProbed', byFamily, family.probed);
+        add('tcpReachable', byFamily, family.reachable);
+        let slowest: number | undefined;
+        for (const attempt of family.attempts) if (attempt.ok && (slowest === undefined || attempt.connectSeconds > slowest)) slowest = attempt.connectSeconds;
+        if (slowest !== undefined) add('tcpConnect', byFamily, slowest);
+      }
+
+      const tls = entry.tls;
+      if (tls) {
+        // Untested is not "not met": the series is absent, the failure reason tells why.
+        for (const r of tls.requirements) if (r.verdict !== 'untested') add('tlsRequirement', { ...labels, requirement: r.requirement }, r.verdict === 'met' ? 1 : 0);
+        if (entry.requirementsAtMs !== undefined) add('tlsRequirementsRun', labels, entry.requirementsAtMs / 1000);
+        const facts = tls.handshake;
+        if (facts) {
+          add('tlsHandshake', labels, facts.handshakeSeconds);
+          add('tlsVersion', { ...labels, version: facts.version }, 1);
+          add('tlsCipher', { ...labels, cipher: facts.cipher }, 1);
+          add('tlsGroup', { ...labels, group: facts.group }, 1);
+          add('tlsAlpn', { ...labels, alpn: facts.alpn }, 1);
+        }
+        const cert = tls.certificate;
+        if (cert) {
+          add('tlsNotAfter', labels, cert.leafNotAfter);
+          add('tlsEarliestNotAfter', labels, cert.earliestNotAfter);
+          add('tlsIssuer', { ...labels, issuer: issuerLabel(cert.issuerCN, cert.issuerO) }, 1);
+          add('tlsVerified', labels, cert.verified ? 1 : 0);
+          add('tlsTrust', { ...labels, trust: cert.trust }, 1);
+          add('tlsIntercepted', labels, (entry.intercepted ?? cert.intercepted) ? 1 : 0);
+        }
+      }
+
+      const http = entry.http;
+      if (http) {
+        if (http.protocol !== undefined) add('httpVersion', labels, http.protocol === '2' ? 2 : 1.1);
+        // No answer: nothing to judge, so no status, no "invalid" and no "downgraded".
+        if (http.status !== undefined) {
+          add('httpStatus', labels, http.status);
+          add('httpValid', labels, http.valid ? 1 : 0);
+        }
+        if (entry.downgraded !== undefined) add('httpDowngraded', labels, entry.downgraded ? 1 : 0);
+        for (const [phase, seconds] of Object.entries(httpPhases(report, entry))) if (seconds !== undefined) add('httpDuration', { ...labels, phase }, seconds);
+      }
+    }
+    return out;
+  }
+}
+
+/** The HTTP check's phases; on the direct path the lookup the round relied on is its dns phase. */
+function httpPhases(report: RoundReport, entry: RoundReport['paths'][number]): Record<string, number | undefined> {
+  const dns = entry.path.proxy === null ? report.dns[0]?.records[0]?.durationSeconds : undefined;
+  return { dns, ...entry.http?.phases };
+}

@@ -1,0 +1,63 @@
+// What one round of one target found, judged across its paths: the state the
+// exporter keeps (the latest per target) and everything else is a view of
+// (metrics, the status page, logs, /probe and the check command).
+import type { CheckName, Family, Target } from '../model/types.js';
+import type { DnsResult } from '../probes/dns.js';
+import type { HttpResult } from '../probes/http.js';
+import type { TcpResult } from '../probes/tcp.js';
+import type { TlsResult } from '../probes/tls.js';
+import type { ProbeOutcome } from '../probes/types.js';
+import type { ProbePath } from './paths.js';
+
+export interface RoundReport {
+  target: Target;
+  startedAtMs: number;
+  /** When the round's last check finished (its results' timestamp). */
+  finishedAtMs: number;
+  durationSeconds: number;
+  /** Addresses used on the direct path, per family. */
+  addresses: Partial<Record<Family, string[]>>;
+  /** Every resolver's answer (asked for addresses even when the dns check is not wanted). */
+  dns: DnsResult[];
+  paths: PathReport[];
+}
+
+export interface PathReport {
+  path: ProbePath;
+  tcp?: TcpResult;
+  tls?: TlsResult;
+  http?: HttpResult;
+  /** Decided across paths (judge.ts); undefined when there is no certificate. */
+  intercepted?: boolean;
+  /** Decided across paths (judge.ts); undefined when no HTTP answer came back. */
+  downgraded?: boolean;
+  /** When tls.requirements last ran on this path (this round or carried from an earlier one). */
+  requirementsAtMs?: number;
+  /** The default handshake those requirements were judged with (version, ALPN, issuer). */
+  requirementsBasis?: string;
+}
+
+/** A target's identity: host and port. */
+export function targetKey(target: Pick<Target, 'host' | 'port'>): string {
+  return `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
+}
+
+export interface CheckResult {
+  check: CheckName;
+  /** The resolver for dns, else the path. */
+  path: string;
+  outcome: ProbeOutcome;
+}
+
+/** Every check result of a round that the target asked for. */
+export function checkResults(report: RoundReport): CheckResult[] {
+  const out: CheckResult[] = [];
+  if (report.target.checks.includes('dns')) for (const dns of report.dns) out.push({ check: 'dns', path: dns.resolver, outcome: dns });
+  for (const entry of report.paths) {
+    for (const check of ['tcp', 'tls', 'http'] as const) {
+      const outcome = entry[check];
+      if (outcome !== undefined) out.push({ check, path: entry.path.name, outcome });
+    }
+  }
+  return out;
+}
