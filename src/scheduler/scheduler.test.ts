@@ -7,7 +7,7 @@ import { MetricsView } from '../metrics/view.js';
 import type { DnsResult } from '../probes/dns.js';
 import type { TcpResult } from '../probes/tcp.js';
 import type { Target } from '../model/types.js';
-import { Scheduler, cronIntervalMs, hostPhase, spreadMs } from './scheduler.js';
+import { Scheduler, cronIntervalMs, hostPhase, nextSlotMs, spreadMs } from './scheduler.js';
 import { ResultStore } from './results.js';
 import { DEFAULT_PROBES } from './round.js';
 import type { ProbeSet } from './round.js';
@@ -50,6 +50,20 @@ function overrunsOf(text: string, host: string): number {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('Scheduler', () => {
+  it('gives every target a stable slot spread over the whole interval', () => {
+    expect(nextSlotMs(0, 60_000, 0.25)).toBe(15_000);
+    expect(nextSlotMs(15_000, 60_000, 0.25)).toBe(75_000);
+    expect(nextSlotMs(74_999, 60_000, 0.25)).toBe(75_000);
+    // 1,000 targets: every tenth of the interval holds about a tenth of the round starts.
+    const tenths = new Array<number>(10).fill(0);
+    for (let i = 0; i < 1000; i += 1) {
+      const slot = nextSlotMs(0, 60_000, hostPhase(`host${i}.bench.test:443`)) % 60_000;
+      tenths[Math.floor(slot / 6000)]! += 1;
+    }
+    for (const count of tenths) expect(count).toBeGreaterThan(60);
+    expect(hostPhase('cgr.dev:443')).not.toBe(hostPhase('cgr.dev:8443'));
+  });
+
   it('spreads hosts over a stable offset window', () => {
     expect(hostPhase('cgr.dev')).toBe(hostPhase('cgr.dev'));
     expect(hostPhase('cgr.dev')).not.toBe(hostPhase('apk.cgr.dev'));
