@@ -27,6 +27,8 @@ export interface PathInfo {
 
 /** A scrape yields at least this often (ms of work between yields). */
 const SLICE_MS = 2;
+/** Targets' text joined before the clock is looked at. */
+const BATCH = 64;
 
 export function seriesOptionsFrom(config: Config): SeriesOptions {
   return {
@@ -105,13 +107,26 @@ export class MetricsView implements ResultListener {
     const rendered = [...this.series.values()].map((s) => s.rendered);
     let slice = performance.now();
     for (const id of TARGET_FAMILIES) {
-      const parts: string[] = [];
-      for (const families of rendered) {
-        const text = families.get(id);
-        if (text !== undefined) parts.push(text);
-      }
       // Every family the exporter can have is declared, even with no series now (no failure, say).
-      if (parts.length > 0 || this.declares(id)) yield header(F[id]) + parts.join('');
+      let parts: string[] = this.declares(id) ? [header(F[id])] : [];
+      let declared = parts.length > 0;
+      for (let i = 0; i < rendered.length; i += 1) {
+        const text = rendered[i]?.get(id);
+        if (text === undefined) continue;
+        if (!declared) {
+          parts.push(header(F[id]));
+          declared = true;
+        }
+        parts.push(text);
+        // A large family goes out in pieces, each a bounded slice of work.
+        if (parts.length >= BATCH && performance.now() - slice > SLICE_MS) {
+          yield parts.join('');
+          parts = [];
+          await yieldToLoop();
+          slice = performance.now();
+        }
+      }
+      if (parts.length > 0) yield parts.join('');
       if (performance.now() - slice > SLICE_MS) {
         await yieldToLoop();
         slice = performance.now();
