@@ -167,7 +167,8 @@ function buildRules(config) {
       }),
       rule('EgressConnectLatencyHigh', {
         expr:
-          `max by (job, instance, host, path) (\n` +
+          // without, not by: every label a target or scrape carries (port, a zone label) stays.
+          `max without (family) (\n` +
           `  quantile_over_time(${lat.quantile}, egress_tcp_connect_duration_seconds${s()}[${lat.window}])\n` +
           `) > ${lat.threshold_seconds}`,
         summary: 'TCP connects to a host are slow.',
@@ -177,7 +178,7 @@ function buildRules(config) {
       }),
       rule('EgressProxyDenied', {
         expr:
-          `max by (job, instance, host, path, reason) (\n` +
+          `max without (check) (\n` +
           `  egress_probe_failure_reason${s('check=~"tcp|tls|http"', `reason=~"${oneOf(PROXY_DENIED_REASONS)}"`)}\n` +
           `) == 1`,
         summary: 'A proxy refuses to tunnel to a required host.',
@@ -186,7 +187,7 @@ function buildRules(config) {
       }),
       rule('EgressProxyFailing', {
         expr:
-          `max by (job, instance, host, path, reason) (\n` +
+          `max without (check) (\n` +
           `  egress_probe_failure_reason${s('check=~"tcp|tls|http"', `reason=~"${oneOf(PROXY_FAILING_REASONS)}"`)}\n` +
           `) == 1`,
         summary: 'A proxy fails to carry connections to a required host.',

@@ -53,9 +53,9 @@ describe('egress-exporter check', () => {
     expect(result.code).toBe(0);
     const lines = result.stdout.split('\n');
     expect(lines[0]).toMatch(/^HOST +PATH +DNS +TCP +TLS +HTTP$/);
-    expect(lines[1]).toMatch(/^cgr\.dev +direct +ok +ok +ok +-$/);
+    expect(lines[1]).toMatch(/^cgr\.dev:\d+ +direct +ok +ok +ok +-$/);
     expect(result.stdout).toContain('TLS requirements');
-    expect(result.stdout).toMatch(/cgr\.dev +direct +ok +ok +ok +ok +ok +ok +ok +ok/);
+    expect(result.stdout).toMatch(/cgr\.dev:\d+ +direct +ok +ok +ok +ok +ok +ok +ok +ok/);
     expect(result.stdout).toContain('1 host checked in');
     expect(result.stdout).toContain('1 meet every requirement, 0 do not.');
     // Not a TTY: no colour codes, no symbols, no progress line.
@@ -66,9 +66,9 @@ describe('egress-exporter check', () => {
   it('exits 1 and names each unmet requirement and its reason', async () => {
     const result = await check(`--config.file=${mixed}`);
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/apk\.cgr\.dev +direct +ok +ok +FAIL tls_handshake_failed/);
-    expect(result.stdout).toMatch(/apk\.cgr\.dev +direct +ok +ok +ok +ok +ok +ok +FAIL +FAIL/);
-    expect(result.stdout).toContain('apk.cgr.dev tls alpn_h2 via direct: not met - selected http/1.1');
+    expect(result.stdout).toMatch(/apk\.cgr\.dev:\d+ +direct +ok +ok +FAIL tls_handshake_failed/);
+    expect(result.stdout).toMatch(/apk\.cgr\.dev:\d+ +direct +ok +ok +ok +ok +ok +ok +FAIL +FAIL/);
+    expect(result.stdout).toMatch(/apk\.cgr\.dev:\d+ tls alpn_h2 via direct: not met - selected http\/1\.1/);
     expect(result.stdout).toContain('1 meet every requirement, 1 do not.');
   });
 

@@ -11,6 +11,7 @@ import type { TlsRequirement } from '../probes/tls.js';
 import type { ProbeOutcome } from '../probes/types.js';
 import { onDemandContext, readCaPem } from '../scheduler/on-demand.js';
 import { dnsSummary, roundOk } from '../scheduler/judge.js';
+import { targetName } from '../scheduler/report.js';
 import { runRound } from '../scheduler/round.js';
 import type { ProbeSet, RoundReport } from '../scheduler/round.js';
 
@@ -75,7 +76,7 @@ export function renderTable(reports: readonly RoundReport[], style: Style, elaps
   const reqRows: string[][] = [['HOST', 'PATH', ...TLS_REQUIREMENTS.map((r) => REQUIREMENT_COLUMNS[r])]];
   const notes: string[] = [];
   for (const report of reports) {
-    const host = report.target.host;
+    const host = targetName(report.target);
     for (const dns of report.dns) if (!dns.ok && report.target.checks.includes('dns')) notes.push(`${host} dns via ${dns.resolver}: ${dns.reason ?? 'failed'}${dns.message ? ` - ${dns.message}` : ''}`);
     for (const entry of report.paths) {
       const http = entry.http;

@@ -6,7 +6,7 @@
 import type { Target } from '../model/types.js';
 import { issuerLabel } from '../probes/tls-certs.js';
 import type { RoundReport } from '../scheduler/report.js';
-import { checkResults } from '../scheduler/report.js';
+import { checkResults, targetLabels } from '../scheduler/report.js';
 import type { Allowlist } from './allowlist.js';
 import { DnsHistory } from './dns-history.js';
 import { HistogramData, sampleLine } from './exposition.js';
@@ -79,21 +79,21 @@ export class TargetSeries {
   /** Folds a new round into the cumulative series, then renders. */
   observe(report: RoundReport, options: SeriesOptions): void {
     this.rounds += 1;
-    const { host } = this.target;
+    const id = targetLabels(this.target);
     const live = new Set<string>();
     const wantsHistogram = (name: HistogramName): boolean => options.histograms.has(name);
     const observe = (name: HistogramName, scope: string, labels: Labels, value: number): void => {
       this.histograms.get(scope, { ...labels, __family: HISTOGRAMS[name] }, () => new HistogramData(options.buckets)).observe(value);
     };
     live.add('round');
-    if (wantsHistogram('round')) observe('round', 'round', { host }, report.durationSeconds);
+    if (wantsHistogram('round')) observe('round', 'round', id, report.durationSeconds);
 
     for (const { check, path, outcome } of checkResults(report)) {
       const scope = scopeOf(check, path);
       live.add(scope);
-      const counter = this.counters.get(scope, { host, check, path, __family: 'failures' }, () => new Counter());
+      const counter = this.counters.get(scope, { ...id, check, path, __family: 'failures' }, () => new Counter());
       if (!outcome.ok) counter.n += 1;
-      if (wantsHistogram('probe')) observe('probe', scope, { host, check, path }, outcome.durationSeconds);
+      if (wantsHistogram('probe')) observe('probe', scope, { ...id, check, path }, outcome.durationSeconds);
     }
 
     const liveDns = new Set<string>();
@@ -102,9 +102,9 @@ export class TargetSeries {
         const resolver = result.resolver;
         const scope = scopeOf('dns', resolver);
         for (const record of result.records) {
-          if (wantsHistogram('dns_lookup')) observe('dns_lookup', scope, { host, resolver }, record.durationSeconds);
-          const byType = { host, type: record.type, resolver };
-          const byFamily = { host, family: record.family, resolver };
+          if (wantsHistogram('dns_lookup')) observe('dns_lookup', scope, { ...id, resolver }, record.durationSeconds);
+          const byType = { ...id, type: record.type, resolver };
+          const byFamily = { ...id, family: record.family, resolver };
           const ttlChanges = this.counters.get(scope, { ...byType, __family: 'dnsTtlChanges' }, () => new Counter());
           const addressChanges = this.counters.get(scope, { ...byFamily, __family: 'dnsAddressChanges' }, () => new Counter());
           const key = `${resolver}\u0000${record.type}`;
@@ -132,17 +132,17 @@ export class TargetSeries {
       for (const family of entry.tcp?.families ?? []) {
         for (const attempt of family.attempts) {
           if (attempt.ok) {
-            if (wantsHistogram('tcp_connect')) observe('tcp_connect', tcpScope, { host, family: family.family, path }, attempt.connectSeconds);
+            if (wantsHistogram('tcp_connect')) observe('tcp_connect', tcpScope, { ...id, family: family.family, path }, attempt.connectSeconds);
           } else if (attempt.reason) {
-            this.counters.get(tcpScope, { host, family: family.family, path, reason: attempt.reason, __family: 'tcpFailures' }, () => new Counter()).n += 1;
+            this.counters.get(tcpScope, { ...id, family: family.family, path, reason: attempt.reason, __family: 'tcpFailures' }, () => new Counter()).n += 1;
           }
         }
       }
       const handshake = entry.tls?.handshake;
-      if (handshake && wantsHistogram('tls_handshake')) observe('tls_handshake', scopeOf('tls', path), { host, path }, handshake.handshakeSeconds);
+      if (handshake && wantsHistogram('tls_handshake')) observe('tls_handshake', scopeOf('tls', path), { ...id, path }, handshake.handshakeSeconds);
       if (entry.http && wantsHistogram('http')) {
         for (const [phase, seconds] of Object.entries(httpPhases(report, entry))) {
-          if (seconds !== undefined) observe('http', scopeOf('http', path), { host, path, phase }, seconds);
+          if (seconds !== undefined) observe('http', scopeOf('http', path), { ...id, path, phase }, seconds);
         }
       }
     }
@@ -163,10 +163,10 @@ export class TargetSeries {
     const add = (id: FamilyId, labels: Labels, value: number): void => push(id, sampleLine(F[id].name, labels, value));
     const out: RenderedFamilies = new Map();
     const target = this.target;
-    const { host } = target;
-    add('targetInfo', { host, port: String(target.port), source: target.source, purpose: target.purpose }, 1);
-    for (const [name, value] of Object.entries(target.labels)) add('targetLabels', { host, name, value }, 1);
-    add('roundOverruns', { host }, this.overruns);
+    const id = targetLabels(target);
+    add('targetInfo', { host: target.host, port: String(target.port), source: target.source, purpose: target.purpose }, 1);
+    for (const [name, value] of Object.entries(target.labels)) add('targetLabels', { ...id, name, value }, 1);
+    add('roundOverruns', id, this.overruns);
 
     for (const entry of this.counters.entries.values()) {
       const { __family, ...labels } = entry.labels;
@@ -183,11 +183,11 @@ export class TargetSeries {
     };
     if (report === undefined) return done();
 
-    add('roundDuration', { host }, report.durationSeconds);
-    add('rounds', { host }, this.rounds);
+    add('roundDuration', id, report.durationSeconds);
+    add('rounds', id, this.rounds);
     const at = report.finishedAtMs / 1000;
     for (const { check, path, outcome } of checkResults(report)) {
-      const labels = { host, check, path };
+      const labels = { ...id, check, path };
       add('success', labels, outcome.ok ? 1 : 0);
       if (!outcome.ok && outcome.reason) add('failureReason', { ...labels, reason: outcome.reason }, 1);
       add('duration', labels, outcome.durationSeconds);
@@ -197,10 +197,10 @@ export class TargetSeries {
     if (target.checks.includes('dns')) {
       for (const result of report.dns) {
         const resolver = result.resolver;
-        add('dnsCnameLength', { host, resolver }, result.cnameChain.length);
+        add('dnsCnameLength', { ...id, resolver }, result.cnameChain.length);
         for (const record of result.records) {
-          const byType = { host, type: record.type, resolver };
-          const byFamily = { host, family: record.family, resolver };
+          const byType = { ...id, type: record.type, resolver };
+          const byFamily = { ...id, family: record.family, resolver };
           add('dnsAddresses', byFamily, record.addresses.length);
           if (options.allowlist.enabled) add('dnsOutside', byFamily, options.allowlist.countOutside(record.addresses));
           const facts = this.dns.get(`${resolver}\u0000${record.type}`);
@@ -215,9 +215,9 @@ export class TargetSeries {
 
     for (const entry of report.paths) {
       const path = entry.path.name;
-      const labels = { host, path };
+      const labels = { ...id, path };
       for (const family of entry.tcp?.families ?? []) {
-        const byFamily = { host, family: family.family, path };
+        const byFamily = { ...id, family: family.family, path };
         add('tcpProbed', byFamily, family.probed);
         add('tcpReachable', byFamily, family.reachable);
         let slowest: number | undefined;

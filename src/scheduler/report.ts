@@ -42,6 +42,23 @@ export function targetKey(target: Pick<Target, 'host' | 'port'>): string {
   return `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
 }
 
+/** The port every label leaves implicit: a target on 443 is known by its host alone. */
+export const DEFAULT_TARGET_PORT = 443;
+
+/**
+ * The labels that name a target on its series: `host`, plus `port` when it is
+ * not 443. Two targets on one host never share series, and the common case
+ * reads exactly as before.
+ */
+export function targetLabels(target: Pick<Target, 'host' | 'port'>): { host: string; port?: string } {
+  return target.port === DEFAULT_TARGET_PORT ? { host: target.host } : { host: target.host, port: String(target.port) };
+}
+
+/** How a target is shown to a person: the host on 443, else `host:port`. */
+export function targetName(target: Pick<Target, 'host' | 'port'>): string {
+  return target.port === DEFAULT_TARGET_PORT ? target.host : targetKey(target);
+}
+
 export interface CheckResult {
   check: CheckName;
   /** The resolver for dns, else the path. */
