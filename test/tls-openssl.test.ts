@@ -69,6 +69,8 @@ function runSClient(port: number, args: readonly string[]): Promise<SClientOutco
 
 interface OpensslCheck {
   args: readonly string[];
+  /** The version this run pins, for a requirement judged on each version the server speaks. */
+  version?: '-tls1_2' | '-tls1_3';
   /** openssl's verdict from its output. */
   met: (o: SClientOutcome) => boolean;
 }
@@ -83,9 +85,10 @@ const OPENSSL_CHECKS: Record<TlsRequirement, readonly OpensslCheck[]> = {
   ],
   extended_master_secret: [{ args: ['-tls1_2'], met: (o) => o.ok && o.protocol === 'TLSv1.2' && o.ems === 'yes' }],
   group_p256: [
-    { args: ['-tls1_3', '-groups', 'P-256'], met: (o) => o.ok && o.tempKey === 'ECDH, prime256v1, 256 bits' },
+    // Judged on each version the server speaks (openssl -tls1_3 / -tls1_2 alone tells which).
+    { args: ['-tls1_3', '-groups', 'P-256'], version: '-tls1_3', met: (o) => o.ok && o.tempKey === 'ECDH, prime256v1, 256 bits' },
     // ECDHE suites only: the requirement is a P-256 *key exchange*, which an RSA key exchange is not.
-    { args: ['-tls1_2', '-groups', 'P-256', '-cipher', 'ECDHE:!aNULL:!eNULL'], met: (o) => o.ok && o.tempKey === 'ECDH, prime256v1, 256 bits' },
+    { args: ['-tls1_2', '-groups', 'P-256', '-cipher', 'ECDHE:!aNULL:!eNULL'], version: '-tls1_2', met: (o) => o.ok && o.tempKey === 'ECDH, prime256v1, 256 bits' },
   ],
   sig_ecdsa_secp256r1_sha256: [{ args: ['-sigalgs', 'ecdsa_secp256r1_sha256'], met: (o) => o.ok }],
   sig_rsa_pss_rsae_sha256: [{ args: ['-sigalgs', 'rsa_pss_rsae_sha256'], met: (o) => o.ok }],
@@ -120,6 +123,8 @@ describe('exporter verdicts equal openssl s_client verdicts', () => {
   const servers = new Map<Variant, RunningServer>();
   /** variant -> requirement -> openssl runs */
   const judged = new Map<Variant, Map<TlsRequirement, SClientOutcome[]>>();
+  /** variant -> version flag -> whether a plain handshake of that version works */
+  const speaks = new Map<Variant, Map<string, boolean>>();
 
   beforeAll(async () => {
     // Fails (not skips) with a clear message when openssl is missing.
@@ -132,6 +137,13 @@ describe('exporter verdicts equal openssl s_client verdicts', () => {
     for (const v of VARIANTS) {
       const perReq = new Map<TlsRequirement, SClientOutcome[]>();
       judged.set(v, perReq);
+      const versions = new Map<string, boolean>();
+      speaks.set(v, versions);
+      for (const flag of ['-tls1_2', '-tls1_3']) {
+        tasks.push(async () => {
+          versions.set(flag, (await runSClient(servers.get(v)!.port, [flag])).ok);
+        });
+      }
       for (const req of TLS_REQUIREMENTS) {
         const runs: SClientOutcome[] = [];
         perReq.set(req, runs);
@@ -164,7 +176,9 @@ describe('exporter verdicts equal openssl s_client verdicts', () => {
       for (const r of result.requirements) {
         ours[r.requirement] = r.verdict;
         const runs = judged.get(variant)!.get(r.requirement)!;
-        const met = OPENSSL_CHECKS[r.requirement].every((check, i) => check.met(runs[i]!));
+        const checks = OPENSSL_CHECKS[r.requirement].map((check, i) => ({ check, run: runs[i]! }));
+        const spoken = checks.filter(({ check }) => check.version === undefined || speaks.get(variant)!.get(check.version) === true);
+        const met = spoken.length > 0 && spoken.every(({ check, run }) => check.met(run));
         theirs[r.requirement] = met ? 'met' : 'not_met';
         if (theirs[r.requirement] !== ours[r.requirement]) {
           evidence.push(`${r.requirement}: exporter ${r.verdict} (${r.detail}); openssl:\n${runs.map((o) => o.output).join('\n')}`);

@@ -356,7 +356,9 @@ function handshakeOn(raw: Socket, conn: Connection, plan: HandshakePlan, signal:
 }
 
 interface PartVerdict {
-  verdict: TlsVerdict;
+  /** not_spoken: the handshake pinned a version no handshake of this probe got; the other parts judge. */
+  verdict: TlsVerdict | 'not_spoken';
+  version?: string;
   reason?: FailureReason;
   detail: string;
 }
@@ -383,11 +385,12 @@ function judgeSuccess(facts: ObservedHandshake, expect: HandshakeExpectation): P
   return { verdict: 'met', detail: parts.join(' ') };
 }
 
-function judgePart(run: HandshakeRun, expect: HandshakeExpectation): PartVerdict {
+function judgePart(run: HandshakeRun, expect: HandshakeExpectation, spoken: ReadonlySet<string>): PartVerdict {
   switch (run.status) {
     case 'untested':
       return { verdict: 'untested', reason: run.reason, detail: run.detail };
     case 'failed':
+      if (expect.version !== undefined && !spoken.has(expect.version)) return { verdict: 'not_spoken', version: expect.version, detail: run.detail };
       return { verdict: 'not_met', detail: run.detail };
     default:
       return judgeSuccess(run.facts, expect);
@@ -395,16 +398,25 @@ function judgePart(run: HandshakeRun, expect: HandshakeExpectation): PartVerdict
 }
 
 /** Met only if every part is met; not met if any part is not met (even if another was untested). */
-function combine(spec: RequirementSpec, parts: PartVerdict[], durationSeconds: number): RequirementResult {
-  const label = (i: number) => (spec.handshakes.length > 1 ? `${spec.handshakes[i]!.id}: ` : '');
+function combine(spec: RequirementSpec, all: PartVerdict[], durationSeconds: number): RequirementResult {
+  // A requirement over several versions is judged on each version the server speaks
+  // (a TLS 1.2-only server can meet "P-256 on 1.3 and 1.2"); it fails only when the
+  // server speaks none of them. A single-version requirement: a refused version is not met.
+  const spoken = all.filter((p) => p.verdict !== 'not_spoken');
+  const judged = all.length > 1 && spoken.length > 0 ? spoken : all;
+  const ids = all.map((p, i) => (judged.includes(p) ? spec.handshakes[i]!.id : undefined)).filter((id) => id !== undefined);
+  const parts = judged.map((p) => (p.verdict === 'not_spoken' ? { ...p, verdict: 'not_met' as const } : p)) as Array<PartVerdict & { verdict: TlsVerdict }>;
+  const skipped = all.filter((p) => !judged.includes(p)).map((p) => `${p.version ?? 'that version'} not spoken (${p.detail})`);
+  const label = (i: number) => (spec.handshakes.length > 1 ? `${ids[i]!}: ` : '');
+  const note = skipped.length > 0 ? `; ${skipped.join('; ')}` : '';
   const notMet = parts.findIndex((p) => p.verdict === 'not_met');
-  if (notMet >= 0) return { requirement: spec.requirement, verdict: 'not_met', detail: label(notMet) + parts[notMet]!.detail, durationSeconds };
+  if (notMet >= 0) return { requirement: spec.requirement, verdict: 'not_met', detail: label(notMet) + parts[notMet]!.detail + note, durationSeconds };
   const untested = parts.findIndex((p) => p.verdict === 'untested');
   if (untested >= 0) {
     const part = parts[untested]!;
     return { requirement: spec.requirement, verdict: 'untested', reason: part.reason ?? 'internal_error', detail: label(untested) + part.detail, durationSeconds };
   }
-  return { requirement: spec.requirement, verdict: 'met', detail: parts.map((p, i) => label(i) + p.detail).join('; '), durationSeconds };
+  return { requirement: spec.requirement, verdict: 'met', detail: parts.map((p, i) => label(i) + p.detail).join('; ') + note, durationSeconds };
 }
 
 const defaultContexts = new WeakMap<readonly string[], Map<string, SecureContext>>();
@@ -498,8 +510,10 @@ async function probe(target: Target, options: TlsProbeOptions, signal: AbortSign
   const runs = await limited(tasks, options.concurrency ?? DEFAULT_CONCURRENCY);
   const base = runs[0]!;
 
+  // The versions the server speaks: those some handshake of this probe negotiated.
+  const spoken = new Set(runs.flatMap((run) => (run.status === 'ok' ? [run.facts.version] : [])));
   const requirements = index.map(({ spec, taskIds }) => {
-    const parts = taskIds.map((id, i) => judgePart(runs[id]!, spec.handshakes[i]!.expect));
+    const parts = taskIds.map((id, i) => judgePart(runs[id]!, spec.handshakes[i]!.expect, spoken));
     const durationSeconds = Math.max(...taskIds.map((id) => runs[id]!.durationSeconds));
     return combine(spec, parts, durationSeconds);
   });
