@@ -43,7 +43,12 @@ export function createApp(deps: AppDeps): express.Express {
     const answer = await deps.probe(req.query.target, debug, controller.signal);
     res.status(answer.status).type(answer.contentType).send(answer.body);
   });
-  app.post('/-/reload', async (_req, res) => {
+  // Prometheus's own /-/reload takes POST and PUT; anything else is a 405 that says what is allowed.
+  app.all('/-/reload', async (req, res) => {
+    if (req.method !== 'POST' && req.method !== 'PUT') {
+      res.status(405).set('Allow', 'POST, PUT').type('text/plain').send(`${req.method} is not allowed on /-/reload: use POST or PUT\n`);
+      return;
+    }
     const outcome = await deps.reload();
     if (outcome.ok) res.type('text/plain').send('Reloaded\n');
     else res.status(500).type('text/plain').send(`Reload failed; the running config stays:\n${outcome.error ?? ''}\n`);
