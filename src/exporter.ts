@@ -19,7 +19,7 @@ import type { ProbeSet } from './scheduler/round.js';
 import { ResultStore } from './scheduler/results.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { Semaphore } from './scheduler/semaphore.js';
-import { createApp } from './server/app.js';
+import { createApp, UNAUTHENTICATED_PATHS } from './server/app.js';
 import type { ListenAddress } from './server/listen-address.js';
 import { lookupProbeTarget } from './server/probe-target.js';
 import { renderTranscript } from './server/transcript.js';
@@ -137,7 +137,7 @@ export class Exporter {
       reload: () => this.reload(),
       probe: (target, debug, signal) => this.probe(target, debug, signal),
       version: VERSION,
-      before: [basicAuth(this.options.web ?? null, this.logger, { exempt: ['/-/healthy'] })],
+      before: [basicAuth(this.options.web ?? null, this.logger, { exempt: UNAUTHENTICATED_PATHS })],
     });
     // node:http(s) directly: express's listen() cannot report EADDRINUSE as a rejection.
     this.server = createHttpServer(app, this.options.web ?? null);

@@ -4,13 +4,18 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import bcrypt from 'bcryptjs';
 import { parse, parseAllDocuments } from 'yaml';
 import { parseConfig } from '../src/config/load.js';
+import { getPki } from './fixtures/pki.js';
+import { spawnDaemon } from './helpers/daemon.js';
 
 const execFileAsync = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -254,6 +259,46 @@ describe('deploy/kubernetes', () => {
     expect(container.livenessProbe.httpGet).toEqual({ path: '/-/healthy', port: 'http-metrics' });
     expect(container.readinessProbe.httpGet).toEqual({ path: '/-/ready', port: 'http-metrics' });
   });
+
+  // What the kubelet does with the Deployment's probes: a GET of the path without
+  // credentials, over the probe's scheme (HTTPS without verifying the certificate).
+  for (const tls of [false, true]) {
+    it(`passes its liveness and readiness probes with basic auth${tls ? ' and TLS' : ''} on`, async () => {
+      const container = (manifest('Deployment') as any).spec.template.spec.containers[0];
+      const dir = await mkdtemp(join(tmpdir(), 'egress-k8s-auth-'));
+      const pki = await getPki();
+      await writeFile(join(dir, 'egress.yml'), 'catalog: none\n');
+      let web = `basic_auth_users:\n  prometheus: ${bcrypt.hashSync('scrape-secret', 4)}\n`;
+      if (tls) {
+        await writeFile(join(dir, 'tls.crt'), pki.ecdsa.chain);
+        await writeFile(join(dir, 'tls.key'), pki.ecdsa.key);
+        web += 'tls_server_config:\n  cert_file: tls.crt\n  key_file: tls.key\n';
+      }
+      await writeFile(join(dir, 'web.yml'), web);
+      const daemon = await spawnDaemon([`--config.file=${join(dir, 'egress.yml')}`, `--web.config.file=${join(dir, 'web.yml')}`]);
+      const kubeletGet = (probe: any): Promise<number> =>
+        new Promise((resolve, reject) => {
+          // The manifest's probes are HTTP; with TLS on, the README and the manifest say to add scheme: HTTPS.
+          const scheme: string = tls ? 'HTTPS' : (probe.httpGet.scheme ?? 'HTTP');
+          expect(probe.httpGet.port).toBe('http-metrics');
+          const options = { host: '127.0.0.1', port: daemon.port, path: probe.httpGet.path as string, agent: false, rejectUnauthorized: false };
+          const req = (scheme === 'HTTPS' ? https : http).get(options, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          });
+          req.on('error', reject);
+        });
+      try {
+        expect(await kubeletGet(container.livenessProbe)).toBe(200);
+        expect(await kubeletGet(container.readinessProbe)).toBe(200);
+        // Auth really is on for everything else.
+        expect(await kubeletGet({ httpGet: { path: '/metrics', port: 'http-metrics' } })).toBe(401);
+      } finally {
+        await daemon.stop();
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  }
 
   it('reads the config the Dockerfile CMD names, from the ConfigMap, and that config is valid', () => {
     const deployment = manifest('Deployment') as any;

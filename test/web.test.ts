@@ -1,4 +1,4 @@
-// --web.config.file end to end: HTTPS and basic auth on every endpoint but /-/healthy.
+// --web.config.file end to end: HTTPS and basic auth on every endpoint but /-/healthy and /-/ready.
 import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import https from 'node:https';
@@ -56,11 +56,12 @@ describe('egress-exporter --web.config.file', () => {
     expect(ok.status).toBe(200);
     expect(ok.body).toContain('egress_exporter_build_info');
     expect((await get(port, '/', ca)).status).toBe(401);
-    expect((await get(port, '/-/ready', ca)).status).toBe(401);
+    expect((await get(port, '/probe?target=x', ca)).status).toBe(401);
   });
 
-  it('leaves /-/healthy open for orchestrators', async () => {
-    expect((await get(port, '/-/healthy', ca)).status).toBe(200);
+  it('leaves /-/healthy and /-/ready open for orchestrators', async () => {
+    expect(await get(port, '/-/healthy', ca)).toEqual({ status: 200, body: 'Healthy\n' });
+    expect(await get(port, '/-/ready', ca)).toEqual({ status: 200, body: 'Ready\n' });
   });
 
   it('logs a failed login without the password', async () => {

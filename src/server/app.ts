@@ -6,6 +6,13 @@ import type { Target } from '../probes/types.js';
 import type { ResultStore } from '../scheduler/results.js';
 import { renderLandingPage } from './landing-page.js';
 
+/**
+ * Served without credentials even with basic auth on: orchestrators probe them
+ * without any (a Deployment's liveness and readiness probes), and they tell
+ * nothing about the network.
+ */
+export const UNAUTHENTICATED_PATHS: readonly string[] = ['/-/healthy', '/-/ready'];
+
 export interface AppDeps {
   registry: Registry;
   results: ResultStore;

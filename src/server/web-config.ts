@@ -525,7 +525,7 @@ export function createHttpServer(app: express.Express, web: WebConfig | null): h
 }
 
 export interface BasicAuthOptions {
-  /** Paths served without credentials, compared exactly: ['/-/healthy']. */
+  /** Paths served without credentials, compared exactly: ['/-/healthy', '/-/ready']. */
   exempt: readonly string[];
 }
 
