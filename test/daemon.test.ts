@@ -142,16 +142,28 @@ describe('egress-exporter --config.check and flags', () => {
     const address = await cli('--web.listen-address=9739');
     expect(address.code).toBe(2);
     expect(address.stderr).toContain('--web.listen-address: expected [host]:port such as :9739 or 127.0.0.1:9739, got "9739"');
+    const ip = await cli('--web.listen-address=999.1.1.1:9739');
+    expect(ip.code).toBe(2);
+    expect(ip.stderr).toContain('--web.listen-address: "999.1.1.1" is not an IPv4 address');
   });
 
-  it('exits 1 with a clear message when the port is taken', async () => {
+  it('exits 1 with one clear line when the port is taken', async () => {
     const server = net.createServer().listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     const { port } = server.address() as AddressInfo;
     const result = await cli(`--web.listen-address=127.0.0.1:${port}`, '--config.file=/dev/null');
     server.close();
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain(`cannot serve on 127.0.0.1:${port}`);
-    expect(result.stderr).toContain('EADDRINUSE');
+    expect(result.stderr).toBe(`egress-exporter: cannot serve on 127.0.0.1:${port}: the port is already in use by another process (EADDRINUSE)\n`);
+  });
+
+  it('exits 1 with one clear line when the listen host does not resolve', () => {
+    // In an empty network namespace: the lookup fails on this machine, no query leaves it.
+    const out = spawnSync('unshare', ['-n', process.execPath, CLI, '--web.listen-address=no-such-host.invalid:9739', '--config.file=/dev/null'], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(out.status).toBe(1);
+    expect(out.stderr).toMatch(/^egress-exporter: cannot serve on no-such-host\.invalid:9739: the host name (does not resolve \(ENOTFOUND\)|could not be resolved: no answer from the resolver \(EAI_AGAIN\))\n$/);
   });
 });
