@@ -11,6 +11,7 @@ import { Recorder, recorderOptionsFrom } from './metrics/recorder.js';
 import { createRegistry, createReloadMetrics } from './metrics/registry.js';
 import { proxyFromEnv } from './probes/no-proxy.js';
 import { redactProxyUrl } from './probes/proxy.js';
+import { roundSignal } from './round-signal.js';
 import { pathsFor } from './scheduler/paths.js';
 import type { Target } from './probes/types.js';
 import { onDemandContext, readCaPem } from './scheduler/on-demand.js';
@@ -184,7 +185,7 @@ export class Exporter {
       config: this.config,
       caPem: this.current.caPem,
       logger: this.logger,
-      signal: AbortSignal.any([signal, this.current.scheduler.signal]),
+      signal: roundSignal(signal, this.current.scheduler.signal),
       probes: this.options.probes,
     });
     const report = await runRound(lookup.target, context);

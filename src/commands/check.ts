@@ -9,6 +9,7 @@ import { createLogger } from '../logging/logger.js';
 import { TLS_REQUIREMENTS } from '../probes/tls.js';
 import type { TlsRequirement } from '../probes/tls.js';
 import type { ProbeOutcome } from '../probes/types.js';
+import { roundSignal } from '../round-signal.js';
 import { onDemandContext, readCaPem } from '../scheduler/on-demand.js';
 import { runRound } from '../scheduler/round.js';
 import type { ProbeSet, RoundReport } from '../scheduler/round.js';
@@ -199,6 +200,7 @@ export async function runCheckCommand(argv: string[], streams: CheckStreams, pro
   }
 
   const controller = new AbortController();
+  const signal = roundSignal(controller.signal);
   const onSignal = (): void => controller.abort();
   process.once('SIGINT', onSignal);
   const progress = streams.err.isTTY === true;
@@ -212,7 +214,7 @@ export async function runCheckCommand(argv: string[], streams: CheckStreams, pro
     config,
     caPem: await readCaPem(config),
     logger: createLogger('error', 'json', new Writable({ write: (_c, _e, cb) => cb() })),
-    signal: controller.signal,
+    signal,
     probes,
     // One answer, now: more at once than the daemon's steady pace.
     concurrency: Math.max(config.concurrency, 16),
@@ -227,7 +229,7 @@ export async function runCheckCommand(argv: string[], streams: CheckStreams, pro
   );
   process.removeListener('SIGINT', onSignal);
   if (progress) streams.err.write('\r\x1b[2K');
-  if (controller.signal.aborted) {
+  if (signal.aborted) {
     streams.err.write('egress-exporter check: interrupted\n');
     return 1;
   }
