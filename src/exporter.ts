@@ -22,6 +22,7 @@ import { Scheduler } from './scheduler/scheduler.js';
 import { Semaphore } from './scheduler/semaphore.js';
 import { createApp, UNAUTHENTICATED_PATHS } from './server/app.js';
 import type { ListenAddress } from './server/listen-address.js';
+import { deadlineRound, probeBudgetMs } from './server/probe-deadline.js';
 import { lookupProbeTarget } from './server/probe-target.js';
 import { renderTranscript } from './server/transcript.js';
 import { basicAuth, createHttpServer } from './server/web-config.js';
@@ -136,7 +137,7 @@ export class Exporter {
       targets: () => this.targets,
       ready: () => this.ready,
       reload: () => this.reload(),
-      probe: (target, debug, signal) => this.probe(target, debug, signal),
+      probe: (target, debug, signal, scrapeTimeoutSeconds) => this.probe(target, debug, signal, scrapeTimeoutSeconds),
       version: VERSION,
       before: [basicAuth(this.options.web ?? null, this.logger, { exempt: UNAUTHENTICATED_PATHS })],
     });
@@ -178,17 +179,18 @@ export class Exporter {
    * Runs one target's checks now, into a registry of their own: the scheduled
    * results and their series are untouched.
    */
-  async probe(query: unknown, debug: boolean, signal: AbortSignal): Promise<{ status: number; contentType: string; body: string }> {
+  async probe(query: unknown, debug: boolean, signal: AbortSignal, scrapeTimeoutSeconds?: number): Promise<{ status: number; contentType: string; body: string }> {
     const lookup = lookupProbeTarget(query, this.targets, this.config.web.allowAnyTarget);
     if (!lookup.ok) return { status: lookup.status, contentType: 'text/plain', body: `${lookup.message}\n` };
+    const deadline = deadlineRound(this.config, { ...DEFAULT_PROBES, ...this.options.probes }, probeBudgetMs(scrapeTimeoutSeconds, this.config.timeoutMs));
     const { context, registry } = onDemandContext({
-      config: this.config,
+      config: deadline.config,
       caPem: this.current.caPem,
       logger: this.logger,
       signal: roundSignal(signal, this.current.scheduler.signal),
-      probes: this.options.probes,
+      probes: deadline.probes,
     });
-    const report = await runRound(lookup.target, context);
+    const report = await runRound(lookup.target, context).finally(deadline.clear);
     if (debug) return { status: 200, contentType: 'text/plain', body: renderTranscript(report) };
     return { status: 200, contentType: registry.contentType, body: await registry.metrics() };
   }

@@ -262,6 +262,32 @@ targets:
     expect(m.value('egress_probe_failure_reason', { host: 'stale.test', check: 'dns', reason: 'sinkholed' })).toBe(1);
   });
 
+  it("answers /probe within Prometheus's scrape timeout, reporting the blackholed host as failed", async () => {
+    const yaml = `catalog: none
+interval: 30s
+timeout: 10s
+targets:
+  - { host: 127.0.0.1, port: ${blackhole.port}, checks: [tcp, tls, http] }
+`;
+    exporter = await startTestExporter(parseConfig(yaml, 'test.yml'), { waitForFirstRound: false });
+    const started = Date.now();
+    const response = await fetch(`${exporter.base}/probe?target=127.0.0.1:${blackhole.port}`, { headers: { 'X-Prometheus-Scrape-Timeout-Seconds': '2' } });
+    const body = await response.text();
+    // The scrape's 2 s, not the 10 s check timeout: 2 s minus the 0.5 s margin.
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(response.status).toBe(200);
+    const labels = `host="127.0.0.1",check="tcp",path="direct"`;
+    expect(body).toContain(`egress_probe_success{${labels}} 0`);
+    expect(body).toContain(`egress_probe_failure_reason{${labels},reason="timeout"} 1`);
+  });
+
+  it('refuses a scrape timeout header that is not a number of seconds', async () => {
+    exporter = await startTestExporter(parseConfig(`catalog: none\ntargets:\n  - { host: 127.0.0.1, port: ${listener.port}, checks: [tcp] }\n`, 'test.yml'));
+    const response = await fetch(`${exporter.base}/probe?target=127.0.0.1:${listener.port}`, { headers: { 'X-Prometheus-Scrape-Timeout-Seconds': 'ten' } });
+    expect(response.status).toBe(400);
+    expect(await response.text()).toBe('X-Prometheus-Scrape-Timeout-Seconds: expected a number of seconds such as 10 or 2.5, got "ten"\n');
+  });
+
   it('stops within its budget while checks hang', async () => {
     dns.silentAll = true;
     const yaml = `catalog: none
