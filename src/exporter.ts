@@ -25,8 +25,9 @@ import type { ListenAddress } from './server/listen-address.js';
 import { deadlineRound, probeBudgetMs } from './server/probe-deadline.js';
 import { lookupProbeTarget } from './server/probe-target.js';
 import { renderTranscript } from './server/transcript.js';
-import { basicAuth, createHttpServer } from './server/web-config.js';
+import { WebConfigError } from './server/web-config.js';
 import type { WebConfig } from './server/web-config.js';
+import { WebServer } from './server/web-server.js';
 import { REVISION, VERSION } from './version.js';
 
 export interface ExporterOptions {
@@ -64,6 +65,8 @@ export class Exporter {
   readonly results = new ResultStore();
   private readonly recorder: Recorder;
   private readonly reloadMetrics: ReturnType<typeof createReloadMetrics>;
+  /** The server and the web config in force; reload reads that again too. */
+  private readonly web: WebServer;
   private current: { config: Config; targets: Target[]; scheduler: Scheduler; caPem: string[] };
   private server: Server | undefined;
   private boundAddress: AddressInfo | undefined;
@@ -77,6 +80,7 @@ export class Exporter {
   ) {
     this.registry = createRegistry({ version: VERSION, revision: REVISION });
     this.reloadMetrics = createReloadMetrics(this.registry);
+    this.web = new WebServer(options.web ?? null, options.logger);
     this.recorder = new Recorder(this.registry, recorderOptionsFrom(config));
     const targets = resolveTargets(config);
     this.recorder.setTargets(targets);
@@ -139,10 +143,10 @@ export class Exporter {
       reload: () => this.reload(),
       probe: (target, debug, signal, scrapeTimeoutSeconds) => this.probe(target, debug, signal, scrapeTimeoutSeconds),
       version: VERSION,
-      before: [basicAuth(this.options.web ?? null, this.logger, { exempt: UNAUTHENTICATED_PATHS })],
+      before: [this.web.auth(UNAUTHENTICATED_PATHS)],
     });
     // node:http(s) directly: express's listen() cannot report EADDRINUSE as a rejection.
-    this.server = createHttpServer(app, this.options.web ?? null);
+    this.server = this.web.createServer(app);
     // Keep-alive sockets from scrapers must not hold shutdown open.
     this.server.keepAliveTimeout = 5000;
     this.boundAddress = await listen(this.server, this.options.listen);
@@ -210,15 +214,19 @@ export class Exporter {
     const file = this.options.configFile;
     let config: Config;
     let caPem: string[];
+    let applyWebConfig: () => void;
     try {
       config = file === undefined ? defaultConfig() : await loadConfigFile(file);
       caPem = await readCaPem(config);
+      applyWebConfig = await this.web.prepareReload();
     } catch (error) {
-      const message = error instanceof ConfigError ? error.message : `${file ?? 'config'}: ${error instanceof Error ? error.message : String(error)}`;
+      const message =
+        error instanceof ConfigError || error instanceof WebConfigError ? error.message : `${file ?? 'config'}: ${error instanceof Error ? error.message : String(error)}`;
       this.reloadMetrics.successful.set(0);
       this.logger.error({ file, problems: message.split('\n') }, 'reload failed: keeping the running config');
       return { ok: false, error: message };
     }
+    applyWebConfig();
     const old = this.current;
     await old.scheduler.stop();
     const targets = resolveTargets(config);
@@ -254,6 +262,7 @@ export class Exporter {
       server?.closeAllConnections();
       await this.reloading;
       await this.current.scheduler.stop();
+      await this.web.close();
       await closed;
     })();
     return this.stopping;
