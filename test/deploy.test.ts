@@ -20,6 +20,11 @@ import { spawnDaemon } from './helpers/daemon.js';
 const execFileAsync = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const K8S_DIR = join(ROOT, 'deploy/kubernetes');
+/** The optional component: the Prometheus Operator's kinds, which a plain cluster lacks. */
+const OPERATOR_COMPONENT = 'components/prometheus-operator';
+/** The ready overlay: the base plus that component. */
+const OPERATOR_OVERLAY = join(ROOT, 'deploy/kubernetes-prometheus-operator');
+const OPERATOR_KINDS = ['ServiceMonitor', 'PrometheusRule'];
 const GENERATOR = join(K8S_DIR, 'generate-prometheusrule.mjs');
 
 // ---------------------------------------------------------------------------
@@ -135,10 +140,20 @@ function runtimeSource(imagePath: string): { context: boolean; repoPath: string 
 }
 
 describe('Dockerfile', () => {
-  it('builds on Chainguard -dev Node and runs on the minimal Chainguard Node image', () => {
+  it('builds and runs on one Node image, pinned by version (or digest), never :latest', () => {
     expect(stages).toHaveLength(2);
-    expect(stages[0]!.args).toMatch(/^cgr\.dev\/chainguard\/node:latest-dev\s+AS\s+build$/i);
-    expect(stages[1]!.args).toBe('cgr.dev/chainguard/node:latest');
+    const images = stages.map((s) => s.args.split(/\s+/)[0]!);
+    for (const image of images) {
+      // name:MAJOR.MINOR.PATCH[-variant], or name[:tag]@sha256:<64 hex>.
+      expect(image, image).toMatch(/^[\w./-]+(?::\d+\.\d+\.\d+(?:-[\w.-]+)?|(?::[\w.-]+)?@sha256:[0-9a-f]{64})$/);
+      expect(image, image).not.toMatch(/:latest(?:-dev)?$/);
+    }
+    expect(stages[0]!.args).toMatch(/\s+AS\s+build$/i);
+    expect(images[1]).toBe(images[0]);
+    // The major version of Node the tests run on (engines: Node 20).
+    expect(images[0]).toContain(`:${process.versions.node.split('.')[0]}.`);
+    const base = runtime.find((i) => i.keyword === 'LABEL' && i.args.includes('org.opencontainers.image.base.name='));
+    expect(base?.args).toContain(`org.opencontainers.image.base.name="docker.io/library/${images[1]}"`);
   });
 
   it('copies only files that exist (after npm run build) and that .dockerignore keeps', async () => {
@@ -195,22 +210,30 @@ describe('Dockerfile', () => {
 // Kubernetes
 
 interface Manifest {
+  /** Relative to deploy/kubernetes. */
   file: string;
   doc: { apiVersion?: unknown; kind?: unknown; metadata?: { name?: unknown; labels?: Record<string, string> }; [key: string]: unknown };
 }
 
 let manifests: Manifest[] = [];
 
-beforeAll(async () => {
-  manifests = [];
-  for (const file of (await readdir(K8S_DIR)).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort()) {
-    const docs = parseAllDocuments(await readFile(join(K8S_DIR, file), 'utf8'));
+async function yamlDocs(dir: string): Promise<Manifest[]> {
+  const out: Manifest[] = [];
+  for (const file of (await readdir(dir)).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort()) {
+    const docs = parseAllDocuments(await readFile(join(dir, file), 'utf8'));
     for (const doc of docs) {
       expect(doc.errors, `${file} parses`).toEqual([]);
-      manifests.push({ file, doc: doc.toJS() as Manifest['doc'] });
+      out.push({ file: posix.join(posix.relative(K8S_DIR, dir), file), doc: doc.toJS() as Manifest['doc'] });
     }
   }
+  return out;
+}
+
+beforeAll(async () => {
+  manifests = [...(await yamlDocs(K8S_DIR)), ...(await yamlDocs(join(K8S_DIR, OPERATOR_COMPONENT)))];
 });
+
+const isKustomize = (m: Manifest): boolean => m.doc.kind === 'Kustomization' || m.doc.kind === 'Component';
 
 function manifest(kind: string): Manifest['doc'] {
   const found = manifests.filter((m) => m.doc.kind === kind);
@@ -220,14 +243,14 @@ function manifest(kind: string): Manifest['doc'] {
 
 /* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-return */
 describe('deploy/kubernetes', () => {
-  it('has Deployment, Service, ConfigMap, ServiceMonitor and Kustomization, each with apiVersion, kind and metadata.name', () => {
-    for (const { file, doc } of manifests) {
+  it('has Deployment, Service, ConfigMap, ServiceMonitor, PrometheusRule and Kustomization, each with apiVersion, kind and metadata.name', () => {
+    for (const { file, doc } of manifests.filter((m) => !isKustomize(m))) {
       expect(typeof doc.apiVersion, `${file}: apiVersion`).toBe('string');
       expect(typeof doc.kind, `${file}: kind`).toBe('string');
       expect(typeof doc.metadata?.name, `${file}: metadata.name`).toBe('string');
     }
     const kinds = manifests.map((m) => m.doc.kind);
-    for (const kind of ['Deployment', 'Service', 'ConfigMap', 'ServiceMonitor', 'Kustomization']) expect(kinds).toContain(kind);
+    for (const kind of ['Deployment', 'Service', 'ConfigMap', 'ServiceMonitor', 'PrometheusRule', 'Kustomization', 'Component']) expect(kinds).toContain(kind);
     expect(manifest('ServiceMonitor').apiVersion).toBe('monitoring.coreos.com/v1');
   });
 
@@ -235,13 +258,31 @@ describe('deploy/kubernetes', () => {
     const kustomization = manifest('Kustomization') as any;
     const resources = kustomization.resources as string[];
     for (const resource of resources) expect(existsSync(join(K8S_DIR, resource)), resource).toBe(true);
-    const files = [...new Set(manifests.map((m) => m.file))].filter((f) => f !== 'kustomization.yaml');
+    const files = [...new Set(manifests.filter((m) => !m.file.includes('/')).map((m) => m.file))].filter((f) => f !== 'kustomization.yaml');
     expect([...resources].sort()).toEqual(files.sort());
     // The image tag follows the package version.
     const deployment = manifest('Deployment') as any;
     const image = kustomization.images[0];
     expect(deployment.spec.template.spec.containers[0].image.split(':')[0]).toBe(image.name);
     expect(image.newTag).toBe(pkg.version);
+  });
+
+  it("applies on a cluster without the Prometheus Operator: its kinds are in an optional component", async () => {
+    // The base: no Operator kind.
+    const base = manifests.filter((m) => !m.file.includes('/') && !isKustomize(m));
+    expect(base.map((m) => m.doc.kind).sort()).toEqual(['ConfigMap', 'Deployment', 'Service']);
+    // The component: exactly the Operator's kinds, every file listed.
+    const component = manifests.find((m) => m.file === `${OPERATOR_COMPONENT}/kustomization.yaml`)?.doc as any;
+    expect(component).toMatchObject({ apiVersion: 'kustomize.config.k8s.io/v1alpha1', kind: 'Component' });
+    const inComponent = manifests.filter((m) => m.file.startsWith(`${OPERATOR_COMPONENT}/`) && !isKustomize(m));
+    expect(inComponent.map((m) => m.doc.kind).sort()).toEqual([...OPERATOR_KINDS].sort());
+    expect([...(component.resources as string[])].sort()).toEqual(inComponent.map((m) => posix.basename(m.file)).sort());
+    // The ready overlay: the base plus the component, at paths that exist, outside the base's
+    // directory (kustomize refuses an overlay inside its base).
+    const overlay = parse(await readFile(join(OPERATOR_OVERLAY, 'kustomization.yaml'), 'utf8'));
+    expect(overlay.kind).toBe('Kustomization');
+    expect(overlay.resources.map((r: string) => join(OPERATOR_OVERLAY, r))).toEqual([K8S_DIR]);
+    expect(overlay.components.map((c: string) => join(OPERATOR_OVERLAY, c))).toEqual([join(K8S_DIR, OPERATOR_COMPONENT)]);
   });
 
   it('runs the Deployment non-root, read-only, without capabilities, probing /-/healthy and /-/ready', () => {
@@ -253,8 +294,15 @@ describe('deploy/kubernetes', () => {
     // The Dockerfile's USER, numeric so that runAsNonRoot can be verified.
     expect(`${pod.securityContext.runAsUser}:${pod.securityContext.runAsGroup}`).toBe(runtime.find((i) => i.keyword === 'USER')?.args);
     expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
-    expect(container.resources.requests).toBeDefined();
-    expect(container.resources.limits.memory).toBeDefined();
+    // Above the largest RSS seen (~220 MiB; 77-98 MiB over a minute of the built-in catalog),
+    // with headroom to the limit: a request below the RSS gets the pod evicted first.
+    const mebibytes = (quantity: string): number => {
+      const m = /^(\d+)(Mi|Gi)$/.exec(quantity);
+      expect(m, `memory quantity ${quantity} in Mi or Gi`).not.toBeNull();
+      return Number(m![1]) * (m![2] === 'Gi' ? 1024 : 1);
+    };
+    expect(mebibytes(container.resources.requests.memory)).toBeGreaterThanOrEqual(220);
+    expect(mebibytes(container.resources.limits.memory)).toBeGreaterThanOrEqual(1.5 * mebibytes(container.resources.requests.memory));
     expect(container.ports).toEqual([{ name: 'http-metrics', containerPort: 9739, protocol: 'TCP' }]);
     expect(container.livenessProbe.httpGet).toEqual({ path: '/-/healthy', port: 'http-metrics' });
     expect(container.readinessProbe.httpGet).toEqual({ path: '/-/ready', port: 'http-metrics' });
@@ -351,7 +399,7 @@ describe('generate-prometheusrule.mjs', () => {
       return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
     }
   }
-  it('keeps the committed PrometheusRule in step with alerts/egress-rules.yml', async () => {
+  it('keeps the committed PrometheusRule (in the Operator component) in step with alerts/egress-rules.yml', async () => {
     const result = await generate('--check');
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
