@@ -11,6 +11,7 @@ import { Recorder, recorderOptionsFrom } from './metrics/recorder.js';
 import { createRegistry, createReloadMetrics } from './metrics/registry.js';
 import { proxyFromEnv } from './probes/no-proxy.js';
 import { redactProxyUrl } from './probes/proxy.js';
+import { hostPort } from './host-port.js';
 import { roundSignal } from './round-signal.js';
 import { pathsFor } from './scheduler/paths.js';
 import type { Target } from './probes/types.js';
@@ -151,7 +152,7 @@ export class Exporter {
     this.server.keepAliveTimeout = 5000;
     this.boundAddress = await listen(this.server, this.options.listen);
     this.logger.info(
-      { address: `${this.boundAddress.address}:${this.boundAddress.port}`, targets: this.targets.length, catalog: this.config.catalog, version: VERSION },
+      { address: hostPort(this.boundAddress.address, this.boundAddress.port), targets: this.targets.length, catalog: this.config.catalog, version: VERSION },
       'egress-exporter listening',
     );
   }

@@ -253,6 +253,20 @@ targets:
     expect(m.find('egress_probe_success', { host: '127.0.0.1', check: 'dns' })).toEqual([]);
   });
 
+  it('shows an IPv6 target as [address]:port, on the status page and in the transcript', async () => {
+    const v6 = await startListener('::1');
+    try {
+      exporter = await startTestExporter(parseConfig(`catalog: none\ninterval: 30s\ntimeout: 1s\ntargets:\n  - { host: "::1", port: ${v6.port}, checks: [tcp] }\n`, 'test.yml'));
+      const page = await (await fetch(`${exporter.base}/`)).text();
+      expect(page).toContain(`<code>[::1]:${v6.port}</code>`);
+      const debug = await (await fetch(`${exporter.base}/probe?target=${encodeURIComponent(`[::1]:${v6.port}`)}&debug=true`)).text();
+      expect(debug).toContain(`egress-exporter probe of [::1]:${v6.port} at`);
+      expect(debug).toMatch(/tcp: ok/);
+    } finally {
+      await v6.close();
+    }
+  });
+
   it('takes the sinkhole ranges from dns.sinkhole_cidrs when set, for every resolver', async () => {
     const yaml = `catalog: none
 interval: 1s

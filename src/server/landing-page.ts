@@ -1,6 +1,7 @@
 // The status page at `/`: links to the endpoints, then a host x check matrix
 // with the latest result of every path, its reason and age, and a link to a
 // debug transcript. Plain HTML and CSS: readable without JavaScript.
+import { hostPort } from '../host-port.js';
 import { CHECK_NAMES } from '../probes/types.js';
 import type { Target } from '../probes/types.js';
 import type { StoredResult } from '../scheduler/results.js';
@@ -46,7 +47,7 @@ export function renderLandingPage(data: LandingPageData): string {
       const mine = data.results.filter((r) => r.host === target.host);
       const cells = CHECK_NAMES.map((check) => cell(mine.filter((r) => r.check === check), target.checks.includes(check), now)).join('');
       const debug = `/probe?target=${encodeURIComponent(target.host)}&amp;debug=true`;
-      return `<tr><th scope="row"><code>${escape(target.host)}:${target.port}</code>${target.purpose ? `<div class="purpose">${escape(target.purpose)}</div>` : ''}</th>${cells}<td><a href="${debug}">debug</a></td></tr>`;
+      return `<tr><th scope="row"><code>${escape(hostPort(target.host, target.port))}</code>${target.purpose ? `<div class="purpose">${escape(target.purpose)}</div>` : ''}</th>${cells}<td><a href="${debug}">debug</a></td></tr>`;
     })
     .join('\n');
   const summary = data.ready

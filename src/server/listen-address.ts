@@ -4,6 +4,7 @@
 // one that is well formed but cannot be served on shows when listening, in one
 // line (describeListenError).
 import net from 'node:net';
+import { hostPort } from '../host-port.js';
 
 export interface ListenAddress {
   host: string | undefined;
@@ -35,8 +36,7 @@ export function parseListenAddress(value: string): ListenAddress {
 
 /** `host:port` as typed, IPv6 in brackets; every address for no host. */
 export function formatListenAddress(address: ListenAddress): string {
-  if (address.host === undefined) return `:${address.port}`;
-  return net.isIPv6(address.host) ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
+  return address.host === undefined ? `:${address.port}` : hostPort(address.host, address.port);
 }
 
 const LISTEN_ERRORS: Record<string, string> = {
