@@ -28,8 +28,11 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/write-build-info.mjs ./scripts/
 COPY src/ ./src/
-RUN npm run build && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
+# No .git in the build context: the revision comes from the build argument.
+ARG REVISION=unknown
+RUN EGRESS_EXPORTER_REVISION="${REVISION}" npm run build && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
 # ---- runtime ----
 FROM node:20.20.2-bookworm-slim

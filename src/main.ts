@@ -12,7 +12,7 @@ import type { WebConfig } from './server/web-config.js';
 import { createLogger, LOG_FORMATS, LOG_LEVELS } from './logging/logger.js';
 import type { LogFormat, LogLevel } from './logging/logger.js';
 import { describeListenError, formatListenAddress, parseListenAddress } from './server/listen-address.js';
-import { VERSION } from './version.js';
+import { REVISION, VERSION } from './version.js';
 
 /** SIGTERM/SIGINT must end the process within this, whatever is in flight. */
 const SHUTDOWN_DEADLINE_MS = 4500;
@@ -107,7 +107,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (flags.version) {
-    process.stdout.write(`egress-exporter ${VERSION} (node ${process.version})\n`);
+    process.stdout.write(`egress-exporter ${VERSION} (revision ${REVISION}, node ${process.version})\n`);
     return 0;
   }
 

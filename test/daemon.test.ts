@@ -2,8 +2,8 @@
 // The no-config run happens in an empty network namespace, so the system
 // resolver's queries fail at once and reach no one.
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { cp, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -105,6 +105,23 @@ describe('egress-exporter --config.check and flags', () => {
     expect(result.stdout).toContain('catalog: chainguard');
     expect(result.stdout).toContain('interval: 30s');
     expect(result.stderr).toContain('13 targets');
+  });
+
+  it('prints the version with the git revision it was built from, also away from the checkout', async () => {
+    const head = spawnSync('git', ['rev-parse', '--short=12', 'HEAD'], { encoding: 'utf8' }).stdout.trim();
+    expect(head).toMatch(/^[0-9a-f]{12}$/);
+    const here = await cli('--version');
+    expect(here.code).toBe(0);
+    const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    expect(here.stdout).toBe(`egress-exporter ${version} (revision ${head}, node ${process.version})\n`);
+    // dist/ on its own (an install, an image): the revision recorded at build time.
+    const dir = await mkdtemp(join(tmpdir(), 'egress-version-'));
+    await cp('dist', join(dir, 'dist'), { recursive: true });
+    await cp('package.json', join(dir, 'package.json'));
+    await symlink(join(process.cwd(), 'node_modules'), join(dir, 'node_modules'));
+    const { stdout } = await run(process.execPath, [join(dir, 'dist/cli.js'), '--version'], { cwd: dir, env: { ...process.env, EGRESS_EXPORTER_REVISION: '' } });
+    expect(stdout).toContain(`(revision ${head},`);
+    await rm(dir, { recursive: true, force: true });
   });
 
   it('accepts the shipped example file', async () => {
