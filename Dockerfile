@@ -1,8 +1,12 @@
 # syntax=docker/dockerfile:1
 #
-# egress-exporter container image. Built with npm in Chainguard's -dev Node
-# image; runs on Chainguard's minimal Node image: no shell, no package manager,
-# non-root (uid 65532).
+# egress-exporter container image, on the official Node image at the exact
+# Node version the test suite runs on (20.20.2, Debian bookworm, slim), pinned
+# by version: a rebuild gets the same Node, never whatever :latest is that day.
+# Runs non-root (uid 65532). To move Node, change both FROM lines together and
+# run the tests on that version first. (Chainguard's public images carry only
+# :latest tags; to use them, pin by digest: FROM cgr.dev/chainguard/node@sha256:...,
+# with -dev, which has npm, for the build stage.)
 #
 #   docker build -t egress-exporter \
 #     --build-arg REVISION="$(git rev-parse --short=12 HEAD)" .
@@ -14,22 +18,24 @@
 # config file:
 #   docker run --rm egress-exporter --config.file=/etc/egress-exporter/egress.yml --config.check
 #
-# No HEALTHCHECK: the image has no curl or shell, and the right probe depends on
+# No HEALTHCHECK: the image has no curl, and the right probe depends on
 # --web.config.file (TLS, basic auth). Orchestrators probe /-/healthy and
 # /-/ready themselves (see deploy/kubernetes/deployment.yaml).
 
 # ---- build: compile TypeScript, then keep only the production dependencies ----
-FROM cgr.dev/chainguard/node:latest-dev AS build
-USER root
+FROM node:20.20.2-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/write-build-info.mjs ./scripts/
 COPY src/ ./src/
-RUN npm run build && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
+# No .git in the build context: the revision comes from the build argument.
+ARG REVISION=unknown
+RUN EGRESS_EXPORTER_REVISION="${REVISION}" npm run build && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
 # ---- runtime ----
-FROM cgr.dev/chainguard/node:latest
+FROM node:20.20.2-bookworm-slim
 
 # Keep VERSION in step with package.json (a test checks it).
 ARG VERSION=0.1.0
@@ -42,7 +48,7 @@ LABEL org.opencontainers.image.title="egress-exporter" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.source="${SOURCE}" \
-      org.opencontainers.image.base.name="cgr.dev/chainguard/node:latest"
+      org.opencontainers.image.base.name="docker.io/library/node:20.20.2-bookworm-slim"
 
 ENV NODE_ENV=production \
     EGRESS_EXPORTER_REVISION="${REVISION}"

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// Generates alerts/egress-rules.yml from alerts/config.yml: thresholds, `for:`
-// durations and selectors live in that one file; the expressions live here.
+// Generates alerts/egress-rules.yml from alerts/generator/config.yml: thresholds,
+// `for:` durations and selectors live in that one file; the expressions live here.
+// The config sits in a directory of its own so that `alerts/*.yml` is rule files
+// only (`promtool check rules alerts/*.yml`, Prometheus `rule_files: [alerts/*.yml]`).
 //
 //   node alerts/generate.mjs                      write alerts/egress-rules.yml
 //   node alerts/generate.mjs --check              exit 1 when the committed file differs
@@ -13,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const DEFAULT_CONFIG = join(HERE, 'config.yml');
+const DEFAULT_CONFIG = join(HERE, 'generator', 'config.yml');
 const DEFAULT_OUT = join(HERE, 'egress-rules.yml');
 
 const SEVERITIES = ['critical', 'warning', 'info'];
@@ -330,7 +332,7 @@ function buildRules(config) {
 }
 
 /** The rules file's text for a parsed config; `forOverride` replaces every `for:`. */
-export function renderRules(config, { forOverride, source = 'alerts/config.yml' } = {}) {
+export function renderRules(config, { forOverride, source = 'alerts/generator/config.yml' } = {}) {
   const groups = buildRules(config);
   for (const [name, { group }] of Object.entries(ALERT_KEYS)) {
     if (!groups[group].some((r) => r.alert === name)) throw new Error(`${name}: no rule generated`);

@@ -12,6 +12,8 @@ import { MetricsView, renderRound } from './metrics/view.js';
 import type { PathInfo } from './metrics/view.js';
 import { proxyFromEnv } from './probes/no-proxy.js';
 import { redactProxyUrl } from './probes/proxy.js';
+import { hostPort } from './host-port.js';
+import { roundSignal } from './round-signal.js';
 import { pathsFor } from './scheduler/paths.js';
 import type { Target } from './model/types.js';
 import { onDemandContext, readCaPem } from './scheduler/on-demand.js';
@@ -20,13 +22,15 @@ import type { ProbeSet } from './scheduler/round.js';
 import { ResultStore } from './scheduler/results.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { Semaphore } from './scheduler/semaphore.js';
-import { createApp } from './server/app.js';
+import { createApp, UNAUTHENTICATED_PATHS } from './server/app.js';
 import type { ListenAddress } from './server/listen-address.js';
+import { deadlineRound, probeBudgetMs } from './server/probe-deadline.js';
 import { lookupProbeTarget } from './server/probe-target.js';
 import { renderTranscript } from './server/transcript.js';
-import { basicAuth, createHttpServer } from './server/web-config.js';
+import { WebConfigError } from './server/web-config.js';
 import type { WebConfig } from './server/web-config.js';
 import { CONTENT_TYPE } from './metrics/exposition.js';
+import { WebServer } from './server/web-server.js';
 import { REVISION, VERSION } from './version.js';
 
 export interface ExporterOptions {
@@ -64,6 +68,8 @@ export class Exporter {
   readonly metrics: MetricsView;
   private readonly stalls = new StallMonitor();
   private readonly reloadMetrics: ReturnType<typeof createReloadMetrics>;
+  /** The server and the web config in force; reload reads that again too. */
+  private readonly web: WebServer;
   private current: { config: Config; targets: Target[]; scheduler: Scheduler; caPem: string[] };
   private server: Server | undefined;
   private boundAddress: AddressInfo | undefined;
@@ -78,6 +84,7 @@ export class Exporter {
     const registry = createRegistry({ version: VERSION, revision: REVISION });
     this.reloadMetrics = createReloadMetrics(registry);
     this.metrics = new MetricsView(this.results, config, registry, this.stalls);
+    this.web = new WebServer(options.web ?? null, options.logger);
     const targets = resolveTargets(config);
     this.results.setTargets(targets);
     this.metrics.configure(config, pathsInUse(config, targets));
@@ -138,17 +145,17 @@ export class Exporter {
       targets: () => this.targets,
       ready: () => this.ready,
       reload: () => this.reload(),
-      probe: (target, debug, signal) => this.probe(target, debug, signal),
+      probe: (target, debug, signal, scrapeTimeoutSeconds) => this.probe(target, debug, signal, scrapeTimeoutSeconds),
       version: VERSION,
-      before: [basicAuth(this.options.web ?? null, this.logger, { exempt: ['/-/healthy'] })],
+      before: [this.web.auth(UNAUTHENTICATED_PATHS)],
     });
     // node:http(s) directly: express's listen() cannot report EADDRINUSE as a rejection.
-    this.server = createHttpServer(app, this.options.web ?? null);
+    this.server = this.web.createServer(app);
     // Keep-alive sockets from scrapers must not hold shutdown open.
     this.server.keepAliveTimeout = 5000;
     this.boundAddress = await listen(this.server, this.options.listen);
     this.logger.info(
-      { address: `${this.boundAddress.address}:${this.boundAddress.port}`, targets: this.targets.length, catalog: this.config.catalog, version: VERSION },
+      { address: hostPort(this.boundAddress.address, this.boundAddress.port), targets: this.targets.length, catalog: this.config.catalog, version: VERSION },
       'egress-exporter listening',
     );
   }
@@ -180,17 +187,18 @@ export class Exporter {
    * Runs one target's checks now, into a registry of their own: the scheduled
    * results and their series are untouched.
    */
-  async probe(query: unknown, debug: boolean, signal: AbortSignal): Promise<{ status: number; contentType: string; body: string }> {
+  async probe(query: unknown, debug: boolean, signal: AbortSignal, scrapeTimeoutSeconds?: number): Promise<{ status: number; contentType: string; body: string }> {
     const lookup = lookupProbeTarget(query, this.targets, this.config.web.allowAnyTarget);
     if (!lookup.ok) return { status: lookup.status, contentType: 'text/plain', body: `${lookup.message}\n` };
+    const deadline = deadlineRound(this.config, { ...DEFAULT_PROBES, ...this.options.probes }, probeBudgetMs(scrapeTimeoutSeconds, this.config.timeoutMs));
     const context = onDemandContext({
-      config: this.config,
+      config: deadline.config,
       caPem: this.current.caPem,
       logger: this.logger,
-      signal: AbortSignal.any([signal, this.current.scheduler.signal]),
-      probes: this.options.probes,
+      signal: roundSignal(signal, this.current.scheduler.signal),
+      probes: deadline.probes,
     });
-    const report = await runRound(lookup.target, context);
+    const report = await runRound(lookup.target, context).finally(deadline.clear);
     if (debug) return { status: 200, contentType: 'text/plain', body: renderTranscript(report) };
     return { status: 200, contentType: CONTENT_TYPE, body: renderRound(report, this.config) };
   }
@@ -210,15 +218,19 @@ export class Exporter {
     const file = this.options.configFile;
     let config: Config;
     let caPem: string[];
+    let applyWebConfig: () => void;
     try {
       config = file === undefined ? defaultConfig() : await loadConfigFile(file);
       caPem = await readCaPem(config);
+      applyWebConfig = await this.web.prepareReload();
     } catch (error) {
-      const message = error instanceof ConfigError ? error.message : `${file ?? 'config'}: ${error instanceof Error ? error.message : String(error)}`;
+      const message =
+        error instanceof ConfigError || error instanceof WebConfigError ? error.message : `${file ?? 'config'}: ${error instanceof Error ? error.message : String(error)}`;
       this.reloadMetrics.successful.set(0);
       this.logger.error({ file, problems: message.split('\n') }, 'reload failed: keeping the running config');
       return { ok: false, error: message };
     }
+    applyWebConfig();
     const old = this.current;
     await old.scheduler.stop();
     const targets = resolveTargets(config);
@@ -245,6 +257,7 @@ export class Exporter {
       await this.reloading;
       await this.current.scheduler.stop();
       this.stalls.stop();
+      await this.web.close();
       await closed;
     })();
     return this.stopping;

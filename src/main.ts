@@ -11,8 +11,8 @@ import { loadWebConfig, WebConfigError } from './server/web-config.js';
 import type { WebConfig } from './server/web-config.js';
 import { createLogger, LOG_FORMATS, LOG_LEVELS } from './logging/logger.js';
 import type { LogFormat, LogLevel } from './logging/logger.js';
-import { parseListenAddress } from './server/listen-address.js';
-import { VERSION } from './version.js';
+import { describeListenError, formatListenAddress, parseListenAddress } from './server/listen-address.js';
+import { REVISION, VERSION } from './version.js';
 
 /** SIGTERM/SIGINT must end the process within this, whatever is in flight. */
 const SHUTDOWN_DEADLINE_MS = 4500;
@@ -107,7 +107,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (flags.version) {
-    process.stdout.write(`egress-exporter ${VERSION} (node ${process.version})\n`);
+    process.stdout.write(`egress-exporter ${VERSION} (revision ${REVISION}, node ${process.version})\n`);
     return 0;
   }
 
@@ -141,10 +141,14 @@ export async function main(argv: string[]): Promise<number> {
   process.on('uncaughtException', (error) => logger.error({ err: error }, 'uncaught exception: this is a bug'));
 
   let exporter;
+  const listen = parseListenAddress(flags.listenAddress);
   try {
-    exporter = await startExporter({ config, configFile: flags.configFile, listen: parseListenAddress(flags.listenAddress), logger, web });
+    exporter = await startExporter({ config, configFile: flags.configFile, listen, logger, web });
   } catch (error) {
-    logger.error({ err: error }, `cannot serve on ${flags.listenAddress}`);
+    const why = describeListenError(error);
+    // A port or host that cannot be served on is the operator's to fix: one line, no stack.
+    if (why === undefined) throw error;
+    process.stderr.write(`egress-exporter: cannot serve on ${formatListenAddress(listen)}: ${why}\n`);
     return 1;
   }
   const running = exporter;

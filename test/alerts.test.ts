@@ -1,13 +1,14 @@
 // The alert rules: promtool checks and unit-tests them; every alert has the labels and
 // annotations the monitoring-mixin habits ask for, a runbook section that exists, and
 // unit tests where it fires and where it must not; the committed rules file is what
-// alerts/generate.mjs makes of alerts/config.yml.
+// alerts/generate.mjs makes of alerts/generator/config.yml.
+import { execFile } from 'node:child_process';
 import { describe, it, expect } from 'vitest';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { ALERT_TESTS_DIR, ALERTS_DIR, REPO_ROOT, RULES_FILE, alertRules, metricNamesIn, runNode, runPromtool } from './helpers/monitoring-queries.js';
+import { ALERT_TESTS_DIR, ALERTS_CONFIG, ALERTS_DIR, REPO_ROOT, RULES_FILE, alertRules, metricNamesIn, PROMTOOL_MISSING, runNode, runPromtool } from './helpers/monitoring-queries.js';
 
 const RUNBOOKS = join(REPO_ROOT, 'docs', 'runbooks.md');
 const RUNBOOK_BASE = 'https://github.com/egress-exporter/egress-exporter/blob/main/docs/runbooks.md#';
@@ -40,9 +41,9 @@ function anchorsOf(markdown: string): Set<string> {
   return anchors;
 }
 
-/** Runs the generator on a config derived from alerts/config.yml; returns the rules file. */
+/** Runs the generator on a config derived from alerts/generator/config.yml; returns the rules file. */
 async function generateWith(dir: string, change: (config: Record<string, unknown>) => void): Promise<string> {
-  const config = parse(readFileSync(join(ALERTS_DIR, 'config.yml'), 'utf8')) as Record<string, unknown>;
+  const config = parse(readFileSync(ALERTS_CONFIG, 'utf8')) as Record<string, unknown>;
   change(config);
   const configFile = join(dir, 'config.yml');
   const out = join(dir, 'rules.yml');
@@ -60,6 +61,20 @@ describe('alert rules', () => {
     expect(result.code).toBe(0);
   });
 
+  it('are the only files of alerts/*.yml, so the glob loads in promtool (and Prometheus rule_files)', async () => {
+    // The glob as a user types it, expanded by the shell.
+    const result = await new Promise<{ code: number; output: string }>((resolve, reject) => {
+      execFile('sh', ['-c', 'promtool check rules alerts/*.yml'], { cwd: REPO_ROOT, timeout: 120_000 }, (error, stdout, stderr) => {
+        if (error && error.code === 127) reject(new Error(PROMTOOL_MISSING));
+        else resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, output: stdout + stderr });
+      });
+    });
+    expect(result.output).toContain(`Checking alerts/egress-rules.yml\n  SUCCESS`);
+    expect(result.output).not.toContain('FAILED');
+    expect(result.code).toBe(0);
+    expect(readdirSync(ALERTS_DIR).filter((f) => f.endsWith('.yml'))).toEqual(['egress-rules.yml']);
+  });
+
   it('pass their promtool unit tests', async () => {
     const files = testFiles();
     expect(files.length).toBeGreaterThan(0);
@@ -68,7 +83,7 @@ describe('alert rules', () => {
     expect(result.code).toBe(0);
   });
 
-  it('are what alerts/generate.mjs makes of alerts/config.yml', async () => {
+  it('are what alerts/generate.mjs makes of alerts/generator/config.yml', async () => {
     const result = await runNode(['alerts/generate.mjs', '--check']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
@@ -171,7 +186,7 @@ describe('alert rules', () => {
   });
 });
 
-describe('alert settings (alerts/config.yml)', () => {
+describe('alert settings (alerts/generator/config.yml)', () => {
   it('interception_expected_paths silences interception on those paths only', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'egress-alerts-'));
     try {
@@ -266,7 +281,7 @@ describe('alert settings (alerts/config.yml)', () => {
   it('rejects unknown keys and bad values, naming them', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'egress-alerts-'));
     try {
-      const config = parse(readFileSync(join(ALERTS_DIR, 'config.yml'), 'utf8')) as { alerts: Record<string, Record<string, unknown>> } & Record<string, unknown>;
+      const config = parse(readFileSync(ALERTS_CONFIG, 'utf8')) as { alerts: Record<string, Record<string, unknown>> } & Record<string, unknown>;
       config.tresholds = 1;
       config.alerts.EgressHostUnreachable!.for = 'five minutes';
       config.alerts.EgressConnectLatencyHigh!.threshold_seconds = -1;

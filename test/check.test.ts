@@ -9,6 +9,7 @@ import type { DnsFixture } from './fixtures/dns-server.js';
 import { startTlsServer } from './fixtures/tls-servers.js';
 import type { RunningServer } from './fixtures/tls-servers.js';
 import { tempDir, writeTestCa } from './helpers/exporter.js';
+import { runCheckCommand } from '../src/commands/check.js';
 
 const run = promisify(execFile);
 
@@ -92,5 +93,36 @@ describe('egress-exporter check', () => {
     const badConfig = await check(`--config.file=${join(dir, 'bad.yml')}`);
     expect(badConfig.code).toBe(2);
     expect(badConfig.stderr).toContain(`${join(dir, 'bad.yml')}: concurrency: expected an integer from 1 to 256, got "lots"`);
+  });
+
+  it('on a terminal: colour unless NO_COLOR is set, and "checking 1 host" while it runs', async () => {
+    const terminal = () => {
+      let text = '';
+      return { isTTY: true, write: (chunk: string) => ((text += chunk), true), text: () => text };
+    };
+    const run = async (noColor: string | undefined) => {
+      const out = terminal();
+      const err = terminal();
+      const saved = process.env.NO_COLOR;
+      if (noColor === undefined) delete process.env.NO_COLOR;
+      else process.env.NO_COLOR = noColor;
+      try {
+        const code = await runCheckCommand([`--config.file=${good}`], { out: out as unknown as NodeJS.WritableStream, err: err as unknown as NodeJS.WritableStream });
+        return { code, out: out.text(), err: err.text() };
+      } finally {
+        if (saved === undefined) delete process.env.NO_COLOR;
+        else process.env.NO_COLOR = saved;
+      }
+    };
+    const coloured = await run(undefined);
+    expect(coloured.code).toBe(0);
+    expect(coloured.out).toContain('\x1b[32m✓\x1b[0m');
+    expect(coloured.err).toContain('checking 1 host: 0 done');
+    expect(coloured.err).not.toContain('1 hosts');
+    const plain = await run('1');
+    expect(plain.code).toBe(0);
+    expect(plain.out).toContain('✓');
+    // No colour codes (the progress line's erase-line on stderr is not colour).
+    expect(plain.out).not.toContain('\x1b[');
   });
 });

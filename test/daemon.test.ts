@@ -2,8 +2,8 @@
 // The no-config run happens in an empty network namespace, so the system
 // resolver's queries fail at once and reach no one.
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { cp, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -107,6 +107,23 @@ describe('egress-exporter --config.check and flags', () => {
     expect(result.stderr).toContain('13 targets');
   });
 
+  it('prints the version with the git revision it was built from, also away from the checkout', async () => {
+    const head = spawnSync('git', ['rev-parse', '--short=12', 'HEAD'], { encoding: 'utf8' }).stdout.trim();
+    expect(head).toMatch(/^[0-9a-f]{12}$/);
+    const here = await cli('--version');
+    expect(here.code).toBe(0);
+    const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    expect(here.stdout).toBe(`egress-exporter ${version} (revision ${head}, node ${process.version})\n`);
+    // dist/ on its own (an install, an image): the revision recorded at build time.
+    const dir = await mkdtemp(join(tmpdir(), 'egress-version-'));
+    await cp('dist', join(dir, 'dist'), { recursive: true });
+    await cp('package.json', join(dir, 'package.json'));
+    await symlink(join(process.cwd(), 'node_modules'), join(dir, 'node_modules'));
+    const { stdout } = await run(process.execPath, [join(dir, 'dist/cli.js'), '--version'], { cwd: dir, env: { ...process.env, EGRESS_EXPORTER_REVISION: '' } });
+    expect(stdout).toContain(`(revision ${head},`);
+    await rm(dir, { recursive: true, force: true });
+  });
+
   it('accepts the shipped example file', async () => {
     const result = await cli('--config.file=egress.example.yml', '--config.check');
     expect(result.stderr).toContain('config OK');
@@ -142,16 +159,28 @@ describe('egress-exporter --config.check and flags', () => {
     const address = await cli('--web.listen-address=9739');
     expect(address.code).toBe(2);
     expect(address.stderr).toContain('--web.listen-address: expected [host]:port such as :9739 or 127.0.0.1:9739, got "9739"');
+    const ip = await cli('--web.listen-address=999.1.1.1:9739');
+    expect(ip.code).toBe(2);
+    expect(ip.stderr).toContain('--web.listen-address: "999.1.1.1" is not an IPv4 address');
   });
 
-  it('exits 1 with a clear message when the port is taken', async () => {
+  it('exits 1 with one clear line when the port is taken', async () => {
     const server = net.createServer().listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     const { port } = server.address() as AddressInfo;
     const result = await cli(`--web.listen-address=127.0.0.1:${port}`, '--config.file=/dev/null');
     server.close();
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain(`cannot serve on 127.0.0.1:${port}`);
-    expect(result.stderr).toContain('EADDRINUSE');
+    expect(result.stderr).toBe(`egress-exporter: cannot serve on 127.0.0.1:${port}: the port is already in use by another process (EADDRINUSE)\n`);
+  });
+
+  it('exits 1 with one clear line when the listen host does not resolve', () => {
+    // In an empty network namespace: the lookup fails on this machine, no query leaves it.
+    const out = spawnSync('unshare', ['-n', process.execPath, CLI, '--web.listen-address=no-such-host.invalid:9739', '--config.file=/dev/null'], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(out.status).toBe(1);
+    expect(out.stderr).toMatch(/^egress-exporter: cannot serve on no-such-host\.invalid:9739: the host name (does not resolve \(ENOTFOUND\)|could not be resolved: no answer from the resolver \(EAI_AGAIN\))\n$/);
   });
 });

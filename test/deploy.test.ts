@@ -4,17 +4,27 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import bcrypt from 'bcryptjs';
 import { parse, parseAllDocuments } from 'yaml';
 import { parseConfig } from '../src/config/load.js';
+import { getPki } from './fixtures/pki.js';
+import { spawnDaemon } from './helpers/daemon.js';
 
 const execFileAsync = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const K8S_DIR = join(ROOT, 'deploy/kubernetes');
+/** The optional component: the Prometheus Operator's kinds, which a plain cluster lacks. */
+const OPERATOR_COMPONENT = 'components/prometheus-operator';
+/** The ready overlay: the base plus that component. */
+const OPERATOR_OVERLAY = join(ROOT, 'deploy/kubernetes-prometheus-operator');
+const OPERATOR_KINDS = ['ServiceMonitor', 'PrometheusRule'];
 const GENERATOR = join(K8S_DIR, 'generate-prometheusrule.mjs');
 
 // ---------------------------------------------------------------------------
@@ -130,10 +140,20 @@ function runtimeSource(imagePath: string): { context: boolean; repoPath: string 
 }
 
 describe('Dockerfile', () => {
-  it('builds on Chainguard -dev Node and runs on the minimal Chainguard Node image', () => {
+  it('builds and runs on one Node image, pinned by version (or digest), never :latest', () => {
     expect(stages).toHaveLength(2);
-    expect(stages[0]!.args).toMatch(/^cgr\.dev\/chainguard\/node:latest-dev\s+AS\s+build$/i);
-    expect(stages[1]!.args).toBe('cgr.dev/chainguard/node:latest');
+    const images = stages.map((s) => s.args.split(/\s+/)[0]!);
+    for (const image of images) {
+      // name:MAJOR.MINOR.PATCH[-variant], or name[:tag]@sha256:<64 hex>.
+      expect(image, image).toMatch(/^[\w./-]+(?::\d+\.\d+\.\d+(?:-[\w.-]+)?|(?::[\w.-]+)?@sha256:[0-9a-f]{64})$/);
+      expect(image, image).not.toMatch(/:latest(?:-dev)?$/);
+    }
+    expect(stages[0]!.args).toMatch(/\s+AS\s+build$/i);
+    expect(images[1]).toBe(images[0]);
+    // The major version of Node the tests run on (engines: Node 20).
+    expect(images[0]).toContain(`:${process.versions.node.split('.')[0]}.`);
+    const base = runtime.find((i) => i.keyword === 'LABEL' && i.args.includes('org.opencontainers.image.base.name='));
+    expect(base?.args).toContain(`org.opencontainers.image.base.name="docker.io/library/${images[1]}"`);
   });
 
   it('copies only files that exist (after npm run build) and that .dockerignore keeps', async () => {
@@ -190,22 +210,30 @@ describe('Dockerfile', () => {
 // Kubernetes
 
 interface Manifest {
+  /** Relative to deploy/kubernetes. */
   file: string;
   doc: { apiVersion?: unknown; kind?: unknown; metadata?: { name?: unknown; labels?: Record<string, string> }; [key: string]: unknown };
 }
 
 let manifests: Manifest[] = [];
 
-beforeAll(async () => {
-  manifests = [];
-  for (const file of (await readdir(K8S_DIR)).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort()) {
-    const docs = parseAllDocuments(await readFile(join(K8S_DIR, file), 'utf8'));
+async function yamlDocs(dir: string): Promise<Manifest[]> {
+  const out: Manifest[] = [];
+  for (const file of (await readdir(dir)).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort()) {
+    const docs = parseAllDocuments(await readFile(join(dir, file), 'utf8'));
     for (const doc of docs) {
       expect(doc.errors, `${file} parses`).toEqual([]);
-      manifests.push({ file, doc: doc.toJS() as Manifest['doc'] });
+      out.push({ file: posix.join(posix.relative(K8S_DIR, dir), file), doc: doc.toJS() as Manifest['doc'] });
     }
   }
+  return out;
+}
+
+beforeAll(async () => {
+  manifests = [...(await yamlDocs(K8S_DIR)), ...(await yamlDocs(join(K8S_DIR, OPERATOR_COMPONENT)))];
 });
+
+const isKustomize = (m: Manifest): boolean => m.doc.kind === 'Kustomization' || m.doc.kind === 'Component';
 
 function manifest(kind: string): Manifest['doc'] {
   const found = manifests.filter((m) => m.doc.kind === kind);
@@ -215,14 +243,14 @@ function manifest(kind: string): Manifest['doc'] {
 
 /* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-return */
 describe('deploy/kubernetes', () => {
-  it('has Deployment, Service, ConfigMap, ServiceMonitor and Kustomization, each with apiVersion, kind and metadata.name', () => {
-    for (const { file, doc } of manifests) {
+  it('has Deployment, Service, ConfigMap, ServiceMonitor, PrometheusRule and Kustomization, each with apiVersion, kind and metadata.name', () => {
+    for (const { file, doc } of manifests.filter((m) => !isKustomize(m))) {
       expect(typeof doc.apiVersion, `${file}: apiVersion`).toBe('string');
       expect(typeof doc.kind, `${file}: kind`).toBe('string');
       expect(typeof doc.metadata?.name, `${file}: metadata.name`).toBe('string');
     }
     const kinds = manifests.map((m) => m.doc.kind);
-    for (const kind of ['Deployment', 'Service', 'ConfigMap', 'ServiceMonitor', 'Kustomization']) expect(kinds).toContain(kind);
+    for (const kind of ['Deployment', 'Service', 'ConfigMap', 'ServiceMonitor', 'PrometheusRule', 'Kustomization', 'Component']) expect(kinds).toContain(kind);
     expect(manifest('ServiceMonitor').apiVersion).toBe('monitoring.coreos.com/v1');
   });
 
@@ -230,13 +258,31 @@ describe('deploy/kubernetes', () => {
     const kustomization = manifest('Kustomization') as any;
     const resources = kustomization.resources as string[];
     for (const resource of resources) expect(existsSync(join(K8S_DIR, resource)), resource).toBe(true);
-    const files = [...new Set(manifests.map((m) => m.file))].filter((f) => f !== 'kustomization.yaml');
+    const files = [...new Set(manifests.filter((m) => !m.file.includes('/')).map((m) => m.file))].filter((f) => f !== 'kustomization.yaml');
     expect([...resources].sort()).toEqual(files.sort());
     // The image tag follows the package version.
     const deployment = manifest('Deployment') as any;
     const image = kustomization.images[0];
     expect(deployment.spec.template.spec.containers[0].image.split(':')[0]).toBe(image.name);
     expect(image.newTag).toBe(pkg.version);
+  });
+
+  it("applies on a cluster without the Prometheus Operator: its kinds are in an optional component", async () => {
+    // The base: no Operator kind.
+    const base = manifests.filter((m) => !m.file.includes('/') && !isKustomize(m));
+    expect(base.map((m) => m.doc.kind).sort()).toEqual(['ConfigMap', 'Deployment', 'Service']);
+    // The component: exactly the Operator's kinds, every file listed.
+    const component = manifests.find((m) => m.file === `${OPERATOR_COMPONENT}/kustomization.yaml`)?.doc as any;
+    expect(component).toMatchObject({ apiVersion: 'kustomize.config.k8s.io/v1alpha1', kind: 'Component' });
+    const inComponent = manifests.filter((m) => m.file.startsWith(`${OPERATOR_COMPONENT}/`) && !isKustomize(m));
+    expect(inComponent.map((m) => m.doc.kind).sort()).toEqual([...OPERATOR_KINDS].sort());
+    expect([...(component.resources as string[])].sort()).toEqual(inComponent.map((m) => posix.basename(m.file)).sort());
+    // The ready overlay: the base plus the component, at paths that exist, outside the base's
+    // directory (kustomize refuses an overlay inside its base).
+    const overlay = parse(await readFile(join(OPERATOR_OVERLAY, 'kustomization.yaml'), 'utf8'));
+    expect(overlay.kind).toBe('Kustomization');
+    expect(overlay.resources.map((r: string) => join(OPERATOR_OVERLAY, r))).toEqual([K8S_DIR]);
+    expect(overlay.components.map((c: string) => join(OPERATOR_OVERLAY, c))).toEqual([join(K8S_DIR, OPERATOR_COMPONENT)]);
   });
 
   it('runs the Deployment non-root, read-only, without capabilities, probing /-/healthy and /-/ready', () => {
@@ -248,12 +294,59 @@ describe('deploy/kubernetes', () => {
     // The Dockerfile's USER, numeric so that runAsNonRoot can be verified.
     expect(`${pod.securityContext.runAsUser}:${pod.securityContext.runAsGroup}`).toBe(runtime.find((i) => i.keyword === 'USER')?.args);
     expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
-    expect(container.resources.requests).toBeDefined();
-    expect(container.resources.limits.memory).toBeDefined();
+    // Above the largest RSS seen (~220 MiB; 77-98 MiB over a minute of the built-in catalog),
+    // with headroom to the limit: a request below the RSS gets the pod evicted first.
+    const mebibytes = (quantity: string): number => {
+      const m = /^(\d+)(Mi|Gi)$/.exec(quantity);
+      expect(m, `memory quantity ${quantity} in Mi or Gi`).not.toBeNull();
+      return Number(m![1]) * (m![2] === 'Gi' ? 1024 : 1);
+    };
+    expect(mebibytes(container.resources.requests.memory)).toBeGreaterThanOrEqual(220);
+    expect(mebibytes(container.resources.limits.memory)).toBeGreaterThanOrEqual(1.5 * mebibytes(container.resources.requests.memory));
     expect(container.ports).toEqual([{ name: 'http-metrics', containerPort: 9739, protocol: 'TCP' }]);
     expect(container.livenessProbe.httpGet).toEqual({ path: '/-/healthy', port: 'http-metrics' });
     expect(container.readinessProbe.httpGet).toEqual({ path: '/-/ready', port: 'http-metrics' });
   });
+
+  // What the kubelet does with the Deployment's probes: a GET of the path without
+  // credentials, over the probe's scheme (HTTPS without verifying the certificate).
+  for (const tls of [false, true]) {
+    it(`passes its liveness and readiness probes with basic auth${tls ? ' and TLS' : ''} on`, async () => {
+      const container = (manifest('Deployment') as any).spec.template.spec.containers[0];
+      const dir = await mkdtemp(join(tmpdir(), 'egress-k8s-auth-'));
+      const pki = await getPki();
+      await writeFile(join(dir, 'egress.yml'), 'catalog: none\n');
+      let web = `basic_auth_users:\n  prometheus: ${bcrypt.hashSync('scrape-secret', 4)}\n`;
+      if (tls) {
+        await writeFile(join(dir, 'tls.crt'), pki.ecdsa.chain);
+        await writeFile(join(dir, 'tls.key'), pki.ecdsa.key);
+        web += 'tls_server_config:\n  cert_file: tls.crt\n  key_file: tls.key\n';
+      }
+      await writeFile(join(dir, 'web.yml'), web);
+      const daemon = await spawnDaemon([`--config.file=${join(dir, 'egress.yml')}`, `--web.config.file=${join(dir, 'web.yml')}`]);
+      const kubeletGet = (probe: any): Promise<number> =>
+        new Promise((resolve, reject) => {
+          // The manifest's probes are HTTP; with TLS on, the README and the manifest say to add scheme: HTTPS.
+          const scheme: string = tls ? 'HTTPS' : (probe.httpGet.scheme ?? 'HTTP');
+          expect(probe.httpGet.port).toBe('http-metrics');
+          const options = { host: '127.0.0.1', port: daemon.port, path: probe.httpGet.path as string, agent: false, rejectUnauthorized: false };
+          const req = (scheme === 'HTTPS' ? https : http).get(options, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          });
+          req.on('error', reject);
+        });
+      try {
+        expect(await kubeletGet(container.livenessProbe)).toBe(200);
+        expect(await kubeletGet(container.readinessProbe)).toBe(200);
+        // Auth really is on for everything else.
+        expect(await kubeletGet({ httpGet: { path: '/metrics', port: 'http-metrics' } })).toBe(401);
+      } finally {
+        await daemon.stop();
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  }
 
   it('reads the config the Dockerfile CMD names, from the ConfigMap, and that config is valid', () => {
     const deployment = manifest('Deployment') as any;
@@ -306,7 +399,7 @@ describe('generate-prometheusrule.mjs', () => {
       return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
     }
   }
-  it('keeps the committed PrometheusRule in step with alerts/egress-rules.yml', async () => {
+  it('keeps the committed PrometheusRule (in the Operator component) in step with alerts/egress-rules.yml', async () => {
     const result = await generate('--check');
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);

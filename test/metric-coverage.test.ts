@@ -69,7 +69,8 @@ describe('metric coverage: dashboards, alerts and README against a real scrape',
     await writeTestCa(dir);
     origin = await startOrigin('h2');
     tlsFull = await startTlsServer('full');
-    const refused = await closedPort();
+    // Closed on both of packages.wolfi.dev's addresses.
+    const refused = await closedPort('127.0.0.1', '127.0.1.1');
     tunnel = await startProxy({ mode: 'tunnel', map: { [`cgr.dev:${origin.port}`]: origin.port, [`apk.cgr.dev:${tlsFull.port}`]: tlsFull.port } });
     dns = await startDnsServer({
       // A CNAME, so the chain-length gauge has something to say.

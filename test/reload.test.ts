@@ -1,4 +1,4 @@
-// Reload: POST /-/reload and SIGHUP swap in a new config only when it is valid.
+// Reload: POST (or PUT) /-/reload and SIGHUP swap in a new config only when it is valid.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -70,6 +70,22 @@ describe('reload', () => {
       await fetch(`${base}/-/reload`, { method: 'POST' });
       await other.close();
     }
+  });
+
+  it('reloads on PUT as on POST (as Prometheus does), and answers 405 with Allow to other methods', async () => {
+    const put = await fetch(`${base}/-/reload`, { method: 'PUT' });
+    expect(put.status).toBe(200);
+    expect(await put.text()).toBe('Reloaded\n');
+    for (const method of ['GET', 'DELETE', 'PATCH']) {
+      const response = await fetch(`${base}/-/reload`, { method });
+      expect(response.status, method).toBe(405);
+      expect(response.headers.get('allow'), method).toBe('POST, PUT');
+      expect(await response.text(), method).toBe(`${method} is not allowed on /-/reload: use POST or PUT\n`);
+    }
+    // HEAD gets the same status and header, without a body.
+    const head = await fetch(`${base}/-/reload`, { method: 'HEAD' });
+    expect(head.status).toBe(405);
+    expect(head.headers.get('allow')).toBe('POST, PUT');
   });
 
   it('keeps the running config when the new one is broken, and says why', async () => {

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Writes deploy/kubernetes/prometheusrule.yaml, a Prometheus Operator
+// Writes deploy/kubernetes/components/prometheus-operator/prometheusrule.yaml, a Prometheus Operator
 // PrometheusRule, from the Prometheus rule file alerts/egress-rules.yml, so the
 // two never diverge: edit the rule file, then run
 //
@@ -17,7 +17,7 @@ import { parse, stringify } from 'yaml';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DEFAULT_RULES = 'alerts/egress-rules.yml';
-const DEFAULT_OUT = 'deploy/kubernetes/prometheusrule.yaml';
+const DEFAULT_OUT = 'deploy/kubernetes/components/prometheus-operator/prometheusrule.yaml';
 
 class GenerateError extends Error {}
 

@@ -6,6 +6,7 @@
 // Exit codes: 0 printed, 2 usage error (unknown flag, format or catalog).
 import { parseArgs } from 'node:util';
 import { CATALOG_NAMES, getCatalog } from '../catalog/index.js';
+import { hostPort } from '../host-port.js';
 import type { CatalogHost, CatalogName } from '../catalog/index.js';
 
 export const CATALOG_FORMATS = ['list', 'json', 'csv'] as const;
@@ -70,7 +71,7 @@ export function csvField(value: string | number): string {
 export function formatHosts(hosts: readonly CatalogHost[], format: CatalogFormat): string {
   switch (format) {
     case 'list':
-      return hosts.map((h) => `${h.host}:${h.port}\n`).join('');
+      return hosts.map((h) => `${hostPort(h.host, h.port)}\n`).join('');
     case 'json':
       return `${JSON.stringify(hosts.map(toEntry), null, 2)}\n`;
     case 'csv':

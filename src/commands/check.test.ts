@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RoundReport } from '../scheduler/round.js';
-import { PLAIN, TTY, renderTable } from './check.js';
+import { PLAIN, TTY, TTY_NO_COLOR, renderJson, renderTable, styleFor } from './check.js';
 
 const report: RoundReport = {
   target: { host: 'cgr.dev', port: 443, families: ['v4'], checks: ['dns', 'tcp', 'tls', 'http'], labels: {}, purpose: '', source: 'test' },
@@ -17,6 +17,7 @@ const report: RoundReport = {
         ok: false,
         reason: 'tls_handshake_failed',
         durationSeconds: 0.01,
+        handshake: { version: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', group: 'P-256', alpn: 'h2', ems: null, handshakeSeconds: 0.004 },
         requirements: [
           { requirement: 'alpn_h2', verdict: 'not_met', detail: 'selected http/1.1', durationSeconds: 0.001 },
           { requirement: 'extended_master_secret', verdict: 'untested', reason: 'reset', detail: 'reset before ServerHello', durationSeconds: 0.001 },
@@ -45,5 +46,38 @@ describe('renderTable', () => {
     expect(text).toContain('cgr.dev tls alpn_h2 via corp: not met - selected http/1.1');
     expect(text).toContain('cgr.dev tls extended_master_secret via corp: untested (reset) - reset before ServerHello');
     expect(text).toContain('1 host checked in 1.2 s: 0 meet every requirement, 1 do not.');
+  });
+});
+
+describe('styleFor', () => {
+  it('colours a terminal, drops the colour (not the symbols) with NO_COLOR, and prints words elsewhere', () => {
+    expect(styleFor({ isTTY: true }, {})).toBe(TTY);
+    expect(styleFor({ isTTY: true }, { NO_COLOR: '1' })).toBe(TTY_NO_COLOR);
+    // no-color.org: set and not empty.
+    expect(styleFor({ isTTY: true }, { NO_COLOR: '' })).toBe(TTY);
+    expect(styleFor({ isTTY: false }, {})).toBe(PLAIN);
+    const text = renderTable([report], TTY_NO_COLOR, 1.2);
+    expect(text).not.toContain('\x1b[');
+    expect(text).toContain('✓');
+    expect(text).toContain('✗ tls_handshake_failed');
+  });
+});
+
+describe('renderJson', () => {
+  it('names every key in snake_case', () => {
+    const keys: string[] = [];
+    const walk = (value: unknown): void => {
+      if (Array.isArray(value)) value.forEach(walk);
+      else if (value !== null && typeof value === 'object') {
+        for (const [key, child] of Object.entries(value)) {
+          keys.push(key);
+          walk(child);
+        }
+      }
+    };
+    const json = JSON.parse(renderJson([report])) as { hosts: Array<{ paths: Array<{ tls: { handshake: Record<string, unknown> } }> }> };
+    walk(json);
+    expect(keys.filter((key) => !/^[a-z0-9_]+$/.test(key))).toEqual([]);
+    expect(json.hosts[0]?.paths[0]?.tls.handshake).toEqual({ version: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', group: 'P-256', alpn: 'h2', ems: null, handshake_seconds: 0.004 });
   });
 });

@@ -7,8 +7,9 @@ import { resolveTargets } from '../config/targets.js';
 import type { Config } from '../config/types.js';
 import { createLogger } from '../logging/logger.js';
 import { TLS_REQUIREMENTS } from '../probes/tls.js';
-import type { TlsRequirement } from '../probes/tls.js';
+import type { TlsHandshakeFacts, TlsRequirement } from '../probes/tls.js';
 import type { ProbeOutcome } from '../probes/types.js';
+import { roundSignal } from '../round-signal.js';
 import { onDemandContext, readCaPem } from '../scheduler/on-demand.js';
 import { dnsSummary, roundOk } from '../scheduler/judge.js';
 import { targetName } from '../scheduler/report.js';
@@ -54,6 +55,19 @@ export const TTY: Style = {
   fail: '✗',
   untested: '?',
 };
+/** A terminal with NO_COLOR set: the symbols, without colour. */
+export const TTY_NO_COLOR: Style = { ...PLAIN, pass: TTY.pass, fail: TTY.fail, untested: TTY.untested };
+
+/**
+ * How to print on `out`: symbols and colour on a terminal, without colour when
+ * NO_COLOR is set to anything but the empty string (no-color.org), plain words elsewhere.
+ */
+export function styleFor(out: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): Style {
+  if (out.isTTY !== true) return PLAIN;
+  return env.NO_COLOR !== undefined && env.NO_COLOR !== '' ? TTY_NO_COLOR : TTY;
+}
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** Visible width: escape codes take no room. */
 // eslint-disable-next-line no-control-regex -- matching the ESC of colour codes is the point
@@ -114,11 +128,17 @@ export function renderTable(reports: readonly RoundReport[], style: Style, elaps
   const failing = reports.filter((r) => !roundOk(r)).length;
   out.push(
     '',
-    `${reports.length} host${reports.length === 1 ? '' : 's'} checked in ${elapsedSeconds.toFixed(1)} s: ${reports.length - failing} meet every requirement, ${failing} do not.`,
+    `${plural(reports.length, 'host')} checked in ${elapsedSeconds.toFixed(1)} s: ${reports.length - failing} meet every requirement, ${failing} do not.`,
   );
   return `${out.join('\n')}\n`;
 }
 
+/** The default handshake's facts, in the snake_case of every other key. */
+function handshakeJson(h: TlsHandshakeFacts | undefined): Record<string, unknown> | null {
+  return h === undefined ? null : { version: h.version, cipher: h.cipher, group: h.group, alpn: h.alpn, ems: h.ems, handshake_seconds: h.handshakeSeconds };
+}
+
+/** Every key in snake_case, as in Prometheus and the config file. */
 export function renderJson(reports: readonly RoundReport[]): string {
   const brief = (r: ProbeOutcome | undefined) => (r === undefined ? null : { ok: r.ok, reason: r.reason ?? null, message: r.message ?? null, duration_seconds: r.durationSeconds });
   return `${JSON.stringify(
@@ -131,7 +151,7 @@ export function renderJson(reports: readonly RoundReport[]): string {
         paths: report.paths.map((entry) => ({
           path: entry.path.name,
           tcp: brief(entry.tcp),
-          tls: entry.tls ? { ...brief(entry.tls), intercepted: entry.intercepted ?? null, handshake: entry.tls.handshake ?? null, requirements: Object.fromEntries(entry.tls.requirements.map((r) => [r.requirement, { verdict: r.verdict, reason: r.reason ?? null, detail: r.detail }])) } : null,
+          tls: entry.tls ? { ...brief(entry.tls), intercepted: entry.intercepted ?? null, handshake: handshakeJson(entry.tls.handshake), requirements: Object.fromEntries(entry.tls.requirements.map((r) => [r.requirement, { verdict: r.verdict, reason: r.reason ?? null, detail: r.detail }])) } : null,
           http: entry.http ? { ...brief(entry.http), protocol: entry.http.protocol ?? null, status: entry.http.status ?? null, downgraded: entry.downgraded ?? null } : null,
         })),
       })),
@@ -187,12 +207,13 @@ export async function runCheckCommand(argv: string[], streams: CheckStreams, pro
   }
 
   const controller = new AbortController();
+  const signal = roundSignal(controller.signal);
   const onSignal = (): void => controller.abort();
   process.once('SIGINT', onSignal);
   const progress = streams.err.isTTY === true;
   let done = 0;
   const showProgress = (): void => {
-    if (progress) streams.err.write(`\r\x1b[2Kchecking ${targets.length} hosts: ${done} done`);
+    if (progress) streams.err.write(`\r\x1b[2Kchecking ${plural(targets.length, 'host')}: ${done} done`);
   };
   showProgress();
   const started = process.hrtime.bigint();
@@ -200,7 +221,7 @@ export async function runCheckCommand(argv: string[], streams: CheckStreams, pro
     config,
     caPem: await readCaPem(config),
     logger: createLogger('error', 'json', new Writable({ write: (_c, _e, cb) => cb() })),
-    signal: controller.signal,
+    signal,
     probes,
     // One answer, now: more at once than the daemon's steady pace.
     concurrency: Math.max(config.concurrency, 16),
@@ -215,11 +236,11 @@ export async function runCheckCommand(argv: string[], streams: CheckStreams, pro
   );
   process.removeListener('SIGINT', onSignal);
   if (progress) streams.err.write('\r\x1b[2K');
-  if (controller.signal.aborted) {
+  if (signal.aborted) {
     streams.err.write('egress-exporter check: interrupted\n');
     return 1;
   }
   const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
-  streams.out.write(output === 'json' ? renderJson(reports) : renderTable(reports, streams.out.isTTY === true ? TTY : PLAIN, elapsed));
+  streams.out.write(output === 'json' ? renderJson(reports) : renderTable(reports, styleFor(streams.out), elapsed));
   return reports.every(roundOk) ? 0 : 1;
 }

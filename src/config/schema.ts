@@ -14,6 +14,7 @@ import ipaddr from 'ipaddr.js';
 import { validate as validateCron, validateDetailed as validateCronDetailed } from 'node-cron';
 import { z } from 'zod';
 import { CATALOG_NAMES, getCatalog } from '../catalog/index.js';
+import { hostPort } from '../host-port.js';
 import type { CatalogHost, CatalogName } from '../catalog/index.js';
 import type { HttpExpectation } from '../model/types.js';
 import { CHECK_NAMES, FAMILIES } from '../model/types.js';
@@ -619,10 +620,6 @@ function catalogHost(catalog: CatalogName, hostName: string, port: number): Cata
   return getCatalog(catalog).hosts.find((entry) => !entry.wildcard && entry.host === hostName && entry.port === port);
 }
 
-function endpoint(hostName: string, port: number): string {
-  return isIPv6(hostName) ? `[${hostName}]:${port}` : `${hostName}:${port}`;
-}
-
 function crossChecks(file: Partial<Record<keyof ConfigFile, unknown>>, ctx: z.RefinementCtx): void {
   const issue = (message: string, path: PathSegment[]) => ctx.addIssue({ code: 'custom', message, path });
 
@@ -661,7 +658,7 @@ function crossChecks(file: Partial<Record<keyof ConfigFile, unknown>>, ctx: z.Re
       if (!isPlainObject(target)) return;
       const { host: hostName, port, families, http, checks } = target;
       if (typeof hostName === 'string' && typeof port === 'number') {
-        const id = endpoint(hostName, port);
+        const id = hostPort(hostName, port);
         if (seen.has(id)) issue(`${id} is listed twice`, ['targets', i]);
         seen.add(id);
       }

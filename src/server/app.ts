@@ -9,6 +9,14 @@ import type { MetricsView } from '../metrics/view.js';
 import type { Target } from '../model/types.js';
 import type { ResultStore } from '../scheduler/results.js';
 import { renderLandingPage } from './landing-page.js';
+import { parseScrapeTimeout, SCRAPE_TIMEOUT_HEADER } from './probe-deadline.js';
+
+/**
+ * Served without credentials even with basic auth on: orchestrators probe them
+ * without any (a Deployment's liveness and readiness probes), and they tell
+ * nothing about the network.
+ */
+export const UNAUTHENTICATED_PATHS: readonly string[] = ['/-/healthy', '/-/ready'];
 
 export interface AppDeps {
   metrics: MetricsView;
@@ -19,8 +27,16 @@ export interface AppDeps {
   version: string;
   /** Runs before every route: basic auth from --web.config.file. */
   before?: express.RequestHandler[];
-  /** /probe: runs a target's checks now; resolves to the response to send. */
-  probe: (target: unknown, debug: boolean, signal: AbortSignal) => Promise<{ status: number; contentType: string; body: string }>;
+  /**
+   * /probe: runs a target's checks now, within the scrape's timeout (seconds,
+   * from its header) when one is given; resolves to the response to send.
+   */
+  probe: (
+    target: unknown,
+    debug: boolean,
+    signal: AbortSignal,
+    scrapeTimeoutSeconds: number | undefined,
+  ) => Promise<{ status: number; contentType: string; body: string }>;
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -52,10 +68,20 @@ export function createApp(deps: AppDeps): express.Express {
     const controller = new AbortController();
     res.on('close', () => controller.abort());
     const debug = req.query.debug === 'true' || req.query.debug === '1';
-    const answer = await deps.probe(req.query.target, debug, controller.signal);
+    const timeout = parseScrapeTimeout(req.get(SCRAPE_TIMEOUT_HEADER));
+    if (!timeout.ok) {
+      res.status(400).type('text/plain').send(`${timeout.message}\n`);
+      return;
+    }
+    const answer = await deps.probe(req.query.target, debug, controller.signal, timeout.seconds);
     res.status(answer.status).type(answer.contentType).send(answer.body);
   });
-  app.post('/-/reload', async (_req, res) => {
+  // Prometheus's own /-/reload takes POST and PUT; anything else is a 405 that says what is allowed.
+  app.all('/-/reload', async (req, res) => {
+    if (req.method !== 'POST' && req.method !== 'PUT') {
+      res.status(405).set('Allow', 'POST, PUT').type('text/plain').send(`${req.method} is not allowed on /-/reload: use POST or PUT\n`);
+      return;
+    }
     const outcome = await deps.reload();
     if (outcome.ok) res.type('text/plain').send('Reloaded\n');
     else res.status(500).type('text/plain').send(`Reload failed; the running config stays:\n${outcome.error ?? ''}\n`);

@@ -1,6 +1,7 @@
 // The status page at `/`: links to the endpoints, then a host x check matrix
 // with the latest result of every path, its reason and age, and a link to a
 // debug transcript. Plain HTML and CSS: readable without JavaScript.
+import { hostPort } from '../host-port.js';
 import { CHECK_NAMES } from '../model/types.js';
 import { checkResults } from '../scheduler/report.js';
 import type { CheckResult } from '../scheduler/report.js';
@@ -49,7 +50,7 @@ export function renderLandingPage(data: LandingPageData): string {
       const atMs = report?.finishedAtMs ?? now;
       const cells = CHECK_NAMES.map((check) => cell(mine.filter((r) => r.check === check), atMs, target.checks.includes(check), now)).join('');
       const debug = `/probe?target=${encodeURIComponent(target.host)}&amp;debug=true`;
-      return `<tr><th scope="row"><code>${escape(target.host)}:${target.port}</code>${target.purpose ? `<div class="purpose">${escape(target.purpose)}</div>` : ''}</th>${cells}<td><a href="${debug}">debug</a></td></tr>`;
+      return `<tr><th scope="row"><code>${escape(hostPort(target.host, target.port))}</code>${target.purpose ? `<div class="purpose">${escape(target.purpose)}</div>` : ''}</th>${cells}<td><a href="${debug}">debug</a></td></tr>`;
     })
     .join('\n');
   const summary = data.ready

@@ -1,6 +1,7 @@
 // A readable account of one round, for /probe?debug=true: every step with its
 // timing, the DNS answers, each TLS requirement's handshake, the proxy's
 // answers and the HTTP response head. Plain text; never a password.
+import { hostPort } from '../host-port.js';
 import { redactProxyUrl } from '../probes/proxy.js';
 import type { ProbeOutcome } from '../probes/types.js';
 import type { PathReport, RoundReport } from '../scheduler/round.js';
@@ -58,7 +59,7 @@ function pathSection(entry: PathReport, lines: string[]): void {
 export function renderTranscript(report: RoundReport): string {
   const { target } = report;
   const lines = [
-    `egress-exporter probe of ${target.host}:${target.port} at ${new Date(report.startedAtMs).toISOString()} (took ${msText(report.durationSeconds)})`,
+    `egress-exporter probe of ${hostPort(target.host, target.port)} at ${new Date(report.startedAtMs).toISOString()} (took ${msText(report.durationSeconds)})`,
     `checks: ${target.checks.join(', ')}; families: ${target.families.join(', ')}; paths: ${report.paths.map((p) => p.path.name).join(', ')}`,
   ];
   if (target.purpose) lines.push(`purpose: ${target.purpose}`);

@@ -22,19 +22,18 @@
 // client_allowed_sans, rate_limit) are rejected with a message saying so,
 // rather than silently ignored: a security setting that does nothing is worse
 // than an error.
-import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
+//
+// This file reads and checks; web-server.ts serves with the result (and reads
+// it again on reload), basic-auth.ts checks the users' passwords.
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import http from 'node:http';
-import https from 'node:https';
+import type https from 'node:https';
 import { dirname, resolve } from 'node:path';
 import tls from 'node:tls';
-import bcrypt from 'bcryptjs';
-import type express from 'express';
 import { parseDocument } from 'yaml';
 import { describeFsError, formatPath } from '../config/load.js';
 import { describeValue } from '../config/schema.js';
-import type { Logger } from '../logging/logger.js';
 
 // ---------------------------------------------------------------------------
 // Types
@@ -501,121 +500,4 @@ export async function loadWebConfig(file: string): Promise<WebConfig> {
   }
   web.tls = tlsConfig;
   return web;
-}
-
-// ---------------------------------------------------------------------------
-// Serving
-
-/**
- * The server for `app`: HTTPS with the web config's TLS settings, or plain
- * HTTP. The configured headers are set on every response, 401s included.
- * The caller listens; a TLS handshake failure never reaches `app`.
- */
-export function createHttpServer(app: express.Express, web: WebConfig | null): http.Server | https.Server {
-  const headers = Object.entries(web?.headers ?? {});
-  const handler: http.RequestListener =
-    headers.length === 0
-      ? app
-      : (req, res) => {
-          for (const [name, value] of headers) res.setHeader(name, value);
-          app(req, res);
-        };
-  if (web?.tls == null) return http.createServer(handler);
-  return https.createServer(tlsServerOptions(web.tls), handler);
-}
-
-export interface BasicAuthOptions {
-  /** Paths served without credentials, compared exactly: ['/-/healthy']. */
-  exempt: readonly string[];
-}
-
-/** Successful checks remembered, so a scrape every few seconds does not cost a bcrypt each. */
-const CACHE_MAX_ENTRIES = 256;
-const REALM = 'egress-exporter';
-/** User names longer than this are cut in logs. */
-const LOGGED_USER_MAX_CHARS = 64;
-
-/** The user and password of an `Authorization: Basic` header, or null. */
-export function parseBasicAuthorization(header: string | undefined): { user: string; password: string } | null {
-  if (header === undefined) return null;
-  const match = /^Basic[ \t]+([A-Za-z0-9+/=_-]+)[ \t]*$/i.exec(header);
-  if (match === null || match[1] === undefined) return null;
-  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon < 0) return null;
-  return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
-}
-
-/**
- * A hash no password matches, with the cost of the configured ones: an unknown
- * user costs as much time as a wrong password, so timing does not reveal which
- * user names exist. (bcrypt's work depends on the cost, not on the salt.)
- */
-function decoyHash(users: ReadonlyMap<string, string>): string {
-  const costs = [...users.values()].map((hash) => Number(hash.slice(4, 6)));
-  const cost = costs.length === 0 ? 10 : Math.max(...costs);
-  return `$2b$${String(cost).padStart(2, '0')}$${'decoysalt'.padEnd(22, 'x')}${'decoyhash'.padEnd(31, 'x')}`;
-}
-
-/**
- * Requires HTTP basic auth with the web config's users on every path but the
- * exempt ones. With no users configured it lets everything through. Missing
- * or wrong credentials get 401 with a `WWW-Authenticate` challenge; wrong ones
- * are logged (user, path, remote address; never the password).
- */
-export function basicAuth(web: WebConfig | null, logger: Logger, options: BasicAuthOptions): express.RequestHandler {
-  const users = web?.basicAuthUsers ?? new Map<string, string>();
-  if (users.size === 0) return (_req, _res, next) => next();
-  const exempt = new Set(options.exempt);
-  const decoy = decoyHash(users);
-  const verified = new Set<string>();
-
-  const check = async (user: string, password: string): Promise<boolean> => {
-    const hash = users.get(user);
-    if (hash === undefined) {
-      await bcrypt.compare(password, decoy);
-      return false;
-    }
-    const key = createHash('sha256').update(JSON.stringify([user, password, hash])).digest('hex');
-    if (verified.has(key)) return true;
-    const ok = await bcrypt.compare(password, hash);
-    if (ok) {
-      if (verified.size >= CACHE_MAX_ENTRIES) {
-        const oldest = verified.values().next();
-        if (oldest.done !== true) verified.delete(oldest.value);
-      }
-      verified.add(key);
-    }
-    return ok;
-  };
-
-  const deny = (res: express.Response) => {
-    res.status(401).set('WWW-Authenticate', `Basic realm="${REALM}"`).type('text/plain').send('Unauthorized\n');
-  };
-
-  return (req, res, next) => {
-    if (exempt.has(req.path)) {
-      next();
-      return;
-    }
-    const credentials = parseBasicAuthorization(req.headers.authorization);
-    if (credentials === null) {
-      deny(res);
-      return;
-    }
-    check(credentials.user, credentials.password).then(
-      (ok) => {
-        if (ok) {
-          next();
-          return;
-        }
-        logger.warn(
-          { user: credentials.user.slice(0, LOGGED_USER_MAX_CHARS), path: req.path, remote: req.socket.remoteAddress },
-          'basic auth failed: unknown user or wrong password',
-        );
-        deny(res);
-      },
-      (err: unknown) => next(err),
-    );
-  };
 }

@@ -12,6 +12,8 @@ export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const DASHBOARDS_DIR = join(REPO_ROOT, 'dashboards');
 export const ALERTS_DIR = join(REPO_ROOT, 'alerts');
 export const RULES_FILE = join(ALERTS_DIR, 'egress-rules.yml');
+/** The generator's input: thresholds, durations, selectors. */
+export const ALERTS_CONFIG = join(ALERTS_DIR, 'generator', 'config.yml');
 export const ALERT_TESTS_DIR = join(ALERTS_DIR, 'tests');
 
 /** Metrics that Prometheus makes itself, never found in a scrape of the exporter. */
