@@ -30,6 +30,12 @@ export function parseWwwAuthenticate(header: string | readonly string[] | undefi
     while (i < text.length && TOKEN_CHAR.test(text[i]!)) i++;
     return text.slice(from, i);
   };
+  /** An unquoted value: a token by the RFC, but servers send URLs unquoted too. */
+  const bare = (): string => {
+    const from = i;
+    while (i < text.length && !/[\s,]/.test(text[i]!)) i++;
+    return text.slice(from, i);
+  };
   const quoted = (): string => {
     // at the opening quote
     i++;
@@ -64,7 +70,7 @@ export function parseWwwAuthenticate(header: string | readonly string[] | undefi
       skip(/[ \t]/);
       i++; // '='
       skip(/[ \t]/);
-      const value = text[i] === '"' ? quoted() : token();
+      const value = text[i] === '"' ? quoted() : bare();
       if (!(name in challenge.params)) challenge.params[name] = value;
       skip(/[ \t]/);
       if (text[i] !== ',') {
