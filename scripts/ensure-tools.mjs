@@ -14,6 +14,8 @@ const TOOLS = [
   { command: 'unshare', pkg: 'util-linux', why: 'runs the no-config daemon test in an empty network namespace' },
   { command: 'ip', pkg: 'iproute2', why: 'brings up loopback in that namespace' },
   { command: 'chromium', pkg: 'chromium', why: 'renders the status page in the browser test' },
+  // The tests run their own `docker-registry serve` on loopback; the package's service is not used.
+  { command: 'docker-registry', pkg: 'docker-registry', why: 'is the independent registry (CNCF distribution) of the registry check tests' },
 ];
 
 const has = (command) => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;

@@ -1,7 +1,7 @@
 // Chainguard's published network requirements, as data.
 // Source: "Chainguard Containers Network Requirements", last updated 2025-06-17,
 // and the earlier "Network Requirements" page, lastmod 2024-03-28.
-import type { CatalogHost } from './types.js';
+import type { CatalogHost, CatalogRegistry } from './types.js';
 
 const CGR_REGISTRY_HTTP = {
   method: 'GET',
@@ -56,4 +56,10 @@ export const CHAINGUARD_2024: readonly CatalogHost[] = [
   },
   { host: 'chainguardhelp.zendesk.com', port: 443, families: ['v4'], purpose: 'Support access for customers', group: 'third-party' },
   { host: 'storage.googleapis.com', port: 443, families: ['v4'], purpose: 'chainctl downloads', group: 'third-party' },
+];
+
+// Opening cgr.dev is not enough for a pull: blobs come from R2 by redirect. The
+// smallest public image shows whether the whole path works, for both catalogs.
+export const CHAINGUARD_REGISTRIES: readonly CatalogRegistry[] = [
+  { host: 'cgr.dev', port: 443, repository: 'chainguard/static', reference: 'latest', platform: 'linux/amd64' },
 ];

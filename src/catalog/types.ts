@@ -19,10 +19,22 @@ export interface CatalogHost {
   h2?: boolean;
 }
 
+/** A registry of the catalog whose pull path is checked by default. */
+export interface CatalogRegistry {
+  host: string;
+  port: number;
+  /** A small public image that every client of the vendor can pull. */
+  repository: string;
+  reference: string;
+  platform: string;
+}
+
 export interface Catalog {
   name: string;
   title: string;
   /** The date the vendor's page was last updated. */
   updated: string;
   hosts: readonly CatalogHost[];
+  /** Registries whose pull path is checked unless the config lists its own. */
+  registries: readonly CatalogRegistry[];
 }

@@ -22,6 +22,7 @@ const DEFAULTS: Config = {
   web: { allowAnyTarget: false },
   targets: [],
   exclude: [],
+  registries: null,
 };
 
 /** The problems parseConfig reports for `text`, or [] when it parses. */
@@ -88,6 +89,44 @@ const INVALID: Array<{ name: string; yaml: string; problems: string[] }> = [
     problems: ['egress.yml: targets[0].http.status: unknown key'],
   },
   { name: 'unknown key that is not a plain word', yaml: '"a.b": 1\n', problems: ['egress.yml: "a.b": unknown key'] },
+
+  // registries
+  { name: 'registries: not a list', yaml: 'registries: cgr.dev\n', problems: ['egress.yml: registries: expected a list of registries, got "cgr.dev"'] },
+  { name: 'registries: an entry that is not a mapping', yaml: 'registries:\n  - cgr.dev\n', problems: ['egress.yml: registries[0]: expected a mapping with at least a host key, got "cgr.dev"'] },
+  {
+    name: 'registries: bad values',
+    yaml: [
+      'registries:',
+      '  - host: https://cgr.dev/v2/',
+      '    repository: Chainguard/Static',
+      '    reference: "sha256:abc"',
+      '    platform: linux',
+      '    credentials: keychain',
+      '  - host: cache.example.com',
+      '    port: 0',
+      '    reference: 1.0',
+      '    docker_config: ""',
+      '  - { repository: chainguard/static, tag: latest }',
+      '',
+    ].join('\n'),
+    problems: [
+      'egress.yml: registries[0].host: expected a host name or IP address, got "https://cgr.dev/v2/" (a URL: give only its host)',
+      "egress.yml: registries[0].repository: expected a repository like chainguard/static (lower-case letters and digits, separated by /, '.', '_' or '-'), got \"Chainguard/Static\"",
+      'egress.yml: registries[0].reference: expected a tag like latest or a digest like sha256:<64 hex digits>, got "sha256:abc"',
+      'egress.yml: registries[0].platform: expected os/architecture[/variant] like linux/amd64, got "linux"',
+      'egress.yml: registries[0].credentials: expected one of anonymous, env, docker_config, got "keychain"',
+      'egress.yml: registries[1].port: expected an integer from 1 to 65535, got 0',
+      'egress.yml: registries[1].reference: expected a tag like latest or a digest like sha256:<64 hex digits>, got 1 (quote it: "1")',
+      'egress.yml: registries[1].docker_config: expected a file path, got ""',
+      'egress.yml: registries[2].host: required',
+      'egress.yml: registries[2].tag: unknown key',
+    ],
+  },
+  {
+    name: 'registries: listed twice, docker_config with other credentials',
+    yaml: 'registries:\n  - { host: cgr.dev }\n  - { host: CGR.dev, port: 443 }\n  - { host: cache.example.com, credentials: env, docker_config: /etc/docker.json }\n',
+    problems: ['egress.yml: registries[1]: cgr.dev:443 is listed twice', 'egress.yml: registries[2].docker_config: cannot be set when credentials is env'],
+  },
 
   // catalog
   {
@@ -506,6 +545,43 @@ describe('parseConfig: valid values', () => {
   });
 });
 
+describe('parseConfig: registries', () => {
+  it('absent: null, the catalog decides; a list: its entries, with defaults', () => {
+    expect(parseConfig('', 'egress.yml').registries).toBeNull();
+    expect(parseConfig('registries: []\n', 'egress.yml').registries).toEqual([]);
+    const config = parseConfig(
+      [
+        'registries:',
+        '  - host: cgr.dev',
+        '  - host: Cache.Example.com',
+        '    port: 8443',
+        '    repository: cgr-remote/chainguard/static',
+        '    reference: sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',
+        '    platform: linux/arm64/v8',
+        '    docker_config: docker/config.json',
+        '  - { host: 10.0.0.5, port: 5000, repository: static, reference: "1.0", credentials: env }',
+        '  - { host: ghcr.io, credentials: docker_config }',
+        '',
+      ].join('\n'),
+      'egress.yml',
+    );
+    expect(config.registries).toEqual([
+      { host: 'cgr.dev', port: 443, repository: 'chainguard/static', reference: 'latest', platform: 'linux/amd64', credentials: 'anonymous', dockerConfig: null },
+      {
+        host: 'cache.example.com',
+        port: 8443,
+        repository: 'cgr-remote/chainguard/static',
+        reference: 'sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',
+        platform: 'linux/arm64/v8',
+        credentials: 'docker_config',
+        dockerConfig: 'docker/config.json',
+      },
+      { host: '10.0.0.5', port: 5000, repository: 'static', reference: '1.0', platform: 'linux/amd64', credentials: 'env', dockerConfig: null },
+      { host: 'ghcr.io', port: 443, repository: 'chainguard/static', reference: 'latest', platform: 'linux/amd64', credentials: 'docker_config', dockerConfig: null },
+    ]);
+  });
+});
+
 describe('the example file', () => {
   it('parses, and shows a custom target, an override, DNS servers and an allowlist', async () => {
     const config = parseConfig(await readFile(EXAMPLE_FILE, 'utf8'), 'egress.example.yml');
@@ -533,6 +609,7 @@ describe('the example file', () => {
         { host: 'cgr.dev', port: 443, families: ['v4'], checks: ['dns', 'tcp', 'tls'], labels: { team: 'platform' } },
       ],
       exclude: ['support.chainguard.dev'],
+      registries: [{ host: 'cgr.dev', port: 443, repository: 'chainguard/static', reference: 'latest', platform: 'linux/amd64', credentials: 'anonymous', dockerConfig: null }],
     });
   });
 });
@@ -596,6 +673,13 @@ describe('loadConfigFile', () => {
     const path = join(dir, 'dir-ca.yml');
     await writeFile(path, 'tls:\n  ca_file: certs\n');
     expect(await problemsOfFile(path)).toEqual([`${path}: tls.ca_file: cannot read "${join(dir, 'certs')}": is a directory (EISDIR)`]);
+  });
+
+  it('resolves a relative docker_config against the config file directory, without reading it', async () => {
+    const path = join(dir, 'with-registry.yml');
+    await writeFile(path, 'registries:\n  - { host: cgr.dev, docker_config: secrets/config.json }\n  - { host: ghcr.io, credentials: docker_config }\n');
+    const registries = (await loadConfigFile(path)).registries;
+    expect(registries?.map((r) => r.dockerConfig)).toEqual([join(dir, 'secrets', 'config.json'), null]);
   });
 
   it('reports a tls.ca_file without PEM certificates', async () => {

@@ -146,9 +146,9 @@ export function describeFsError(err: unknown): string {
 
 /**
  * Reads and parses a config file, then checks that tls.ca_file can be read and
- * holds PEM certificates. A relative ca_file is resolved against the config
- * file's directory (as Prometheus does); the returned Config holds the
- * resolved path.
+ * holds PEM certificates. A relative ca_file or docker_config is resolved against
+ * the config file's directory (as Prometheus does); the returned Config holds the
+ * resolved paths.
  */
 export async function loadConfigFile(path: string): Promise<Config> {
   let text: string;
@@ -171,6 +171,10 @@ export async function loadConfigFile(path: string): Promise<Config> {
       throw new ConfigError([`${path}: tls.ca_file: expected PEM certificates (-----BEGIN CERTIFICATE-----), got none in ${JSON.stringify(caFile)}`]);
     }
     config.tls.caFile = caFile;
+  }
+  // Read on every round (a rotated pull token needs no reload), so only made absolute here.
+  for (const registry of config.registries ?? []) {
+    if (registry.dockerConfig !== null) registry.dockerConfig = resolve(dirname(path), registry.dockerConfig);
   }
   return config;
 }

@@ -47,6 +47,19 @@ const RICH: Config = {
     { host: 'ghcr.io', port: 443, families: ['v4'], checks: ['dns', 'tcp', 'tls', 'http'], labels: {}, http: { method: 'GET', path: '/', expectStatus: [] } },
   ],
   exclude: ['storage.googleapis.com', '*.r2.cloudflarestorage.com'],
+  registries: [
+    { host: 'cgr.dev', port: 443, repository: 'chainguard/static', reference: 'latest', platform: 'linux/amd64', credentials: 'docker_config', dockerConfig: null },
+    {
+      host: 'cache.example.com',
+      port: 8443,
+      repository: 'cgr-remote/chainguard/static',
+      reference: 'sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',
+      platform: 'linux/arm64/v8',
+      credentials: 'docker_config',
+      dockerConfig: '/etc/egress/docker config.json',
+    },
+    { host: '10.0.0.5', port: 5000, repository: 'static', reference: '1.0', platform: 'linux/amd64', credentials: 'env', dockerConfig: null },
+  ],
 };
 
 describe('renderConfig', () => {
@@ -97,6 +110,14 @@ describe('renderConfig', () => {
         '',
       ].join('\n'),
     );
+  });
+
+  it('writes registries only when the config lists them (absent: the catalog\'s)', () => {
+    expect(renderConfig(defaultConfig())).not.toContain('registries');
+    expect(roundTrip({ ...defaultConfig(), registries: [] }).registries).toEqual([]);
+    const text = renderConfig(RICH);
+    expect(text).toContain('reference: "1.0"');
+    expect(text).toContain('docker_config: /etc/egress/docker config.json');
   });
 
   it('writes short lists on one line', () => {

@@ -3,7 +3,7 @@
 // parseConfig(renderConfig(c)) deep-equals c.
 import { Document, isScalar, isSeq, visit } from 'yaml';
 import { formatDuration } from './duration.js';
-import type { Config, TargetConfig } from './types.js';
+import type { Config, RegistryConfig, TargetConfig } from './types.js';
 
 export interface RenderOptions {
   /** Replace the password of a proxy URL with `<secret>` (for /config pages and logs). */
@@ -32,6 +32,19 @@ function renderTarget(target: TargetConfig): Record<string, unknown> {
   return out;
 }
 
+function renderRegistry(registry: RegistryConfig): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    host: registry.host,
+    port: registry.port,
+    repository: registry.repository,
+    reference: registry.reference,
+    platform: registry.platform,
+    credentials: registry.credentials,
+  };
+  if (registry.dockerConfig !== null) out.docker_config = registry.dockerConfig;
+  return out;
+}
+
 export function renderConfig(config: Config, options: RenderOptions = {}): string {
   const file: Record<string, unknown> = { catalog: config.catalog };
   // interval and schedule are exclusive; intervalMs is meaningless with a schedule.
@@ -54,6 +67,8 @@ export function renderConfig(config: Config, options: RenderOptions = {}): strin
   file.web = { allow_any_target: config.web.allowAnyTarget };
   file.targets = config.targets.map(renderTarget);
   file.exclude = config.exclude;
+  // Absent: the catalog's registries.
+  if (config.registries !== null) file.registries = config.registries.map(renderRegistry);
 
   const doc = new Document(file);
   // Short lists of scalars read best on one line: `families: [v4, v6]`.

@@ -22,7 +22,7 @@ import type { CheckName, Family } from '../model/types.js';
 import { HISTOGRAM_NAMES, LATENCY_BUCKETS } from '../metrics/families.js';
 import type { HistogramName } from '../metrics/families.js';
 import { formatDuration, parseDuration } from './duration.js';
-import type { Config, ResolverAddress, TargetConfig } from './types.js';
+import type { Config, RegistryConfig, RegistryCredentialSource, ResolverAddress, TargetConfig } from './types.js';
 
 const SECOND_MS = 1000;
 const DAY_MS = 24 * 60 * 60 * SECOND_MS;
@@ -40,6 +40,9 @@ export const DEFAULTS = {
   httpPath: '/',
   /** The requirement handshakes run this often (and when the default handshake changes). */
   requirementsIntervalMs: 10 * 60 * SECOND_MS,
+  registryRepository: 'chainguard/static',
+  registryReference: 'latest',
+  registryPlatform: 'linux/amd64',
 } as const;
 
 export const LIMITS = {
@@ -65,6 +68,8 @@ export const RESERVED_LABEL_NAMES = [
   'instance',
   'job',
 ] as const;
+
+export const REGISTRY_CREDENTIAL_SOURCES: readonly RegistryCredentialSource[] = ['anonymous', 'env', 'docker_config'];
 
 /** Probes only read: methods with side effects are refused. */
 export const HTTP_METHODS = ['GET', 'HEAD', 'OPTIONS'] as const;
@@ -515,6 +520,46 @@ const headers: Check<Record<string, string>> = (input, report) => {
 };
 
 // ---------------------------------------------------------------------------
+// Registries (the OCI distribution spec's grammar)
+
+const REPOSITORY_RE = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
+const TAG_RE = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
+const DIGEST_RE = /^(?:sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
+const PLATFORM_RE = /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/;
+
+const repository: Check<string> = (input, report) => {
+  if (typeof input === 'string' && input.length <= 255 && REPOSITORY_RE.test(input)) return input;
+  report(`expected a repository like chainguard/static (lower-case letters and digits, separated by /, '.', '_' or '-'), got ${describeValue(input)}`);
+  return INVALID;
+};
+
+const reference: Check<string> = (input, report) => {
+  if (typeof input === 'string' && (TAG_RE.test(input) || DIGEST_RE.test(input))) return input;
+  report(`expected a tag like latest or a digest like sha256:<64 hex digits>, got ${describeNotString(input)}`);
+  return INVALID;
+};
+
+const platform: Check<string> = (input, report) => {
+  if (typeof input === 'string' && PLATFORM_RE.test(input)) return input;
+  report(`expected os/architecture[/variant] like linux/amd64, got ${describeValue(input)}`);
+  return INVALID;
+};
+
+const registryEntrySchema = mapping(
+  {
+    host: required(host),
+    port: withDefault(integer(1, 65535), () => DEFAULTS.port as number),
+    repository: withDefault(repository, () => DEFAULTS.registryRepository as string),
+    reference: withDefault(reference, () => DEFAULTS.registryReference as string),
+    platform: withDefault(platform, () => DEFAULTS.registryPlatform as string),
+    // The default depends on docker_config: see toConfig().
+    credentials: optional(enumValue(REGISTRY_CREDENTIAL_SOURCES)),
+    docker_config: optional(filePath),
+  },
+  'a mapping with at least a host key',
+);
+
+// ---------------------------------------------------------------------------
 // The file
 
 const httpMethod: Check<string> = (input, report) => {
@@ -608,6 +653,15 @@ export const fileSchema = mapping({
       .default([]),
   ),
   exclude: withDefault(listOf('host names', excludedHost), () => []),
+  // Absent: the catalog's registries (resolveRegistries); a list replaces them.
+  registries: z.preprocess(
+    (input) => (input === null ? undefined : input),
+    z
+      .array(registryEntrySchema, {
+        error: (issue) => (issue.code === 'invalid_type' ? `expected a list of registries, got ${describeValue(issue.input)}` : undefined),
+      })
+      .optional(),
+  ),
 });
 
 export type ConfigFile = z.output<typeof fileSchema>;
@@ -676,6 +730,22 @@ function crossChecks(file: Partial<Record<keyof ConfigFile, unknown>>, ctx: z.Re
       }
     });
   }
+
+  if (Array.isArray(file.registries)) {
+    const seen = new Set<string>();
+    (file.registries as unknown[]).forEach((registry, i) => {
+      if (!isPlainObject(registry)) return;
+      const { host: hostName, port, credentials, docker_config: dockerConfig } = registry;
+      if (typeof hostName === 'string' && typeof port === 'number') {
+        const id = hostPort(hostName, port);
+        if (seen.has(id)) issue(`${id} is listed twice`, ['registries', i]);
+        seen.add(id);
+      }
+      if (dockerConfig !== undefined && typeof credentials === 'string' && credentials !== 'docker_config') {
+        issue(`cannot be set when credentials is ${credentials}`, ['registries', i, 'docker_config']);
+      }
+    });
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -686,6 +756,12 @@ function toHttpExpectation(http: NonNullable<ConfigFile['targets'][number]['http
   if (http.expect_status !== undefined) out.expectStatus = http.expect_status;
   if (http.expect_headers !== undefined) out.expectHeaders = http.expect_headers;
   return out;
+}
+
+function toRegistryConfig(registry: NonNullable<ConfigFile['registries']>[number]): RegistryConfig {
+  const credentials = registry.credentials ?? (registry.docker_config !== undefined ? 'docker_config' : 'anonymous');
+  const { host: hostName, port, repository: repo, reference: ref, platform: plat } = registry;
+  return { host: hostName, port, repository: repo, reference: ref, platform: plat, credentials, dockerConfig: registry.docker_config ?? null };
 }
 
 export function toConfig(file: ConfigFile): Config {
@@ -717,6 +793,7 @@ export function toConfig(file: ConfigFile): Config {
     web: { allowAnyTarget: file.web.allow_any_target },
     targets,
     exclude: file.exclude,
+    registries: file.registries === undefined ? null : file.registries.map(toRegistryConfig),
   };
 }
 

@@ -32,6 +32,24 @@ export interface ProxyConfig {
   expectInterception: boolean;
 }
 
+/** Where a registry check reads its credentials: none, the environment, or a Docker config.json. */
+export type RegistryCredentialSource = 'anonymous' | 'env' | 'docker_config';
+
+/** A registry whose pull path is checked: ping, token, manifest, blob redirect, first blob bytes. */
+export interface RegistryConfig {
+  host: string;
+  port: number;
+  /** The image to pull, e.g. chainguard/static. */
+  repository: string;
+  /** A tag or a digest (sha256:...). */
+  reference: string;
+  /** os/architecture[/variant] picked from an index, e.g. linux/amd64. */
+  platform: string;
+  credentials: RegistryCredentialSource;
+  /** With credentials docker_config: the config.json to read; null: Docker's own location. */
+  dockerConfig: string | null;
+}
+
 export interface Config {
   catalog: CatalogName;
   /** Set when `schedule` is not: milliseconds between the starts of two rounds. */
@@ -75,4 +93,6 @@ export interface Config {
   };
   targets: TargetConfig[];
   exclude: string[];
+  /** Registries whose pull path is checked; null: the catalog's (see resolveRegistries). */
+  registries: RegistryConfig[] | null;
 }

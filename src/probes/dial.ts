@@ -1,7 +1,11 @@
 // Opening a TCP connection with a hard deadline, as data: the one place that
 // turns socket errors into reasons for every check that needs a connection.
+// resolvingDial adds the lookup, for names the round did not resolve.
 import net from 'node:net';
+import { probeDns, sinkholePolicy } from './dns.js';
+import type { DnsProbeOptions } from './dns.js';
 import { socketErrorReason } from './reasons.js';
+import type { Family, Target } from '../model/types.js';
 import type { Dial, DialResult } from './types.js';
 
 const seconds = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
@@ -82,4 +86,48 @@ export function dialUntilAbort(dial: Dial, signal: AbortSignal): Promise<DialRes
       (err: unknown) => settle(failed(err)),
     );
   });
+}
+
+export interface ResolvingDialOptions {
+  /** Which DNS server answers: as the dns check's resolver option. Default 'system'. */
+  resolver?: DnsProbeOptions['resolver'];
+  /** Families to look up, in order of preference. Default v4 then v6. */
+  families?: readonly Family[];
+  /** Which answers count as sinkholed. Default: the resolver's policy (sinkholePolicy). */
+  sinkhole?: (address: string) => boolean;
+}
+
+/** Addresses a resolving dial tries before giving up. */
+const MAX_DIAL_ADDRESSES = 3;
+
+/**
+ * A Dial for a name nobody resolved yet (the blob host a registry redirects to, say):
+ * the dns check's lookup, then TCP to the first addresses in turn until one connects.
+ * A lookup that fails gives the dns reason (nxdomain, sinkholed, ...); an IP literal is
+ * dialled as it is.
+ */
+export function resolvingDial(host: string, port: number, options: ResolvingDialOptions = {}): Dial {
+  return async (signal) => {
+    const literal = net.isIP(host);
+    if (literal !== 0) return connectTcp(host, port, signal);
+    const start = process.hrtime.bigint();
+    const families = [...(options.families ?? ['v4', 'v6'])];
+    const resolver = options.resolver ?? 'system';
+    const target: Target = { host, port, families, checks: ['dns'], labels: {}, purpose: '', source: 'dial' };
+    const dns = await probeDns(target, { resolver, sinkhole: options.sinkhole ?? sinkholePolicy(resolver) }, signal);
+    const addresses = families.flatMap((family) => dns.records.find((r) => r.family === family && r.ok)?.addresses ?? []);
+    if (addresses.length === 0) {
+      const failed = dns.records.find((r) => !r.ok);
+      const detail = failed?.message ?? 'no addresses';
+      return { ok: false, reason: failed?.reason ?? 'no_addresses', message: `looking up ${host}: ${detail}`, durationSeconds: seconds(start) };
+    }
+    let first: DialResult | undefined;
+    for (const address of addresses.slice(0, MAX_DIAL_ADDRESSES)) {
+      const dialed = await connectTcp(address, port, signal);
+      if (dialed.ok) return { ...dialed, lookupSeconds: dns.durationSeconds };
+      first ??= dialed;
+      if (signal.aborted) break;
+    }
+    return first ?? { ok: false, reason: 'no_addresses', message: `no address of ${host} to connect to`, durationSeconds: seconds(start) };
+  };
 }

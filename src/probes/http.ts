@@ -43,18 +43,17 @@ import { connect as http2Connect, constants as http2Constants } from 'node:http2
 import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders as Http2IncomingHeaders } from 'node:http2';
 import { request as httpRequest } from 'node:http';
 import type { ClientRequest, IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { isIP } from 'node:net';
 import type { Socket } from 'node:net';
-import { connect as tlsConnect, createSecureContext, rootCertificates } from 'node:tls';
+import { rootCertificates } from 'node:tls';
 import type { SecureContext, TLSSocket } from 'node:tls';
-import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { HttpExpectation } from '../model/types.js';
 import { VERSION } from '../version.js';
 import { socketErrorReason } from './reasons.js';
 import type { FailureReason } from './reasons.js';
 import { authority } from './proxy.js';
-import { WireTap } from './tls-wire.js';
+import type { WireTap } from './tls-wire.js';
+import { connectTls, trustedContext } from './tls-client.js';
 import { dialUntilAbort } from './dial.js';
 import type { Dial, ProbeOutcome } from './types.js';
 import type { Target } from '../model/types.js';
@@ -193,25 +192,6 @@ function debugHeaders(all: Record<string, string>): Record<string, string> {
   return out;
 }
 
-const contexts = new WeakMap<readonly string[], Map<string, SecureContext>>();
-
-/** A client context trusting the system roots plus `ca`; cached (a context with ~150 roots is not free). */
-function clientContext(systemRoots: readonly string[], ca: readonly string[]): SecureContext {
-  let perRoots = contexts.get(systemRoots);
-  if (perRoots === undefined) {
-    perRoots = new Map();
-    contexts.set(systemRoots, perRoots);
-  }
-  const key = createHash('sha256').update(ca.join('\n')).digest('hex');
-  let ctx = perRoots.get(key);
-  if (ctx === undefined) {
-    ctx = createSecureContext({ ca: [...systemRoots, ...ca] });
-    if (perRoots.size >= 8) perRoots.delete(perRoots.keys().next().value as string);
-    perRoots.set(key, ctx);
-  }
-  return ctx;
-}
-
 /** Everything this check opened; destroyed before the probe resolves. */
 class Resources {
   raw?: Socket;
@@ -288,7 +268,7 @@ async function run(target: Target, options: HttpProbeOptions, signal: AbortSigna
   // Before dialling: a CA that does not parse is a configuration error, not a path failure.
   let context: SecureContext;
   try {
-    context = clientContext(options.systemRoots ?? rootCertificates, options.ca ?? []);
+    context = trustedContext(options.systemRoots ?? rootCertificates, options.ca ?? []);
   } catch (err) {
     return fail('internal_error', `cannot use the configured CA certificates: ${errorMessage(err)}`);
   }
@@ -312,8 +292,10 @@ async function run(target: Target, options: HttpProbeOptions, signal: AbortSigna
     signal,
     res,
   };
-  const secured = await handshake(ctx, dialed.socket, context);
+  const secured = await connectTls(dialed.socket, { servername: ctx.servername, secureContext: context, alpn: ALPN, viaProxy: ctx.viaProxy, signal });
   if (!secured.ok) return fail(secured.reason, secured.message);
+  res.tap = secured.tap;
+  res.tls = secured.socket;
   result.phases.tls = secured.seconds;
   result.alpn = secured.alpn;
   result.tlsAuthorized = secured.authorized;
@@ -349,73 +331,6 @@ async function run(target: Target, options: HttpProbeOptions, signal: AbortSigna
 }
 
 const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_SSL_UNEXPECTED_EOF_WHILE_READING', 'ERR_STREAM_PREMATURE_CLOSE']);
-
-type Handshake = Step<{ socket: TLSSocket; seconds: number; alpn: string; authorized: boolean; authorizationError?: string }>;
-
-function handshake(ctx: Context, raw: Socket, secureContext: SecureContext): Promise<Handshake> {
-  return new Promise((resolve) => {
-    let tunnelBytes = 0;
-    const tap = new WireTap(raw, (chunk) => {
-      tunnelBytes += chunk.length;
-    });
-    tap.on('error', noop);
-    ctx.res.tap = tap;
-    let socket: TLSSocket | undefined;
-    let done = false;
-    const finish = (r: Handshake) => {
-      if (done) return;
-      done = true;
-      ctx.signal.removeEventListener('abort', onAbort);
-      if (socket !== undefined) {
-        socket.removeListener('error', onError);
-        socket.removeListener('close', onClose);
-      }
-      resolve(r);
-    };
-    const closedEarly = (detail: string): Handshake =>
-      ctx.viaProxy && tunnelBytes === 0
-        ? { ok: false, reason: 'proxy_closed', message: `the proxy closed the tunnel before any TLS answer (${detail})` }
-        : { ok: false, reason: 'reset', message: `connection closed during the TLS handshake after ${tunnelBytes} bytes (${detail})` };
-    const onError = (err: Error) => {
-      const code = errorCode(err);
-      if (RESET_CODES.has(code)) return finish(closedEarly(code));
-      if (code.startsWith('ERR_SSL_')) return finish({ ok: false, reason: 'tls_handshake_failed', message: `TLS handshake failed: ${code.replace(/^ERR_SSL_/, '').toLowerCase()}` });
-      finish({ ok: false, reason: socketErrorReason(err), message: `TLS handshake: ${code || 'error'}: ${errorMessage(err).slice(0, 200)}` });
-    };
-    const onClose = () => finish(closedEarly('closed'));
-    const onAbort = () =>
-      finish({ ok: false, reason: 'timeout', message: tunnelBytes === 0 ? 'no TLS answer before the deadline' : `TLS handshake stalled after ${tunnelBytes} bytes` });
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
-    if (ctx.signal.aborted) return onAbort();
-    const start = process.hrtime.bigint();
-    try {
-      socket = tlsConnect({
-        socket: tap,
-        secureContext,
-        ...(isIP(ctx.servername) === 0 && { servername: ctx.servername }),
-        host: ctx.servername,
-        ALPNProtocols: ALPN,
-        rejectUnauthorized: false,
-      });
-    } catch (err) {
-      return finish({ ok: false, reason: 'tls_handshake_failed', message: `TLS setup: ${errorMessage(err)}` });
-    }
-    ctx.res.tls = socket;
-    socket.on('error', onError);
-    socket.once('close', onClose);
-    socket.once('secureConnect', () => {
-      const s = socket;
-      s.on('error', noop);
-      const alpn = typeof s.alpnProtocol === 'string' && s.alpnProtocol !== '' ? s.alpnProtocol : 'none';
-      const r: Handshake = { ok: true, socket: s, seconds: secondsSince(start), alpn, authorized: s.authorized };
-      if (!s.authorized) {
-        const authErr: unknown = s.authorizationError;
-        r.authorizationError = typeof authErr === 'string' ? authErr : errorCode(authErr) || errorMessage(authErr);
-      }
-      finish(r);
-    });
-  });
-}
 
 type Exchange = Step<{ status: number; headers: Record<string, string>; firstByteSeconds: number; bodyBytes: number }>;
 

@@ -27,6 +27,12 @@ export const FAILURE_REASONS = [
   'proxy_bad_gateway',
   'proxy_closed',
   'proxy_protocol_error',
+  // registry pull path (the registry check's steps)
+  'registry_auth_failed',
+  'registry_credentials_expired',
+  'registry_credentials_unusable',
+  'registry_not_found',
+  'registry_redirect_loop',
   // a bug caught at the edge of the scheduler; should never be seen
   'internal_error',
 ] as const;

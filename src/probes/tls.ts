@@ -30,10 +30,9 @@
 // timer is released before the probe resolves. At most `concurrency` handshakes per
 // target run at once.
 import { isIP } from 'node:net';
-import { connect as tlsConnect, createSecureContext, rootCertificates } from 'node:tls';
+import { connect as tlsConnect, rootCertificates } from 'node:tls';
 import type { SecureContext, TLSSocket } from 'node:tls';
 import type { Socket } from 'node:net';
-import { createHash } from 'node:crypto';
 import type { X509Certificate } from 'node:crypto';
 import { socketErrorReason } from './reasons.js';
 import type { FailureReason } from './reasons.js';
@@ -43,6 +42,7 @@ import type { Target } from '../model/types.js';
 import { PREPARED_HANDSHAKES, REQUIREMENT_SPECS, TLS_REQUIREMENTS } from './tls-requirements.js';
 import type { HandshakeExpectation, RequirementSpec, TlsRequirement } from './tls-requirements.js';
 import { anchorsFromPems, certFacts, chainFromPeer } from './tls-certs.js';
+import { trustedContext } from './tls-client.js';
 import type { TlsCertFacts } from './tls-certs.js';
 import { ServerFlightParser, WireTap, alertName, groupName, sessionEmsFlag, signatureSchemeName, versionName } from './tls-wire.js';
 import type { WireObservation } from './tls-wire.js';
@@ -419,26 +419,6 @@ function combine(spec: RequirementSpec, all: PartVerdict[], durationSeconds: num
   return { requirement: spec.requirement, verdict: 'met', detail: parts.map((p, i) => label(i) + p.detail).join('; ') + note, durationSeconds };
 }
 
-const defaultContexts = new WeakMap<readonly string[], Map<string, SecureContext>>();
-
-/** The unconstrained handshake's context: Node defaults, trusting the system roots plus ca_file. Cached. */
-function defaultContext(systemRoots: readonly string[], ca: readonly string[]): SecureContext {
-  let perRoots = defaultContexts.get(systemRoots);
-  if (perRoots === undefined) {
-    perRoots = new Map();
-    defaultContexts.set(systemRoots, perRoots);
-  }
-  const key = createHash('sha256').update(ca.join('\n')).digest('hex');
-  let ctx = perRoots.get(key);
-  if (ctx === undefined) {
-    const caPems = anchorsFromPems(ca).map((c) => c.toString());
-    ctx = createSecureContext({ ca: [...systemRoots, ...caPems] });
-    if (perRoots.size >= 8) perRoots.delete(perRoots.keys().next().value as string);
-    perRoots.set(key, ctx);
-  }
-  return ctx;
-}
-
 async function limited<T>(tasks: readonly (() => Promise<T>)[], limit: number): Promise<T[]> {
   const results: T[] = new Array<T>(tasks.length);
   let next = 0;
@@ -491,7 +471,7 @@ async function probe(target: Target, options: TlsProbeOptions, signal: AbortSign
   const wanted = new Set<TlsRequirement>(options.requirements ?? TLS_REQUIREMENTS);
   const specs = REQUIREMENT_SPECS.filter((s) => wanted.has(s.requirement));
 
-  const basePlan: HandshakePlan = { context: defaultContext(systemRoots, ca), alpn: DEFAULT_ALPN, collectChain: true };
+  const basePlan: HandshakePlan = { context: trustedContext(systemRoots, ca), alpn: DEFAULT_ALPN, collectChain: true };
   const tasks: (() => Promise<HandshakeRun>)[] = [() => runHandshake(conn, basePlan, signal)];
   const index: { spec: RequirementSpec; taskIds: number[] }[] = [];
   for (const spec of specs) {

@@ -24,6 +24,8 @@ export type DialResult =
   | {
       ok: true;
       socket: Socket;
+      /** Looking the host up, when the dial resolved its name itself (resolvingDial). */
+      lookupSeconds?: number;
       /** TCP connect to the host, or to the proxy on a proxy path. */
       connectSeconds: number;
       /** On a proxy path: from sending CONNECT to its 200. */
@@ -31,3 +33,10 @@ export type DialResult =
       remoteAddress?: string;
     }
   | { ok: false; reason: FailureReason; message: string; durationSeconds: number };
+
+/**
+ * Dials for a host the check only learns while it runs (a registry's token realm, the
+ * blob host a redirect points to): each call returns a Dial that opens a fresh byte
+ * stream to host:port over one path. Direct: resolvingDial; through a proxy: proxyDial.
+ */
+export type DialFactory = (host: string, port: number) => Dial;

@@ -1,0 +1,938 @@
+// The registry check: the pull path as `docker pull` takes it, one step at a time,
+// over one path (direct or through a proxy), on connections of its own.
+//
+//   ping             GET /v2/ (200: no auth; 401: a Bearer or Basic challenge)
+//   token            GET <realm>?service=...&scope=repository:<repo>:pull, anonymously or
+//                    with basic auth (Bearer); not a step of its own with Basic auth
+//   manifest         GET /v2/<repo>/manifests/<ref>, accepting the OCI and Docker index and
+//                    manifest types; from an index, the configured platform's manifest
+//   blob_redirect    GET /v2/<repo>/blobs/<smallest blob> up to its redirect, and the new
+//                    connection (its own DNS, TCP, CONNECT, TLS) to the host it points to;
+//                    each further redirect counts here too
+//   blob_first_byte  the Range request that gets the blob's first bytes (from the blob host,
+//                    or from the registry itself when it serves blobs without a redirect)
+//
+// Each connection is opened here (dial, then TLS verified against the system roots plus
+// tls.ca_file) and handed to undici, so every phase is timed and nothing is shared with
+// another check or another round: no connection pool, no TLS session cache. Requests to
+// one origin share its connection within the check, as a client's do.
+//
+// Reasons (the step that failed is in `failedStep`):
+//   a connection that cannot be opened    the dial's reason (refused, timeout, nxdomain,
+//                                          proxy_denied, ...), tls_handshake_failed, or
+//                                          tls_cert_invalid (chain or name not verified)
+//   401/403 from the registry or its token endpoint
+//                                          registry_auth_failed; registry_credentials_expired
+//                                          when the password is a JWT past its exp
+//   credentials configured but not usable  registry_credentials_unusable (nothing is sent)
+//   manifest or blob 404, platform missing registry_not_found
+//   a redirect seen before, or too many    registry_redirect_loop
+//   anything else unexpected               http_bad_response
+//   a proxy's own error page in the tunnel proxy_denied, ... (as the http check)
+//
+// Bounds: every body is read up to a limit (64 KiB, manifests 4 MiB, the blob's first
+// 64 KiB), redirects are capped, and one deadline (min of timeoutMs and the signal)
+// covers everything. Never throws; releases every socket before it resolves.
+//
+// Secrets: the password and the tokens go into Authorization headers and nowhere else.
+// The transcript shows `Bearer <redacted>`, URLs without query values (a blob host's
+// signed URL carries its signature there), and every message is scrubbed of the secrets.
+// Authorization is never sent to another origin than the registry's (nor the token
+// endpoint's): a redirect to the blob host goes without it.
+import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
+import { rootCertificates } from 'node:tls';
+import type { SecureContext } from 'node:tls';
+import { Client } from 'undici';
+import type { Dispatcher } from 'undici';
+import { describeExpiry } from '../config/registry-credentials.js';
+import type { PasswordExpiry, RegistryCredential, RegistryCredentials } from '../config/registry-credentials.js';
+import { dialUntilAbort } from './dial.js';
+import { DEFAULT_USER_AGENT, proxyGeneratedError } from './http.js';
+import { authority } from './proxy.js';
+import { socketErrorReason } from './reasons.js';
+import type { FailureReason } from './reasons.js';
+import { parseWwwAuthenticate } from './registry-challenge.js';
+import { DIGEST_RE, MANIFEST_ACCEPT, describePlatforms, formatPlatform, matchesDigest, parseManifest, parsePlatform, selectPlatform, sha256Digest, smallestBlob } from './registry-manifest.js';
+import type { Descriptor } from './registry-manifest.js';
+import { connectTls, trustedContext } from './tls-client.js';
+import type { DialFactory, ProbeOutcome } from './types.js';
+
+export const REGISTRY_STEPS = ['ping', 'token', 'manifest', 'blob_redirect', 'blob_first_byte'] as const;
+export type RegistryStep = (typeof REGISTRY_STEPS)[number];
+
+/** One registry and the image whose pull is tried. */
+export interface RegistryTarget {
+  host: string;
+  port: number;
+  repository: string;
+  /** A tag or a digest. */
+  reference: string;
+  /** os/architecture[/variant]. */
+  platform: string;
+}
+
+export interface RegistryProbeOptions {
+  /**
+   * Opens connections on this check's path, for the registry and for every host it
+   * sends the check to (token realm, blob host): each call's Dial opens a fresh one.
+   */
+  dialFor: DialFactory;
+  /** The dials go through a proxy (for the reasons of a timeout or a dropped tunnel). */
+  viaProxy?: boolean;
+  /** From loadRegistryCredentials; absent: anonymous. */
+  credentials?: RegistryCredentials;
+  /** Extra trusted CAs (PEM, tls.ca_file), added to the system roots. */
+  ca?: readonly string[];
+  /** The "system" trust store. Default: tls.rootCertificates. Tests override it. */
+  systemRoots?: readonly string[];
+  userAgent?: string;
+  /** Deadline of the whole check. Default 15000 ms. The signal always wins. */
+  timeoutMs?: number;
+  /** Redirects followed for the blob. Default 5. */
+  maxRedirects?: number;
+  /** How much of the blob is read, at most. Default 64 KiB; a smaller blob is read whole and its digest checked. */
+  firstBytes?: number;
+  /** Clock for expiries, in ms. Default Date.now. */
+  now?: () => number;
+}
+
+export interface RegistryStepResult {
+  ok: boolean;
+  seconds: number;
+  /** The last HTTP status of the step; absent when no answer came. */
+  status?: number;
+}
+
+export type RegistryTranscriptEntry =
+  | {
+      step: RegistryStep;
+      kind: 'connect';
+      host: string;
+      port: number;
+      ok: boolean;
+      remoteAddress?: string;
+      lookupSeconds?: number;
+      connectSeconds?: number;
+      proxyConnectSeconds?: number;
+      tlsSeconds?: number;
+      tlsVersion?: string;
+      alpn?: string;
+      /** Why it failed: scrubbed, bounded. */
+      error?: string;
+    }
+  | {
+      step: RegistryStep;
+      kind: 'request';
+      method: 'GET';
+      /** Query values redacted. */
+      url: string;
+      requestHeaders: Record<string, string>;
+      status?: number;
+      /** The headers that matter (content type, digest, location, challenge...), redacted and bounded. */
+      responseHeaders: Record<string, string>;
+      /** Request sent -> response head. */
+      seconds: number;
+      error?: string;
+    };
+
+export interface RegistryCredentialFacts {
+  source: RegistryCredential['source'];
+  /** Bounded to 64 characters. */
+  username: string;
+  expiry: PasswordExpiry['kind'];
+  /** The JWT password's exp. */
+  expiresAtSeconds?: number;
+  /** Says whether and when it expires, or that it cannot tell. */
+  note: string;
+}
+
+export interface RegistryResult extends ProbeOutcome {
+  /** host, or host:port off 443. */
+  registry: string;
+  /** Set exactly when ok is false. */
+  failedStep?: RegistryStep;
+  /** The steps that ran, in order; token is absent without a Bearer challenge, blob_redirect without a redirect. */
+  steps: Partial<Record<RegistryStep, RegistryStepResult>>;
+  /** What the registry asked for at /v2/. */
+  auth?: 'none' | 'bearer' | 'basic';
+  /** The host the blob redirect pointed to (the last one, with several): a hostname, bounded. */
+  blobHost?: string;
+  /** Whether the blob came by redirect or from the registry itself. */
+  blobServedBy?: 'redirect' | 'registry';
+  manifest?: {
+    /** sha256 of the manifest that names the blobs. */
+    digest: string;
+    mediaType: string;
+    /** The index entry picked, when the reference is an index. */
+    platform?: string;
+    blobDigest?: string;
+    blobSize?: number;
+    /** The blob was read whole and matched its digest. */
+    blobVerified?: boolean;
+  };
+  /** When the registry's token expires (issued_at + expires_in). */
+  tokenExpiresAtSeconds?: number;
+  credential?: RegistryCredentialFacts;
+  transcript: RegistryTranscriptEntry[];
+}
+
+export const DEFAULT_REGISTRY_TIMEOUT_MS = 15_000;
+export const DEFAULT_MAX_REDIRECTS = 5;
+export const DEFAULT_FIRST_BYTES = 64 * 1024;
+const MAX_JSON_BYTES = 64 * 1024;
+/** The distribution spec's limit a registry must accept. */
+const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+/** An index that points to an index that points to a manifest is as deep as it gets. */
+const MAX_MANIFEST_FETCHES = 3;
+const MAX_HOST_CHARS = 253;
+const MAX_HEADER_VALUE = 200;
+const MAX_URL_CHARS = 300;
+const ALPN = ['h2', 'http/1.1'];
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const SHOWN_RESPONSE_HEADERS = [
+  'content-type',
+  'content-length',
+  'content-range',
+  'docker-content-digest',
+  'docker-distribution-api-version',
+  'www-authenticate',
+  'location',
+  'retry-after',
+  'x-squid-error',
+  'proxy-status',
+  'via',
+];
+/** Query parameters of a token request that are safe to show. */
+const SHOWN_QUERY = new Set(['service', 'scope']);
+
+const secondsSince = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
+const noop = (): void => {};
+
+/** Time given to undici to close its clients once their sockets are destroyed. */
+const RELEASE_MS = 200;
+
+/** Settles with `work`, or rejects as soon as `signal` aborts; a late rejection of `work` is swallowed. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  work.catch(noop);
+  if (signal.aborted) return Promise.reject(Object.assign(new Error('aborted'), { code: 'UND_ERR_ABORTED' }));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(Object.assign(new Error('aborted'), { code: 'UND_ERR_ABORTED' }));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
+}
+
+function errorCode(err: unknown): string {
+  return typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** The `registry` label value: host, or host:port off 443. */
+export function registryName(host: string, port: number): string {
+  return port === 443 ? host : authority(host, port);
+}
+
+/** A URL for the transcript: no user info, query values redacted except a token request's service and scope. */
+export function redactUrl(url: URL): string {
+  const query = [...url.searchParams].map(([k, v]) => `${encodeURIComponent(k)}=${SHOWN_QUERY.has(k.toLowerCase()) ? encodeURIComponent(v) : '<redacted>'}`);
+  const text = `${url.protocol}//${url.host}${url.pathname}${query.length > 0 ? `?${query.join('&')}` : ''}`;
+  return text.length > MAX_URL_CHARS ? `${text.slice(0, MAX_URL_CHARS)}...` : text;
+}
+
+/** A hostname fit for a label: lower-case, bounded, only name characters. */
+export function boundedHost(hostname: string): string {
+  const bare = hostname.startsWith('[') && hostname.endsWith(']') ? hostname.slice(1, -1) : hostname;
+  const clean = bare.toLowerCase().replace(/[^a-z0-9.:-]/g, '_');
+  return clean.slice(0, MAX_HOST_CHARS);
+}
+
+type Failure = { ok: false; reason: FailureReason; message: string };
+
+function isFailure(value: unknown): value is Failure {
+  return typeof value === 'object' && value !== null && !(value instanceof Buffer) && (value as { ok?: unknown }).ok === false;
+}
+
+interface Answer {
+  ok: true;
+  status: number;
+  headers: Record<string, string>;
+  /** www-authenticate as sent, possibly several. */
+  challenges: string[];
+  body: Readable;
+  seconds: number;
+  entry: Extract<RegistryTranscriptEntry, { kind: 'request' }>;
+}
+
+/** Registry error bodies: `{"errors":[{"code":"MANIFEST_UNKNOWN","message":"..."}]}`. */
+function registryError(body: Buffer | undefined): string | undefined {
+  if (body === undefined || body.length === 0) return undefined;
+  try {
+    const doc = JSON.parse(body.toString('utf8')) as { errors?: { code?: unknown; message?: unknown }[] };
+    const first = Array.isArray(doc.errors) ? doc.errors[0] : undefined;
+    if (first === undefined || typeof first.code !== 'string') return undefined;
+    const message = typeof first.message === 'string' ? `: ${first.message}` : '';
+    return `${first.code}${message}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 160);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The connections of one origin: one undici Client whose sockets this check opens. */
+class Origin {
+  readonly base: URL;
+  readonly host: string;
+  readonly port: number;
+  readonly client: Client;
+  connected = false;
+  private spare: Socket | undefined;
+  private readonly run: Run;
+
+  constructor(run: Run, base: URL) {
+    this.run = run;
+    this.base = base;
+    this.host = base.hostname.startsWith('[') ? base.hostname.slice(1, -1) : base.hostname;
+    this.port = base.port === '' ? 443 : Number(base.port);
+    const timeout = run.timeoutMs;
+    this.client = new Client(base.origin, {
+      allowH2: true,
+      pipelining: 1,
+      headersTimeout: timeout,
+      bodyTimeout: timeout,
+      // undici asks for a socket when it needs one (the first request, or after the
+      // server closed a keep-alive connection): the first is the one open() made. The
+      // callback must not run synchronously: undici would not send the waiting request.
+      connect: (_opts, callback) => {
+        const spare = this.spare;
+        this.spare = undefined;
+        if (spare !== undefined) {
+          queueMicrotask(() => callback(null, spare));
+          return;
+        }
+        void this.openSocket().then((opened) => {
+          if ('socket' in opened) callback(null, opened.socket);
+          else callback(Object.assign(new Error(opened.message), { code: 'EGRESS_CONNECT_FAILED', failure: opened }), null);
+        });
+      },
+    });
+    this.client.on('connectionError', noop);
+  }
+
+  /** Opens the first connection now, so that its time and failure belong to the current step. */
+  async open(): Promise<Failure | undefined> {
+    const opened = await this.openSocket();
+    if (!('socket' in opened)) return opened;
+    this.spare = opened.socket;
+    this.connected = true;
+    return undefined;
+  }
+
+  private async openSocket(): Promise<{ socket: Socket } | Failure> {
+    const run = this.run;
+    const entry: Extract<RegistryTranscriptEntry, { kind: 'connect' }> = { step: run.step, kind: 'connect', host: this.host, port: this.port, ok: false };
+    run.transcript(entry);
+    const failed = (reason: FailureReason, message: string): Failure => {
+      entry.error = run.scrub(message).slice(0, 300);
+      return { ok: false, reason, message: run.scrub(message) };
+    };
+    let dial;
+    try {
+      dial = run.options.dialFor(this.host, this.port);
+    } catch (err) {
+      return failed('internal_error', `the dial factory threw: ${errorMessage(err)}`);
+    }
+    const dialed = await dialUntilAbort(dial, run.signal);
+    if (dialed === undefined) return failed(run.viaProxy ? 'proxy_timeout' : 'timeout', `no connection to ${authority(this.host, this.port)} before the deadline`);
+    if (!dialed.ok) return failed(dialed.reason, dialed.message);
+    run.own(dialed.socket);
+    if (dialed.remoteAddress !== undefined) entry.remoteAddress = dialed.remoteAddress;
+    if (dialed.lookupSeconds !== undefined) entry.lookupSeconds = dialed.lookupSeconds;
+    entry.connectSeconds = dialed.connectSeconds;
+    if (dialed.proxyConnectSeconds !== undefined) entry.proxyConnectSeconds = dialed.proxyConnectSeconds;
+    const tls = await connectTls(dialed.socket, { servername: this.host, secureContext: run.context, alpn: ALPN, viaProxy: run.viaProxy, signal: run.signal });
+    if (!tls.ok) return failed(tls.reason, `${authority(this.host, this.port)}: ${tls.message}`);
+    run.own(tls.tap);
+    run.own(tls.socket);
+    entry.tlsSeconds = tls.seconds;
+    entry.tlsVersion = tls.version;
+    entry.alpn = tls.alpn;
+    if (!tls.authorized) {
+      tls.socket.destroy();
+      return failed('tls_cert_invalid', `the certificate of ${this.host} did not verify (${tls.authorizationError ?? 'unknown'})`);
+    }
+    entry.ok = true;
+    return { socket: tls.socket };
+  }
+}
+
+/** One run of the check: its state, its resources, its result. */
+class Run {
+  readonly options: RegistryProbeOptions;
+  readonly target: RegistryTarget;
+  readonly signal: AbortSignal;
+  readonly viaProxy: boolean;
+  readonly timeoutMs: number;
+  readonly result: RegistryResult;
+  context!: SecureContext;
+  step: RegistryStep = 'ping';
+  private stepStart = process.hrtime.bigint();
+  private readonly origins = new Map<string, Origin>();
+  private readonly sockets = new Set<{ destroy: () => void }>();
+  private readonly secrets: string[] = [];
+  private readonly base: URL;
+  private readonly credential: RegistryCredential | undefined;
+  /** Authorization for the registry's origin, once known. */
+  private authorization: string | undefined;
+  /** The Bearer challenge of GET /v2/. */
+  private challenge: { realm: string; service: string | undefined } = { realm: '', service: undefined };
+
+  constructor(target: RegistryTarget, options: RegistryProbeOptions, signal: AbortSignal) {
+    this.target = target;
+    this.options = options;
+    this.signal = signal;
+    this.viaProxy = options.viaProxy ?? false;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_REGISTRY_TIMEOUT_MS;
+    this.base = new URL(`https://${authority(target.host, target.port)}`);
+    this.result = { ok: false, registry: registryName(target.host, target.port), steps: {}, transcript: [], durationSeconds: 0 };
+    this.credential = options.credentials?.ok === true ? options.credentials.credential : undefined;
+    if (this.credential !== undefined) {
+      const { username, password } = this.credential;
+      this.remember(password.reveal());
+      this.remember(encodeURIComponent(password.reveal()));
+      this.remember(Buffer.from(`${username}:${password.reveal()}`).toString('base64'));
+    }
+  }
+
+  private remember(secret: string): void {
+    // Short strings would scrub innocent text; a password that short is not a secret worth the name.
+    if (secret.length >= 4 && !this.secrets.includes(secret)) this.secrets.push(secret);
+  }
+
+  scrub(text: string): string {
+    let out = text;
+    for (const s of this.secrets) out = out.split(s).join('<redacted>');
+    return out;
+  }
+
+  own(socket: { destroy: () => void }): void {
+    this.sockets.add(socket);
+  }
+
+  transcript(entry: RegistryTranscriptEntry): void {
+    this.result.transcript.push(entry);
+  }
+
+  async release(): Promise<void> {
+    // The clients first: undici 7's h2 session trips over a socket destroyed under it.
+    await Promise.all([...this.origins.values()].map((o) => untilAborted(o.client.destroy(), AbortSignal.timeout(RELEASE_MS)).catch(noop)));
+    for (const s of this.sockets) s.destroy();
+  }
+
+  private begin(step: RegistryStep, at: bigint = process.hrtime.bigint()): void {
+    this.step = step;
+    this.stepStart = at;
+  }
+
+  private end(ok: boolean, status?: number, at: bigint = process.hrtime.bigint()): void {
+    const r: RegistryStepResult = { ok, seconds: Number(at - this.stepStart) / 1e9 };
+    if (status !== undefined) r.status = status;
+    this.result.steps[this.step] = r;
+  }
+
+  /** Records the current step as failed; always returns false, for `return this.fail(...)`. */
+  private fail(reason: FailureReason, message: string, status?: number): false {
+    this.end(false, status);
+    this.result.ok = false;
+    this.result.reason = reason;
+    this.result.failedStep = this.step;
+    this.result.message = this.scrub(`${this.step}: ${message}`);
+    return false;
+  }
+
+  private failWith(f: Failure, prefix = ''): false {
+    return this.fail(f.reason, `${prefix}${f.message}`);
+  }
+
+  private origin(url: URL): Origin {
+    let o = this.origins.get(url.origin);
+    if (o === undefined) {
+      o = new Origin(this, new URL(url.origin));
+      this.origins.set(url.origin, o);
+    }
+    return o;
+  }
+
+  private requestFailure(err: unknown, url: URL): Failure {
+    const failure = (err as { failure?: Failure } | null)?.failure;
+    if (failure !== undefined) return failure;
+    const where = `${url.host}`;
+    const code = errorCode(err);
+    if (this.signal.aborted || code === 'UND_ERR_ABORTED' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+      return { ok: false, reason: 'timeout', message: `no answer from ${where} before the deadline` };
+    }
+    if (['UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ECONNRESET', 'EPIPE', 'ERR_HTTP2_GOAWAY_SESSION', 'ERR_HTTP2_STREAM_CANCEL', 'ERR_HTTP2_SESSION_ERROR'].includes(code)) {
+      return { ok: false, reason: 'reset', message: `${where} closed the connection before answering (${code})` };
+    }
+    if (code.startsWith('HPE_') || code.startsWith('ERR_HTTP2_') || code === 'UND_ERR_INFO') {
+      return { ok: false, reason: 'http_bad_response', message: `not an HTTP answer from ${where} (${code})` };
+    }
+    return { ok: false, reason: socketErrorReason(err), message: `${where}: ${code || 'error'}: ${errorMessage(err).slice(0, 200)}` };
+  }
+
+  /** GET on a connection of the url's origin (opened first if needed). Never rejects. */
+  private async get(url: URL, headers: Record<string, string>): Promise<Answer | Failure> {
+    const origin = this.origin(url);
+    if (!origin.connected) {
+      const failed = await origin.open();
+      if (failed !== undefined) return failed;
+    }
+    const shown: Record<string, string> = {};
+    for (const [name, value] of Object.entries(headers)) {
+      shown[name] = name === 'authorization' ? `${value.split(' ')[0] ?? ''} <redacted>` : value.slice(0, MAX_HEADER_VALUE);
+    }
+    const entry: Extract<RegistryTranscriptEntry, { kind: 'request' }> = {
+      step: this.step,
+      kind: 'request',
+      method: 'GET',
+      url: this.scrub(redactUrl(url)),
+      requestHeaders: shown,
+      responseHeaders: {},
+      seconds: 0,
+    };
+    this.transcript(entry);
+    const sent = process.hrtime.bigint();
+    let response: Dispatcher.ResponseData;
+    try {
+      // undici settles an aborted request only once it was dispatched: the race makes
+      // the deadline hold whatever state the client is in.
+      response = await untilAborted(
+        origin.client.request({
+          method: 'GET',
+          path: `${url.pathname}${url.search}`,
+          headers: { 'user-agent': this.options.userAgent ?? DEFAULT_USER_AGENT, ...headers },
+          signal: this.signal,
+        }),
+        this.signal,
+      );
+    } catch (err) {
+      entry.seconds = secondsSince(sent);
+      const failure = this.requestFailure(err, url);
+      entry.error = this.scrub(failure.message).slice(0, 300);
+      return failure;
+    }
+    entry.seconds = secondsSince(sent);
+    entry.status = response.statusCode;
+    response.body.on('error', noop);
+    const flat: Record<string, string> = {};
+    let challenges: string[] = [];
+    for (const [name, value] of Object.entries(response.headers)) {
+      if (value === undefined) continue;
+      const lower = name.toLowerCase();
+      if (lower === 'www-authenticate') challenges = Array.isArray(value) ? value : [value];
+      flat[lower] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    for (const name of SHOWN_RESPONSE_HEADERS) {
+      const value = flat[name];
+      if (value === undefined) continue;
+      let shownValue = value;
+      if (name === 'location') {
+        try {
+          shownValue = redactUrl(new URL(value, url));
+        } catch {
+          shownValue = '<not a URL>';
+        }
+      }
+      entry.responseHeaders[name] = this.scrub(shownValue).replace(/[^\x20-\x7e]/g, '?').slice(0, MAX_HEADER_VALUE);
+    }
+    const answer: Answer = { ok: true, status: response.statusCode, headers: flat, challenges, body: response.body, seconds: entry.seconds, entry };
+    if (this.viaProxy) {
+      const byProxy = proxyGeneratedError(answer.status, flat);
+      if (byProxy !== undefined) {
+        response.body.destroy();
+        return { ok: false, reason: byProxy.reason, message: `${url.host} answered ${answer.status}, from the proxy inside the tunnel (${byProxy.evidence})` };
+      }
+    }
+    return answer;
+  }
+
+  /** Reads the body up to `max` bytes; undefined when it is larger (then the body is dropped). */
+  private async read(body: Readable, max: number): Promise<Buffer | undefined | Failure> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of body) {
+        const buf = chunk as Buffer;
+        size += buf.length;
+        if (size > max) {
+          body.destroy();
+          return undefined;
+        }
+        chunks.push(buf);
+      }
+    } catch (err) {
+      if (this.signal.aborted) return { ok: false, reason: 'timeout', message: 'the body did not arrive before the deadline' };
+      return { ok: false, reason: 'reset', message: `the body was cut off (${errorCode(err) || errorMessage(err).slice(0, 100)})` };
+    }
+    return Buffer.concat(chunks);
+  }
+
+  /** A body nobody needs: read when small (keeps the connection), else dropped. */
+  private async discard(body: Readable): Promise<Buffer | undefined> {
+    const read = await this.read(body, MAX_JSON_BYTES);
+    return read instanceof Buffer ? read : undefined;
+  }
+
+  private statusProblem(answer: Answer, body: Buffer | undefined): string {
+    const detail = registryError(body);
+    return `${answer.status}${detail === undefined ? '' : ` (${detail})`}`;
+  }
+
+  private url(path: string): URL {
+    return new URL(path, this.base);
+  }
+
+  async go(): Promise<void> {
+    try {
+      this.context = trustedContext(this.options.systemRoots ?? rootCertificates, this.options.ca ?? []);
+    } catch (err) {
+      this.fail('internal_error', `cannot use the configured CA certificates: ${errorMessage(err)}`);
+      return;
+    }
+    this.describeCredential();
+    if (!(await this.ping())) return;
+    const creds = this.options.credentials;
+    if (creds !== undefined && !creds.ok) {
+      this.begin('token');
+      this.fail('registry_credentials_unusable', `${creds.unsupported ? 'unsupported credentials' : 'no usable credentials'}: ${creds.problem}`);
+      return;
+    }
+    if (!(await this.authenticate())) return;
+    const blob = await this.manifest();
+    if (blob === undefined) return;
+    if (!(await this.blob(blob))) return;
+    this.result.ok = true;
+    const platform = this.result.manifest?.platform;
+    this.result.message = `pulled ${this.target.repository}:${this.target.reference}${platform === undefined ? '' : ` (${platform})`}: blob ${blob.digest.slice(0, 19)}... ${this.result.blobServedBy === 'redirect' ? `from ${this.result.blobHost ?? '?'}` : 'from the registry itself'}`;
+  }
+
+  private describeCredential(): void {
+    const c = this.credential;
+    if (c === undefined) return;
+    const facts: RegistryCredentialFacts = {
+      source: c.source,
+      username: c.username.slice(0, 64),
+      expiry: c.expiry.kind,
+      note: describeExpiry(c.expiry, (this.options.now ?? Date.now)()),
+    };
+    if (c.expiry.kind === 'jwt') facts.expiresAtSeconds = c.expiry.expiresAtSeconds;
+    this.result.credential = facts;
+  }
+
+  private async ping(): Promise<boolean> {
+    this.begin('ping');
+    const answer = await this.get(this.url('/v2/'), { accept: 'application/json' });
+    if (!answer.ok) return this.failWith(answer);
+    const body = await this.discard(answer.body);
+    const status = answer.status;
+    if (status === 200) {
+      this.result.auth = 'none';
+      this.end(true, status);
+      return true;
+    }
+    if (status === 401) {
+      const challenges = parseWwwAuthenticate(answer.challenges);
+      const bearer = challenges.find((c) => c.scheme === 'bearer');
+      const basic = challenges.find((c) => c.scheme === 'basic');
+      if (bearer !== undefined && bearer.params.realm !== undefined && bearer.params.realm !== '') {
+        this.result.auth = 'bearer';
+        this.challenge = { realm: bearer.params.realm, service: bearer.params.service };
+      } else if (basic !== undefined) {
+        this.result.auth = 'basic';
+      } else {
+        return this.fail('http_bad_response', `GET /v2/ answered 401 without a Bearer or Basic challenge (WWW-Authenticate: ${JSON.stringify((answer.headers['www-authenticate'] ?? '').slice(0, 100))})`, status);
+      }
+      this.end(true, status);
+      return true;
+    }
+    if (status === 403) return this.fail('registry_auth_failed', `GET /v2/ answered ${this.statusProblem(answer, body)}: the registry refuses this client`, status);
+    return this.fail('http_bad_response', `GET /v2/ answered ${this.statusProblem(answer, body)}, not 200 or 401: not an OCI distribution registry answering`, status);
+  }
+
+  private basicAuthorization(): string | undefined {
+    const c = this.credential;
+    return c === undefined ? undefined : `Basic ${Buffer.from(`${c.username}:${c.password.reveal()}`).toString('base64')}`;
+  }
+
+  /** Whether the credential is a JWT whose exp has passed. */
+  private expiredCredential(): string | undefined {
+    const c = this.credential;
+    if (c === undefined || c.expiry.kind !== 'jwt') return undefined;
+    const now = (this.options.now ?? Date.now)();
+    return c.expiry.expiresAtSeconds * 1000 <= now ? describeExpiry(c.expiry, now) : undefined;
+  }
+
+  private refused(what: string, answer: Answer, body: Buffer | undefined): false {
+    const problem = this.statusProblem(answer, body);
+    const expired = this.expiredCredential();
+    if (expired !== undefined) return this.fail('registry_credentials_expired', `${what} answered ${problem}: ${expired}`, answer.status);
+    const who = this.credential === undefined ? 'an anonymous client' : `the credentials of ${this.credential.username.slice(0, 64)} (${this.credential.origin})`;
+    return this.fail('registry_auth_failed', `${what} answered ${problem}: refused ${who}`, answer.status);
+  }
+
+  private async authenticate(): Promise<boolean> {
+    if (this.result.auth === 'none') return true;
+    if (this.result.auth === 'basic') {
+      const basic = this.basicAuthorization();
+      if (basic === undefined) {
+        this.begin('token');
+        return this.fail('registry_auth_failed', 'the registry asks for basic auth and no credentials are configured');
+      }
+      this.authorization = basic;
+      return true;
+    }
+    this.begin('token');
+    let realm: URL;
+    try {
+      realm = new URL(this.challenge.realm);
+    } catch {
+      return this.fail('http_bad_response', `the Bearer challenge's realm is not a URL (${JSON.stringify(this.challenge.realm.slice(0, 100))})`);
+    }
+    if (realm.protocol !== 'https:') return this.fail('http_bad_response', `the token realm ${redactUrl(realm)} is not https: credentials and tokens are not sent in clear`);
+    if (this.challenge.service !== undefined) realm.searchParams.set('service', this.challenge.service);
+    realm.searchParams.set('scope', `repository:${this.target.repository}:pull`);
+    const headers: Record<string, string> = { accept: 'application/json' };
+    const basic = this.basicAuthorization();
+    if (basic !== undefined) headers.authorization = basic;
+    const answer = await this.get(realm, headers);
+    if (!answer.ok) return this.failWith(answer, `token endpoint ${realm.host}: `);
+    const body = await this.read(answer.body, MAX_JSON_BYTES);
+    if (isFailure(body)) return this.failWith(body, `token endpoint ${realm.host}: `);
+    if (answer.status === 401 || answer.status === 403) return this.refused(`the token endpoint ${realm.host}`, answer, body);
+    if (answer.status !== 200) return this.fail('http_bad_response', `the token endpoint ${realm.host} answered ${this.statusProblem(answer, body)}`, answer.status);
+    if (body === undefined) return this.fail('http_bad_response', `the token endpoint's answer is larger than ${MAX_JSON_BYTES} bytes`, answer.status);
+    let doc: { token?: unknown; access_token?: unknown; expires_in?: unknown; issued_at?: unknown };
+    try {
+      doc = JSON.parse(body.toString('utf8')) as typeof doc;
+    } catch {
+      return this.fail('http_bad_response', 'the token endpoint answered 200 with a body that is not JSON', answer.status);
+    }
+    const token = typeof doc.token === 'string' && doc.token !== '' ? doc.token : typeof doc.access_token === 'string' ? doc.access_token : '';
+    if (token === '') return this.fail('http_bad_response', 'the token endpoint answered 200 without a token', answer.status);
+    this.remember(token);
+    this.authorization = `Bearer ${token}`;
+    // The spec's default lifetime is 60 s.
+    const lifetime = typeof doc.expires_in === 'number' && doc.expires_in > 0 ? doc.expires_in : 60;
+    const issued = typeof doc.issued_at === 'string' ? Date.parse(doc.issued_at) : Number.NaN;
+    const from = Number.isFinite(issued) ? issued : (this.options.now ?? Date.now)();
+    this.result.tokenExpiresAtSeconds = Math.floor(from / 1000) + Math.floor(lifetime);
+    this.end(true, answer.status);
+    return true;
+  }
+
+  private authHeaders(accept: string): Record<string, string> {
+    return this.authorization === undefined ? { accept } : { accept, authorization: this.authorization };
+  }
+
+  private async manifest(): Promise<Descriptor | undefined> {
+    this.begin('manifest');
+    const repo = this.target.repository;
+    const want = parsePlatform(this.target.platform);
+    let reference = this.target.reference;
+    let picked: string | undefined;
+    for (let fetch = 0; fetch < MAX_MANIFEST_FETCHES; fetch++) {
+      const what = `${repo}${reference.includes(':') ? '@' : ':'}${reference}`;
+      const answer = await this.get(this.url(`/v2/${repo}/manifests/${reference}`), this.authHeaders(MANIFEST_ACCEPT));
+      if (!answer.ok) {
+        this.failWith(answer);
+        return undefined;
+      }
+      const body = await this.read(answer.body, answer.status === 200 ? MAX_MANIFEST_BYTES : MAX_JSON_BYTES);
+      if (isFailure(body)) {
+        this.failWith(body, `manifest ${what}: `);
+        return undefined;
+      }
+      const status = answer.status;
+      if (status === 401 || status === 403) {
+        this.refused(`GET manifest ${what}`, answer, body);
+        return undefined;
+      }
+      if (status === 404) {
+        this.fail('registry_not_found', `manifest ${what} not found: ${this.statusProblem(answer, body)}`, status);
+        return undefined;
+      }
+      if (status !== 200) {
+        this.fail('http_bad_response', `GET manifest ${what} answered ${this.statusProblem(answer, body)}`, status);
+        return undefined;
+      }
+      if (body === undefined) {
+        this.fail('http_bad_response', `manifest ${what} is larger than ${MAX_MANIFEST_BYTES} bytes`, status);
+        return undefined;
+      }
+      if (DIGEST_RE.test(reference) && !matchesDigest(body, reference)) {
+        this.fail('http_bad_response', `manifest ${what} does not match its digest: not the manifest asked for`, status);
+        return undefined;
+      }
+      const parsed = parseManifest(body, answer.headers['content-type']);
+      if (parsed.kind === 'invalid') {
+        this.fail('http_bad_response', `manifest ${what}: ${parsed.problem}`, status);
+        return undefined;
+      }
+      if (parsed.kind === 'index') {
+        const entry = selectPlatform(parsed.manifests, want);
+        if (entry === undefined) {
+          this.fail('registry_not_found', `the index of ${what} has no ${formatPlatform(want)} manifest (it has ${describePlatforms(parsed.manifests)})`, status);
+          return undefined;
+        }
+        picked = entry.platform === undefined ? formatPlatform(want) : formatPlatform(entry.platform);
+        reference = entry.digest;
+        continue;
+      }
+      const blob = smallestBlob(parsed.blobs);
+      this.result.manifest = { digest: sha256Digest(body), mediaType: parsed.mediaType };
+      if (picked !== undefined) this.result.manifest.platform = picked;
+      if (blob === undefined) {
+        this.fail('http_bad_response', `manifest ${what} names no blob to fetch`, status);
+        return undefined;
+      }
+      this.result.manifest.blobDigest = blob.digest;
+      this.result.manifest.blobSize = blob.size;
+      this.end(true, status);
+      return blob;
+    }
+    this.fail('http_bad_response', `more than ${MAX_MANIFEST_FETCHES} manifests deep: an index inside an index inside an index`);
+    return undefined;
+  }
+
+  private async blob(blob: Descriptor): Promise<boolean> {
+    const firstBytes = Math.max(1, this.options.firstBytes ?? DEFAULT_FIRST_BYTES);
+    const want = Math.min(blob.size, firstBytes);
+    const maxRedirects = this.options.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
+    const registryOrigin = this.base.origin;
+    this.begin('blob_redirect');
+    let url = this.url(`/v2/${this.target.repository}/blobs/${blob.digest}`);
+    const seen = [url.href];
+    for (let hop = 0; ; hop++) {
+      const origin = this.origin(url);
+      const host = boundedHost(url.hostname);
+      if (!origin.connected) {
+        const failed = await origin.open();
+        if (failed !== undefined) return this.failWith(failed, `the registry redirected the blob to ${host}, which cannot be reached: `);
+      }
+      const sent = process.hrtime.bigint();
+      const headers: Record<string, string> = url.origin === registryOrigin ? this.authHeaders('*/*') : { accept: '*/*' };
+      headers.range = `bytes=0-${want - 1}`;
+      const answer = await this.get(url, headers);
+      const where = hop === 0 ? 'the registry' : `the blob host ${host}`;
+      // The blob host was reached: what it answers belongs to blob_first_byte.
+      const atBlobHost = () => {
+        this.end(true, undefined, sent);
+        this.begin('blob_first_byte', sent);
+      };
+      if (!answer.ok) {
+        if (hop > 0) atBlobHost();
+        return this.failWith(answer, hop > 0 ? `${where}: ` : '');
+      }
+      const status = answer.status;
+      if (REDIRECTS.has(status)) {
+        await this.discard(answer.body);
+        const location = answer.headers.location;
+        if (location === undefined || location === '') return this.fail('http_bad_response', `${where} answered ${status} without a Location`, status);
+        let next: URL;
+        try {
+          next = new URL(location, url);
+        } catch {
+          return this.fail('http_bad_response', `${where} answered ${status} with a Location that is not a URL`, status);
+        }
+        this.result.blobHost = boundedHost(next.hostname);
+        this.result.blobServedBy = 'redirect';
+        if (next.protocol !== 'https:') return this.fail('http_bad_response', `${where} redirected the blob to ${redactUrl(next)}, which is not https`, status);
+        if (seen.includes(next.href)) return this.fail('registry_redirect_loop', `${where} redirected the blob back to ${redactUrl(next)}, seen before: a redirect loop`, status);
+        if (hop + 1 > maxRedirects) return this.fail('registry_redirect_loop', `more than ${maxRedirects} redirects for one blob (the last to ${this.result.blobHost})`, status);
+        seen.push(next.href);
+        url = next;
+        continue;
+      }
+      if (status === 200 || status === 206) {
+        if (hop === 0) {
+          this.result.blobServedBy = 'registry';
+          this.begin('blob_first_byte', sent);
+        } else atBlobHost();
+        return this.firstBytes(answer, blob, want, where);
+      }
+      const body = await this.discard(answer.body);
+      if (hop === 0 && (status === 401 || status === 403)) return this.refused('GET blob', answer, body);
+      if (hop === 0 && status === 404) return this.fail('registry_not_found', `blob ${blob.digest} not found: ${this.statusProblem(answer, body)}`, status);
+      if (hop > 0) atBlobHost();
+      return this.fail('http_bad_response', `${where} answered ${this.statusProblem(answer, body)} to the blob request`, status);
+    }
+  }
+
+  private async firstBytes(answer: Answer, blob: Descriptor, want: number, where: string): Promise<boolean> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let firstAt: bigint | undefined;
+    try {
+      for await (const chunk of answer.body) {
+        const buf = chunk as Buffer;
+        firstAt ??= process.hrtime.bigint();
+        chunks.push(buf);
+        size += buf.length;
+        if (size >= want) break;
+      }
+    } catch (err) {
+      if (firstAt === undefined) {
+        if (this.signal.aborted) return this.fail('timeout', `${where} sent no byte of the blob before the deadline`, answer.status);
+        return this.fail('reset', `${where} closed the connection before the first byte of the blob (${errorCode(err) || 'error'})`, answer.status);
+      }
+    } finally {
+      answer.body.destroy();
+    }
+    if (firstAt === undefined) return this.fail('http_bad_response', `${where} answered ${answer.status} with an empty body`, answer.status);
+    this.end(true, answer.status, firstAt);
+    const got = Buffer.concat(chunks).subarray(0, want);
+    if (this.result.manifest !== undefined && want === blob.size && got.length === blob.size) {
+      const verified = matchesDigest(got, blob.digest);
+      this.result.manifest.blobVerified = verified;
+      if (!verified) return this.fail('http_bad_response', `${where} served ${got.length} bytes that do not match the blob digest: not the blob`, answer.status);
+    }
+    return true;
+  }
+}
+
+/** Checks the pull path of one registry over one path. Never throws. */
+export async function probeRegistry(target: RegistryTarget, options: RegistryProbeOptions, signal: AbortSignal): Promise<RegistryResult> {
+  const start = process.hrtime.bigint();
+  const ac = new AbortController();
+  const onParentAbort = () => ac.abort();
+  signal.addEventListener('abort', onParentAbort, { once: true });
+  if (signal.aborted) ac.abort();
+  const timer = setTimeout(() => ac.abort(), options.timeoutMs ?? DEFAULT_REGISTRY_TIMEOUT_MS);
+  const run = new Run(target, options, ac.signal);
+  try {
+    await run.go();
+  } catch (err) {
+    const r = run.result;
+    r.ok = false;
+    r.reason = 'internal_error';
+    r.failedStep = run.step;
+    r.message = run.scrub(`${run.step}: registry probe bug: ${errorMessage(err)}`);
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', onParentAbort);
+    await run.release();
+  }
+  run.result.durationSeconds = secondsSince(start);
+  return run.result;
+}
