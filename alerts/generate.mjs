@@ -56,6 +56,10 @@ const ALERT_KEYS = {
   EgressTLSCertificateExpiringSoon: { group: 'tls', keys: ['warning_days', 'critical_days'], noSeverity: true },
   EgressHTTP2Downgraded: { group: 'http', keys: [] },
   EgressHTTPUnexpectedResponse: { group: 'http', keys: [] },
+  EgressRegistryBlobHostBlocked: { group: 'registry', keys: [] },
+  EgressRegistryPullFailing: { group: 'registry', keys: [] },
+  EgressRegistryCredentialExpiring: { group: 'registry', keys: ['warning_days'] },
+  EgressRegistryCredentialExpired: { group: 'registry', keys: [] },
   EgressProbesStale: { group: 'exporter', keys: ['stale_after'] },
   EgressExporterDown: { group: 'exporter', keys: ['memory'] },
   EgressExporterConfigReloadFailed: { group: 'exporter', keys: [] },
@@ -291,6 +295,38 @@ function buildRules(config) {
         description:
           '{{ $labels.host }} on path {{ $labels.path }} does not give the answer the catalog expects' +
           `{{ range ${labelQuery('egress_http_status_code')} | query }} (status {{ . | value }}){{ end }}.`,
+      }),
+    ],
+    registry: [
+      rule('EgressRegistryBlobHostBlocked', {
+        // The blob host joins in as a label: the page names the host to allow.
+        expr:
+          `(egress_registry_failure_reason${s('step="blob_redirect"')} == 1)\n` +
+          `* on (job, instance, host, port, path) group_left (blob_host) egress_registry_blob_host_info${s()}`,
+        summary: 'A registry answers, but the host its image blobs come from is blocked.',
+        description:
+          'Pulls from {{ $labels.host }} on path {{ $labels.path }} would fail at the first layer: the registry redirects blobs to {{ $labels.blob_host }}, which cannot be reached ({{ $labels.reason }}). Allow {{ $labels.blob_host }} beside the registry.',
+      }),
+      rule('EgressRegistryPullFailing', {
+        // The blob host has its own alert; a registry that does not connect at all pages as unreachable.
+        expr:
+          `egress_registry_failure_reason${s('step!="blob_redirect"')} == 1\n` +
+          `unless on (job, instance, host, port, path) egress_probe_failure_reason${s('check="tcp"')}`,
+        summary: 'An image pull from a registry would fail.',
+        description: 'A pull from {{ $labels.host }} on path {{ $labels.path }} fails at the {{ $labels.step }} step ({{ $labels.reason }}).',
+      }),
+      rule('EgressRegistryCredentialExpiring', {
+        expr:
+          `egress_registry_credential_expiry_timestamp_seconds${s()} - time() < ${a.EgressRegistryCredentialExpiring.warning_days} * 86400\n` +
+          `and egress_registry_credential_expiry_timestamp_seconds${s()} - time() > 0`,
+        summary: 'A registry pull token expires soon.',
+        description:
+          `The pull credential of {{ $labels.username }} for {{ $labels.host }} expires in {{ $value | humanizeDuration }} (below ${a.EgressRegistryCredentialExpiring.warning_days} days): pulls fail once it does.`,
+      }),
+      rule('EgressRegistryCredentialExpired', {
+        expr: `egress_registry_credential_expiry_timestamp_seconds${s()} - time() <= 0`,
+        summary: 'A registry pull token has expired.',
+        description: 'The pull credential of {{ $labels.username }} for {{ $labels.host }} has expired: authenticated pulls fail.',
       }),
     ],
     exporter: [

@@ -333,6 +333,28 @@ const httpPhases = (by, legend) =>
     { unit: 's' },
   );
 
+// The registry pull path: would `docker pull` work from here, and where it breaks.
+const pullTable = () =>
+  table('Registry pull', 'Per registry and path: whether the latest pull worked, the step and reason where it failed, and the blob host the registry redirected to (blocked while the registry answers: EgressRegistryBlobHostBlocked).', [
+    target(`max by (host, port, path) (egress_probe_success${sel('check="registry"', 'path=~"$path"')})`, { format: 'table', instant: true }),
+    target(`max by (host, port, path, step, reason) (egress_registry_failure_reason${sel('path=~"$path"')})`, { format: 'table', instant: true, refId: 'B' }),
+    target(`max by (host, port, path, blob_host) (egress_registry_blob_host_info${sel('path=~"$path"')})`, { format: 'table', instant: true, refId: 'C' }),
+  ], {
+    transformations: [
+      { id: 'merge', options: {} },
+      { id: 'organize', options: { excludeByName: { Time: true, 'Value #B': true, 'Value #C': true }, indexByName: {}, renameByName: { 'Value #A': 'pull works' } } },
+    ],
+    overrides: [{ matcher: { id: 'byName', options: 'pull works' }, properties: [{ id: 'mappings', value: [valueMap([['1', 'OK', 'green'], ['0', 'FAILS', 'red']])] }, { id: 'custom.cellOptions', value: { type: 'color-background' } }] }],
+  });
+const pullSteps = (legend) =>
+  timeseries('Registry pull steps', 'Time of each step of the latest pull: ping (GET /v2/), token, manifest, blob_redirect (a new connection to the blob host), blob_first_byte.', [
+    target(`max by (host, path, step) (egress_registry_step_duration_seconds${sel('path=~"$path"')})`, { legend }),
+  ], { unit: 's' });
+const tokenExpiry = () =>
+  stat('Pull token expiry', 'When each pull credential (a JWT password) expires: Chainguard pull tokens last 30 days by default.', [
+    target(`min by (host, username) (egress_registry_credential_expiry_timestamp_seconds${exp()}) - time()`, { legend: '{{username}} @ {{host}}', instant: true }),
+  ], { unit: 's', steps: [[null, 'red'], [86400 * 3, 'orange'], [86400 * 7, 'green']] });
+
 const refreshTarget = () => target(`max(egress_dns_firewall_refresh_interval_seconds${exp()})`, { legend: 'firewall refresh interval', refId: 'B' });
 
 const ttlPanel = (extraTargets = []) =>
@@ -448,6 +470,11 @@ function overview() {
       [httpTable(), 12, 10],
       [downgradeTimeline('{{host}} via {{path}}'), 12, 10],
 
+      [row('Registry pull')],
+      [pullTable(), 12, 8],
+      [pullSteps('{{host}} {{path}} {{step}}'), 8, 8],
+      [tokenExpiry(), 4, 8],
+
       [row('Latency')],
       [tcpHeatmap(), 8, 9],
       [tlsHeatmap(), 8, 9],
@@ -524,6 +551,10 @@ function host() {
       [downgradeTimeline('{{path}}'), 12, 5],
       [httpPhases('path, phase', '{{phase}} {{path}}'), 12, 8],
       [httpHeatmap(), 12, 8],
+
+      [row('Registry pull')],
+      [pullTable(), 12, 6],
+      [pullSteps('{{path}} {{step}}'), 12, 6],
     ]),
   });
 }

@@ -39,6 +39,8 @@ import type { DashboardQuery } from './helpers/monitoring-queries.js';
 import { scrape } from './helpers/scrape.js';
 
 const HOST = 'cgr.dev';
+/** The registry panels: this lab has no registry (test/exporter-registry.test.ts has one). */
+const NO_REGISTRY_QUERY = 'no registry in this lab';
 const PROXY = 'corp';
 const JOB = 'egress';
 /** Every `for:` of the test's rules file: long enough that one odd round never fires. */
@@ -55,14 +57,31 @@ const FOR = '2s';
  * overruns) are exported at 0 from the start, so increase() over them is 0, not nothing.
  * The test fails on an entry that is no longer empty, so this list cannot go stale.
  */
-const EMPTY_WHEN_HEALTHY: Record<string, string> = {};
+const EMPTY_WHEN_HEALTHY: Record<string, string> = {
+  'egress-overview / Registry pull / A': NO_REGISTRY_QUERY,
+  'egress-overview / Registry pull / B': NO_REGISTRY_QUERY,
+  'egress-overview / Registry pull / C': NO_REGISTRY_QUERY,
+  'egress-overview / Registry pull steps / A': NO_REGISTRY_QUERY,
+  'egress-overview / Pull token expiry / A': NO_REGISTRY_QUERY,
+  'egress-host / Registry pull / A': NO_REGISTRY_QUERY,
+  'egress-host / Registry pull / B': NO_REGISTRY_QUERY,
+  'egress-host / Registry pull / C': NO_REGISTRY_QUERY,
+  'egress-host / Registry pull steps / A': NO_REGISTRY_QUERY,
+};
 
 /**
  * Metric names the dashboards and alerts use that have no series in Prometheus while
  * healthy (each still has its `# TYPE` line in the scrape).
  */
+/** This lab has no registry: test/exporter-registry.test.ts and the metric coverage test scrape these. */
+const NO_REGISTRY = 'the e2e lab has no OCI registry; test/exporter-registry.test.ts and test/metric-coverage.test.ts have their series';
+
 const NO_SERIES_WHEN_HEALTHY: Record<string, string> = {
   egress_probe_failure_reason: 'absent while the check succeeds, by design: only a failing check has a reason',
+  egress_registry_failure_reason: NO_REGISTRY,
+  egress_registry_blob_host_info: NO_REGISTRY,
+  egress_registry_step_duration_seconds: NO_REGISTRY,
+  egress_registry_credential_expiry_timestamp_seconds: NO_REGISTRY,
 };
 
 /**

@@ -12,7 +12,11 @@ import { startOrigin } from './fixtures/http-servers.js';
 import type { RunningOrigin } from './fixtures/http-servers.js';
 import { startProxy } from './fixtures/proxies.js';
 import type { RunningProxy } from './fixtures/proxies.js';
+import { BLOB_HOST_NAME, startRegistryFixture } from './fixtures/registry-server.js';
+import type { RegistryFixture } from './fixtures/registry-server.js';
 import { closedPort } from './fixtures/tcp-peers.js';
+
+const b64url = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 import { startTlsServer } from './fixtures/tls-servers.js';
 import type { RunningServer } from './fixtures/tls-servers.js';
 import { startTestExporter, tempDir, writeTestCa } from './helpers/exporter.js';
@@ -60,6 +64,7 @@ describe('metric coverage: dashboards, alerts and README against a real scrape',
   let origin: RunningOrigin;
   let tlsFull: RunningServer;
   let tunnel: RunningProxy;
+  let registry: RegistryFixture;
   let exporter: TestExporter;
   let m: Scrape;
   let families: Map<string, string>;
@@ -69,9 +74,20 @@ describe('metric coverage: dashboards, alerts and README against a real scrape',
     await writeTestCa(dir);
     origin = await startOrigin('h2');
     tlsFull = await startTlsServer('full');
+    // A registry with a JWT pull token (its expiry is a metric); the tunnel does not carry the
+    // blob host, so that path's pull fails at blob_redirect (the failure series exist).
+    const exp = Math.floor(Date.now() / 1000) + 30 * 86400;
+    const token = `${b64url({ alg: 'ES256' })}.${b64url({ sub: 'ci', exp })}.c2lnbmF0dXJl`;
+    registry = await startRegistryFixture({ users: { ci: token } });
+    process.env.EGRESS_REGISTRY_USERNAME = 'ci';
+    process.env.EGRESS_REGISTRY_PASSWORD = token;
     // Closed on both of packages.wolfi.dev's addresses.
     const refused = await closedPort('127.0.0.1', '127.0.1.1');
-    tunnel = await startProxy({ mode: 'tunnel', map: { [`cgr.dev:${origin.port}`]: origin.port, [`apk.cgr.dev:${tlsFull.port}`]: tlsFull.port } });
+    tunnel = await startProxy({
+      mode: 'tunnel',
+      map: { [`cgr.dev:${origin.port}`]: origin.port, [`apk.cgr.dev:${tlsFull.port}`]: tlsFull.port, [`cgr.dev:${registry.registryPort}`]: registry.registryPort },
+      denySuffixes: ['.registry.test'],
+    });
     dns = await startDnsServer({
       // A CNAME, so the chain-length gauge has something to say.
       'cgr.dev': { cname: 'cgr.dev.edge.test', ttl: 600 },
@@ -79,6 +95,7 @@ describe('metric coverage: dashboards, alerts and README against a real scrape',
       'apk.cgr.dev': { a: ['127.0.0.1'], ttl: 60 },
       // One allowed address, one outside the allowlist.
       'packages.wolfi.dev': { a: ['127.0.0.1', '127.0.1.1'], ttl: 60 },
+      [BLOB_HOST_NAME]: { a: ['127.0.0.1'], ttl: 60 },
     });
     exporter = await startTestExporter(
       `catalog: none
@@ -101,6 +118,8 @@ targets:
     http: { path: /v2/, expect_status: [401], expect_headers: { docker-distribution-api-version: registry/2.0 } }
   - { host: apk.cgr.dev, port: ${tlsFull.port}, checks: [dns, tcp, tls] }
   - { host: packages.wolfi.dev, port: ${refused}, checks: [dns, tcp] }
+registries:
+  - { host: cgr.dev, port: ${registry.registryPort}, credentials: env }
 `,
       { dir },
     );
@@ -109,7 +128,10 @@ targets:
   }, 30_000);
 
   afterAll(async () => {
+    delete process.env.EGRESS_REGISTRY_USERNAME;
+    delete process.env.EGRESS_REGISTRY_PASSWORD;
     await exporter?.stop();
+    await registry?.close();
     await dns?.close();
     await origin?.close();
     await tlsFull?.close();

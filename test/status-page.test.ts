@@ -135,7 +135,7 @@ targets:
     const table = page.getByRole('table');
     expect(await table.count()).toBe(1);
     const headers = (await page.getByRole('columnheader').allTextContents()).map((t) => t.trim());
-    expect(headers).toEqual(['Host', 'dns', 'tcp', 'tls', 'http', 'Transcript']);
+    expect(headers).toEqual(['Host', 'dns', 'tcp', 'tls', 'http', 'registry', 'Transcript']);
     const hosts = (await page.getByRole('rowheader').allTextContents()).map((t) => t.trim());
     expect(hosts).toHaveLength(3);
     expect(hosts[0]).toMatch(new RegExp(`^cgr\\.dev:${tls.port}`));

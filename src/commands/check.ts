@@ -88,6 +88,7 @@ export function renderTable(reports: readonly RoundReport[], style: Style, elaps
   const out: string[] = [];
   const rows: string[][] = [['HOST', 'PATH', 'DNS', 'TCP', 'TLS', 'HTTP']];
   const reqRows: string[][] = [['HOST', 'PATH', ...TLS_REQUIREMENTS.map((r) => REQUIREMENT_COLUMNS[r])]];
+  const pullRows: string[][] = [['HOST', 'PATH', 'PULL', 'BLOB HOST']];
   const notes: string[] = [];
   for (const report of reports) {
     const host = targetName(report.target);
@@ -114,7 +115,12 @@ export function renderTable(reports: readonly RoundReport[], style: Style, elaps
           }),
         ]);
       }
-      for (const [check, result] of [['tcp', entry.tcp], ['tls', entry.tls], ['http', entry.http]] as const) {
+      const pull = entry.registry;
+      if (pull) {
+        const cell = pull.ok ? style.ok(style.pass) : style.bad(`${style.fail} ${pull.reason ?? ''} at ${pull.failedStep ?? '?'}`);
+        pullRows.push([host, entry.path.name, cell, pull.blobServedBy === 'registry' ? '(the registry)' : (pull.blobHost ?? '-')]);
+      }
+      for (const [check, result] of [['tcp', entry.tcp], ['tls', entry.tls], ['http', entry.http], ['registry', entry.registry]] as const) {
         if (result && !result.ok) notes.push(`${host} ${check} via ${entry.path.name}: ${result.reason ?? 'failed'}${result.message ? ` - ${result.message}` : ''}`);
       }
       for (const r of entry.tls?.requirements ?? []) {
@@ -124,6 +130,7 @@ export function renderTable(reports: readonly RoundReport[], style: Style, elaps
   }
   out.push(table(rows));
   if (reqRows.length > 1) out.push('', 'TLS requirements', table(reqRows));
+  if (pullRows.length > 1) out.push('', 'Registry pull', table(pullRows));
   if (notes.length > 0) out.push('', 'Why', ...notes.map((n) => `  ${n}`));
   const failing = reports.filter((r) => !roundOk(r)).length;
   out.push(
@@ -153,6 +160,14 @@ export function renderJson(reports: readonly RoundReport[]): string {
           tcp: brief(entry.tcp),
           tls: entry.tls ? { ...brief(entry.tls), intercepted: entry.intercepted ?? null, handshake: handshakeJson(entry.tls.handshake), requirements: Object.fromEntries(entry.tls.requirements.map((r) => [r.requirement, { verdict: r.verdict, reason: r.reason ?? null, detail: r.detail }])) } : null,
           http: entry.http ? { ...brief(entry.http), protocol: entry.http.protocol ?? null, status: entry.http.status ?? null, downgraded: entry.downgraded ?? null } : null,
+          registry: entry.registry
+            ? {
+                ...brief(entry.registry),
+                failed_step: entry.registry.failedStep ?? null,
+                blob_host: entry.registry.blobHost ?? null,
+                steps: Object.fromEntries(Object.entries(entry.registry.steps).map(([step, r]) => [step, { ok: r.ok, seconds: r.seconds, status: r.status ?? null }])),
+              }
+            : null,
         })),
       })),
     },

@@ -8,6 +8,8 @@ function targetsOf(yaml: string) {
   return resolveTargets(parseConfig(yaml, 'egress.yml'));
 }
 
+const CGR_PULL = { repository: 'chainguard/static', reference: 'latest', platform: 'linux/amd64', credentials: 'anonymous', dockerConfig: null };
+
 describe('resolveTargets', () => {
   it('probes the 13 hosts of the default chainguard catalog, in catalog order', () => {
     const targets = targetsOf('');
@@ -43,6 +45,8 @@ describe('resolveTargets', () => {
       source: 'chainguard',
       http: { method: 'GET', path: '/v2/', expectStatus: [401], expectHeaders: { 'docker-distribution-api-version': 'registry/2.0' } },
       knownH2: true,
+      // The catalog's registry: its pull runs in this target's rounds.
+      registry: CGR_PULL,
     });
     expect(targets.find((t) => t.host === 'packages.wolfi.dev')?.families).toEqual(['v4', 'v6']);
     expect(targets[1]).not.toHaveProperty('http');
@@ -87,7 +91,26 @@ describe('resolveTargets', () => {
       source: 'chainguard',
       http: { method: 'GET', path: '/v2/', expectStatus: [401], expectHeaders: { 'docker-distribution-api-version': 'registry/2.0' } },
       knownH2: true,
+      // The catalog's registry: its pull runs in this target's rounds.
+      registry: CGR_PULL,
     });
+  });
+
+  it('adds a registry that is not a target as one with only the pull to check, and none with registries: []', () => {
+    const targets = targetsOf('catalog: none\nregistries:\n  - { host: cache.corp.example, port: 5000, repository: library/alpine }\n');
+    expect(targets).toEqual([
+      {
+        host: 'cache.corp.example',
+        port: 5000,
+        families: ['v4'],
+        checks: [],
+        labels: {},
+        purpose: 'OCI registry pull path',
+        source: 'config',
+        registry: { ...CGR_PULL, repository: 'library/alpine' },
+      },
+    ]);
+    expect(targetsOf('registries: []\n').some((t) => t.registry !== undefined)).toBe(false);
   });
 
   it("lets a config target's http and checks replace the catalog's", () => {

@@ -3,6 +3,7 @@
 import { getCatalog } from '../catalog/index.js';
 import { CHECK_NAMES } from '../model/types.js';
 import type { Target } from '../model/types.js';
+import { resolveRegistries } from './registries.js';
 import type { Config } from './types.js';
 
 /** A target with everything the catalog and the config say of it. */
@@ -60,8 +61,20 @@ export function resolveTargets(config: Config): ResolvedTarget[] {
     const issuers = configured.expectedIssuers ?? listed?.expectedIssuers;
     if (issuers !== undefined) target.expectedIssuers = issuers;
     if (listed?.knownH2 === true) target.knownH2 = true;
-    if (i === undefined) targets.push(target);
-    else targets[i] = target;
+    if (i === undefined) {
+      position.set(endpointKey(configured.host, configured.port), targets.length);
+      targets.push(target);
+    } else targets[i] = target;
+  }
+
+  // Each registry's pull runs in the rounds of the target on its host and port;
+  // a registry nobody lists as a target (a pull-through cache) becomes one, with
+  // only the pull to check.
+  for (const { host, port, ...pull } of resolveRegistries(config)) {
+    const i = position.get(endpointKey(host, port));
+    const listed = i === undefined ? undefined : targets[i];
+    if (listed !== undefined) listed.registry = pull;
+    else targets.push({ host, port, families: ['v4'], checks: [], labels: {}, purpose: 'OCI registry pull path', source: 'config', registry: pull });
   }
   return targets;
 }

@@ -3,7 +3,7 @@
 import type { CatalogName } from '../catalog/index.js';
 import type { HttpExpectation } from '../model/types.js';
 import type { HistogramName } from '../metrics/families.js';
-import type { CheckName, Family } from '../model/types.js';
+import type { CheckName, Family, RegistryPull } from '../model/types.js';
 
 /** A DNS server to ask: `system` means the resolvers of /etc/resolv.conf. */
 export interface ResolverAddress {
@@ -33,21 +33,12 @@ export interface ProxyConfig {
 }
 
 /** Where a registry check reads its credentials: none, the environment, or a Docker config.json. */
-export type RegistryCredentialSource = 'anonymous' | 'env' | 'docker_config';
+export type { RegistryCredentialSource } from '../model/types.js';
 
 /** A registry whose pull path is checked: ping, token, manifest, blob redirect, first blob bytes. */
-export interface RegistryConfig {
+export interface RegistryConfig extends RegistryPull {
   host: string;
   port: number;
-  /** The image to pull, e.g. chainguard/static. */
-  repository: string;
-  /** A tag or a digest (sha256:...). */
-  reference: string;
-  /** os/architecture[/variant] picked from an index, e.g. linux/amd64. */
-  platform: string;
-  credentials: RegistryCredentialSource;
-  /** With credentials docker_config: the config.json to read; null: Docker's own location. */
-  dockerConfig: string | null;
 }
 
 export interface Config {

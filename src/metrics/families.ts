@@ -64,6 +64,11 @@ export const F = {
     'Whether h2 was offered and HTTP/1.1 came back from a host known to speak h2; absent when no answer came back.',
   ),
 
+  registryStep: g('egress_registry_step_duration_seconds', 'Time of each step of the latest registry pull: ping, token, manifest, blob_redirect, blob_first_byte (a step that did not run is absent).'),
+  registryFailure: g('egress_registry_failure_reason', 'Set to 1 for the step where the latest pull failed and why; absent while the pull works.'),
+  registryBlobHost: g('egress_registry_blob_host_info', 'The host the blob redirect pointed to in the latest pull (the registry itself when it served the blob).'),
+  registryCredentialExpiry: g('egress_registry_credential_expiry_timestamp_seconds', "When the pull credential (a JWT password's exp) expires."),
+
   roundDuration: g('egress_exporter_round_duration_seconds', 'Time the latest round of the target took (every check once).'),
   rounds: c('egress_exporter_rounds_total', 'Rounds of the target that finished.'),
   roundOverruns: c('egress_exporter_round_overruns_total', 'Rounds skipped because the previous round of the target was still running.'),

@@ -213,6 +213,9 @@ export class TargetSeries {
       }
     }
 
+    const credential = report.paths.find((p) => p.registry?.credential?.expiresAtSeconds !== undefined)?.registry?.credential;
+    if (credential?.expiresAtSeconds !== undefined) add('registryCredentialExpiry', { ...id, username: credential.username }, credential.expiresAtSeconds);
+
     for (const entry of report.paths) {
       const path = entry.path.name;
       const labels = { ...id, path };
@@ -247,6 +250,14 @@ export class TargetSeries {
           add('tlsTrust', { ...labels, trust: cert.trust }, 1);
           add('tlsIntercepted', labels, (entry.intercepted ?? cert.intercepted) ? 1 : 0);
         }
+      }
+
+      const pull = entry.registry;
+      if (pull) {
+        for (const [step, result] of Object.entries(pull.steps)) if (result !== undefined) add('registryStep', { ...labels, step }, result.seconds);
+        if (!pull.ok && pull.reason) add('registryFailure', { ...labels, step: pull.failedStep ?? 'ping', reason: pull.reason }, 1);
+        const blobHost = pull.blobServedBy === 'registry' ? target.host : pull.blobHost;
+        if (blobHost !== undefined) add('registryBlobHost', { ...labels, blob_host: blobHost }, 1);
       }
 
       const http = entry.http;

@@ -5,8 +5,26 @@
 export type Family = 'v4' | 'v6';
 export const FAMILIES: readonly Family[] = ['v4', 'v6'];
 
-export type CheckName = 'dns' | 'tcp' | 'tls' | 'http';
-export const CHECK_NAMES: readonly CheckName[] = ['dns', 'tcp', 'tls', 'http'];
+/** The checks a target's `checks` list chooses from. */
+export type ConfigurableCheck = 'dns' | 'tcp' | 'tls' | 'http';
+export const CHECK_NAMES: readonly ConfigurableCheck[] = ['dns', 'tcp', 'tls', 'http'];
+/** Every check that reports a result: the registry pull runs where a registry is configured. */
+export type CheckName = ConfigurableCheck | 'registry';
+
+export type RegistryCredentialSource = 'anonymous' | 'env' | 'docker_config';
+
+/** The image pull a registry target tries on every path (see probes/registry.ts). */
+export interface RegistryPull {
+  /** The image to pull, e.g. chainguard/static. */
+  repository: string;
+  /** A tag or a digest (sha256:...). */
+  reference: string;
+  /** os/architecture[/variant] picked from an index, e.g. linux/amd64. */
+  platform: string;
+  credentials: RegistryCredentialSource;
+  /** With credentials docker_config: the config.json to read; null: Docker's own location. */
+  dockerConfig: string | null;
+}
 
 /** The request that proves a host answers as itself, and the answer it should give. */
 export interface HttpExpectation {
@@ -37,4 +55,6 @@ export interface Target {
   expectedIssuers?: readonly string[];
   /** The vendor says the host speaks HTTP/2: HTTP/1.1 on any path is a downgrade. */
   knownH2?: boolean;
+  /** The host is an OCI registry whose pull path is checked. */
+  registry?: RegistryPull;
 }

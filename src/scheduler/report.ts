@@ -4,6 +4,7 @@
 import type { CheckName, Family, Target } from '../model/types.js';
 import type { DnsResult } from '../probes/dns.js';
 import type { HttpResult } from '../probes/http.js';
+import type { RegistryResult } from '../probes/registry.js';
 import type { TcpResult } from '../probes/tcp.js';
 import type { TlsResult } from '../probes/tls.js';
 import type { ProbeOutcome } from '../probes/types.js';
@@ -27,6 +28,8 @@ export interface PathReport {
   tcp?: TcpResult;
   tls?: TlsResult;
   http?: HttpResult;
+  /** The registry pull, on a target that is a registry. */
+  registry?: RegistryResult;
   /** Decided across paths (judge.ts); undefined when there is no certificate. */
   intercepted?: boolean;
   /** Decided across paths (judge.ts); undefined when no HTTP answer came back. */
@@ -71,7 +74,7 @@ export function checkResults(report: RoundReport): CheckResult[] {
   const out: CheckResult[] = [];
   if (report.target.checks.includes('dns')) for (const dns of report.dns) out.push({ check: 'dns', path: dns.resolver, outcome: dns });
   for (const entry of report.paths) {
-    for (const check of ['tcp', 'tls', 'http'] as const) {
+    for (const check of ['tcp', 'tls', 'http', 'registry'] as const) {
       const outcome = entry[check];
       if (outcome !== undefined) out.push({ check, path: entry.path.name, outcome });
     }

@@ -7,7 +7,13 @@ import type { Config } from '../config/types.js';
 import type { Logger } from '../logging/logger.js';
 import { Allowlist } from '../metrics/allowlist.js';
 import type { CheckName, Family, Target } from '../model/types.js';
-import { directDial } from '../probes/dial.js';
+import { loadRegistryCredentials } from '../config/registry-credentials.js';
+import type { RegistryPull } from '../model/types.js';
+import { directDial, resolvingDial } from '../probes/dial.js';
+import type { ResolvingDialOptions } from '../probes/dial.js';
+import { envProxyFor } from '../probes/no-proxy.js';
+import { probeRegistry, registryName } from '../probes/registry.js';
+import type { RegistryProbeOptions, RegistryResult } from '../probes/registry.js';
 import { probeDns, sinkholePolicy } from '../probes/dns.js';
 import type { DnsProbeOptions, DnsResult } from '../probes/dns.js';
 import { probeHttp } from '../probes/http.js';
@@ -22,7 +28,7 @@ import type { FailureReason } from '../probes/reasons.js';
 import type { Dial, ProbeOutcome } from '../probes/types.js';
 import { withDeadline } from './deadline.js';
 import { judgeAcrossPaths } from './judge.js';
-import { pathsFor } from './paths.js';
+import { PROXY_PATH, pathsFor } from './paths.js';
 import type { ProbePath } from './paths.js';
 import type { PathReport, RoundReport } from './report.js';
 import type { Semaphore } from './semaphore.js';
@@ -30,6 +36,7 @@ import type { Semaphore } from './semaphore.js';
 export type { PathReport, RoundReport } from './report.js';
 
 export interface ProbeSet {
+  registry: typeof probeRegistry;
   dns: typeof probeDns;
   tcp: typeof probeTcp;
   tcpTunnel: typeof probeTcpTunnel;
@@ -37,7 +44,7 @@ export interface ProbeSet {
   http: typeof probeHttp;
 }
 
-export const DEFAULT_PROBES: ProbeSet = { dns: probeDns, tcp: probeTcp, tcpTunnel: probeTcpTunnel, tls: probeTls, http: probeHttp };
+export const DEFAULT_PROBES: ProbeSet = { registry: probeRegistry, dns: probeDns, tcp: probeTcp, tcpTunnel: probeTcpTunnel, tls: probeTls, http: probeHttp };
 
 export interface RoundContext {
   config: Config;
@@ -194,6 +201,54 @@ async function runPath(target: Target, entry: PathReport, report: RoundReport, c
         })
       : undefined,
   ]);
+  // After tls and http, not beside them: a path's connections stay few.
+  if (target.registry !== undefined && !ctx.signal.aborted) entry.registry = await registryCheck(target, target.registry, path, ctx, go);
+}
+
+/**
+ * The pull path on one path: every host the registry sends the pull to (token
+ * realm, blob host) gets its own connection on that path: its own lookup and
+ * TCP directly, its own CONNECT through a proxy (per host under NO_PROXY).
+ */
+async function registryCheck(target: Target, pull: RegistryPull, path: ProbePath, ctx: RoundContext, go: Plan): Promise<RegistryResult | undefined> {
+  const name = registryName(target.host, target.port);
+  const failed = (reason: FailureReason, message: string, durationSeconds: number): RegistryResult => ({
+    ok: false,
+    reason,
+    message,
+    durationSeconds,
+    registry: name,
+    failedStep: 'ping',
+    steps: {},
+    transcript: [],
+  });
+  const resolver = resolversOf(ctx.config)[0] ?? 'system';
+  const direct = (host: string, port: number): Dial => {
+    if ('dial' in go && path.proxy === null && host === target.host && port === target.port) return go.dial;
+    const options: ResolvingDialOptions = { resolver };
+    if (ctx.sinkhole !== undefined) options.sinkhole = ctx.sinkhole;
+    return resolvingDial(host, port, options);
+  };
+  const proxy = path.proxy;
+  const envProxied = proxy !== null && ctx.config.proxies.length === 0 && ctx.config.proxy === 'env';
+  const dialFor = (host: string, port: number): Dial => {
+    if (proxy === null) return direct(host, port);
+    if (!envProxied) return proxyDial(proxy, host, port);
+    const spec = envProxyFor(host, port, ctx.env ?? process.env, PROXY_PATH);
+    return spec === null ? direct(host, port) : proxyDial(spec, host, port);
+  };
+  return runCheck<RegistryResult>(
+    ctx,
+    { host: target.host, check: 'registry', path: path.name },
+    async (signal) => {
+      if ('skip' in go) return failed(go.skip.reason, go.skip.message, 0);
+      const credentials = await loadRegistryCredentials({ host: target.host, port: target.port, credentials: pull.credentials, dockerConfig: pull.dockerConfig }, { env: ctx.env ?? process.env });
+      const options: RegistryProbeOptions = { dialFor, viaProxy: proxy !== null, ca: ctx.caPem, timeoutMs: ctx.config.timeoutMs };
+      if (credentials !== undefined) options.credentials = credentials;
+      return ctx.probes.registry({ host: target.host, port: target.port, repository: pull.repository, reference: pull.reference, platform: pull.platform }, options, signal);
+    },
+    (reason, message) => failed(reason, message, ctx.config.timeoutMs / 1000),
+  );
 }
 
 /** The address the handshakes use: the first that accepted a connection, else the first resolved. */

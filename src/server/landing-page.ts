@@ -3,6 +3,11 @@
 // debug transcript. Plain HTML and CSS: readable without JavaScript.
 import { hostPort } from '../host-port.js';
 import { CHECK_NAMES } from '../model/types.js';
+import type { CheckName, Target } from '../model/types.js';
+
+/** The matrix's columns: every check, the registry pull last. */
+const COLUMNS: readonly CheckName[] = [...CHECK_NAMES, 'registry'];
+const configured = (target: Target, check: CheckName): boolean => (check === 'registry' ? target.registry !== undefined : target.checks.includes(check));
 import { checkResults } from '../scheduler/report.js';
 import type { CheckResult } from '../scheduler/report.js';
 import type { TargetState } from '../scheduler/results.js';
@@ -48,7 +53,7 @@ export function renderLandingPage(data: LandingPageData): string {
     .map(({ target, report }, i) => {
       const mine = results[i] ?? [];
       const atMs = report?.finishedAtMs ?? now;
-      const cells = CHECK_NAMES.map((check) => cell(mine.filter((r) => r.check === check), atMs, target.checks.includes(check), now)).join('');
+      const cells = COLUMNS.map((check) => cell(mine.filter((r) => r.check === check), atMs, configured(target, check), now)).join('');
       const debug = `/probe?target=${encodeURIComponent(target.host)}&amp;debug=true`;
       return `<tr><th scope="row"><code>${escape(hostPort(target.host, target.port))}</code>${target.purpose ? `<div class="purpose">${escape(target.purpose)}</div>` : ''}</th>${cells}<td><a href="${debug}">debug</a></td></tr>`;
     })
@@ -76,7 +81,7 @@ nav a{margin-right:1em}
 <h1>egress-exporter</h1>
 <nav><a href="/metrics">Metrics</a><a href="/-/healthy">Health</a><a href="/-/ready">Readiness</a></nav>
 <p id="summary"><span class="${!data.ready ? 'pending' : failing > 0 ? 'failing' : 'passing'}">${escape(summary)}</span> <span class="version">Version ${escape(data.version)}.</span></p>
-<div class="matrix"><table><thead><tr><th scope="col">Host</th>${CHECK_NAMES.map((c) => `<th scope="col">${c}</th>`).join('')}<th scope="col">Transcript</th></tr></thead><tbody>
+<div class="matrix"><table><thead><tr><th scope="col">Host</th>${COLUMNS.map((c) => `<th scope="col">${c}</th>`).join('')}<th scope="col">Transcript</th></tr></thead><tbody>
 ${rows}
 </tbody></table></div>
 <p class="age">Each check's latest result, its path (resolver or proxy) and its age; a failure shows its detail, a success on hover. A scrape of /metrics reads the same results; reload the page for newer ones.</p>

@@ -4,7 +4,6 @@
 // configured check timeout. A blackholed host then reports its failure instead
 // of failing the scrape.
 import type { Config } from '../config/types.js';
-import type { Target } from '../model/types.js';
 import type { ProbeSet } from '../scheduler/round.js';
 
 export const SCRAPE_TIMEOUT_HEADER = 'X-Prometheus-Scrape-Timeout-Seconds';
@@ -47,9 +46,9 @@ export interface DeadlineRound {
   clear: () => void;
 }
 
-type Probe<O, R> = (target: Target, options: O, signal: AbortSignal) => Promise<R>;
+type Probe<T, O, R> = (target: T, options: O, signal: AbortSignal) => Promise<R>;
 
-function within<O, R>(probe: Probe<O, R>, deadline: AbortSignal): Probe<O, R> {
+function within<T, O, R>(probe: Probe<T, O, R>, deadline: AbortSignal): Probe<T, O, R> {
   return (target, options, signal) => probe(target, options, AbortSignal.any([signal, deadline]));
 }
 
@@ -65,6 +64,7 @@ export function deadlineRound(config: Config, probes: ProbeSet, budgetMs: number
   return {
     config: budgetMs >= config.timeoutMs ? config : { ...config, timeoutMs: budgetMs },
     probes: {
+      registry: within(probes.registry, signal),
       dns: within(probes.dns, signal),
       tcp: within(probes.tcp, signal),
       tcpTunnel: within(probes.tcpTunnel, signal),

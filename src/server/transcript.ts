@@ -3,6 +3,7 @@
 // answers and the HTTP response head. Plain text; never a password.
 import { hostPort } from '../host-port.js';
 import { redactProxyUrl } from '../probes/proxy.js';
+import { registryTranscriptLines } from './registry-transcript.js';
 import type { ProbeOutcome } from '../probes/types.js';
 import type { PathReport, RoundReport } from '../scheduler/round.js';
 
@@ -73,5 +74,8 @@ export function renderTranscript(report: RoundReport): string {
     if (dns.cnameChain.length > 0) lines.push(`    CNAME chain: ${[target.host, ...dns.cnameChain].join(' -> ')}`);
   }
   for (const entry of report.paths) pathSection(entry, lines);
+  const pulls = report.paths.filter((entry) => entry.registry !== undefined);
+  if (pulls.length > 0) lines.push('', 'Registry pull');
+  for (const entry of pulls) if (entry.registry) lines.push(...registryTranscriptLines(entry.registry, entry.path.name));
   return `${lines.join('\n')}\n`;
 }
