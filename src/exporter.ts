@@ -16,7 +16,8 @@ import { hostPort } from './host-port.js';
 import { roundSignal } from './round-signal.js';
 import { pathsFor } from './scheduler/paths.js';
 import type { Target } from './model/types.js';
-import { onDemandContext, readCaPem } from './scheduler/on-demand.js';
+import { onDemandContext, readTrust } from './scheduler/on-demand.js';
+import type { Trust } from './scheduler/on-demand.js';
 import { DEFAULT_PROBES, runRound, sinkholeFromConfig } from './scheduler/round.js';
 import type { ProbeSet } from './scheduler/round.js';
 import { ResultStore } from './scheduler/results.js';
@@ -70,7 +71,7 @@ export class Exporter {
   private readonly reloadMetrics: ReturnType<typeof createReloadMetrics>;
   /** The server and the web config in force; reload reads that again too. */
   private readonly web: WebServer;
-  private current: { config: Config; targets: Target[]; scheduler: Scheduler; caPem: string[] };
+  private current: { config: Config; targets: Target[]; scheduler: Scheduler; trust: Trust };
   private server: Server | undefined;
   private boundAddress: AddressInfo | undefined;
   private reloading: Promise<ReloadOutcome> | undefined;
@@ -79,7 +80,7 @@ export class Exporter {
   private constructor(
     private readonly options: ExporterOptions,
     config: Config,
-    caPem: string[],
+    trust: Trust,
   ) {
     const registry = createRegistry({ version: VERSION, revision: REVISION });
     this.reloadMetrics = createReloadMetrics(registry);
@@ -88,11 +89,11 @@ export class Exporter {
     const targets = resolveTargets(config);
     this.results.setTargets(targets);
     this.metrics.configure(config, pathsInUse(config, targets));
-    this.current = { config, targets, scheduler: this.createScheduler(config, targets, caPem), caPem };
+    this.current = { config, targets, scheduler: this.createScheduler(config, targets, trust), trust };
   }
 
   static async start(options: ExporterOptions): Promise<Exporter> {
-    const exporter = new Exporter(options, options.config, await readCaPem(options.config));
+    const exporter = new Exporter(options, options.config, await readTrust(options.config));
     exporter.warnAboutEnvProxy(options.config);
     exporter.stalls.start();
     await exporter.listen();
@@ -122,7 +123,7 @@ export class Exporter {
     return this.options.logger;
   }
 
-  private createScheduler(config: Config, targets: Target[], caPem: string[]): Scheduler {
+  private createScheduler(config: Config, targets: Target[], trust: Trust): Scheduler {
     return new Scheduler({
       targets,
       results: this.results,
@@ -132,7 +133,8 @@ export class Exporter {
         limiter: new Semaphore(config.concurrency),
         logger: this.logger,
         probes: { ...DEFAULT_PROBES, ...this.options.probes },
-        caPem,
+        caPem: trust.caPem,
+        publicRoots: trust.publicRoots,
         sinkhole: sinkholeFromConfig(config),
       },
     });
@@ -193,7 +195,8 @@ export class Exporter {
     const deadline = deadlineRound(this.config, { ...DEFAULT_PROBES, ...this.options.probes }, probeBudgetMs(scrapeTimeoutSeconds, this.config.timeoutMs));
     const context = onDemandContext({
       config: deadline.config,
-      caPem: this.current.caPem,
+      caPem: this.current.trust.caPem,
+      publicRoots: this.current.trust.publicRoots,
       logger: this.logger,
       signal: roundSignal(signal, this.current.scheduler.signal),
       probes: deadline.probes,
@@ -217,11 +220,11 @@ export class Exporter {
   private async doReload(): Promise<ReloadOutcome> {
     const file = this.options.configFile;
     let config: Config;
-    let caPem: string[];
+    let trust: Trust;
     let applyWebConfig: () => void;
     try {
       config = file === undefined ? defaultConfig() : await loadConfigFile(file);
-      caPem = await readCaPem(config);
+      trust = await readTrust(config);
       applyWebConfig = await this.web.prepareReload();
     } catch (error) {
       const message =
@@ -240,7 +243,7 @@ export class Exporter {
     this.results.setTargets(targets);
     this.metrics.configure(config, pathsInUse(config, targets));
     const reloadedAt = Date.now();
-    this.current = { config, targets, scheduler: this.createScheduler(config, targets, caPem), caPem };
+    this.current = { config, targets, scheduler: this.createScheduler(config, targets, trust), trust };
     this.startScheduler();
     this.reloadMetrics.successful.set(1);
     this.reloadMetrics.timestamp.set(reloadedAt / 1000);

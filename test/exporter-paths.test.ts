@@ -2,10 +2,13 @@
 // proxies (a plain tunnel, a TLS-inspecting one that speaks only HTTP/1.1, one
 // denying .dev, one wanting credentials, one that never answers), judged from a scrape.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { startDnsServer } from './fixtures/dns-server.js';
 import type { DnsFixture } from './fixtures/dns-server.js';
 import { startOrigin } from './fixtures/http-servers.js';
 import type { RunningOrigin } from './fixtures/http-servers.js';
+import { getPki } from './fixtures/pki.js';
 import { startProxy } from './fixtures/proxies.js';
 import type { RunningProxy } from './fixtures/proxies.js';
 import { memoryLogger, startTestExporter, tempDir, writeTestCa } from './helpers/exporter.js';
@@ -134,8 +137,9 @@ describe('interception without a direct path to compare', () => {
 
   beforeAll(async () => {
     const dir = await tempDir('egress-paths-');
-    // Only the origin's CA is trusted: the inspecting proxy's chain does not verify.
-    await writeTestCa(dir);
+    // Only the origin's CA is trusted, as the lab's stand-in for the public roots: the
+    // inspecting proxy's chain does not verify.
+    await writeFile(join(dir, 'public.pem'), (await getPki()).rootCa);
     origin = await startOrigin('h2');
     const map = { [`cgr.dev:${origin.port}`]: origin.port, [`apk.cgr.dev:${origin.port}`]: origin.port };
     tunnel = await startProxy({ mode: 'tunnel', map });
@@ -146,7 +150,7 @@ describe('interception without a direct path to compare', () => {
 interval: 30s
 timeout: 2s
 dns: { servers: ["${dns.address.name}"] }
-tls: { ca_file: ca.pem }
+tls: { public_ca_file: public.pem }
 proxies:
   - { name: tunnel, url: "${tunnel.url}" }
   - { name: bump, url: "${bump.url}" }
@@ -179,5 +183,60 @@ targets:
   it('judges by the expected issuers when the config names them', () => {
     expect(m.value('egress_tls_intercepted', { host: 'apk.cgr.dev', path: 'tunnel' })).toBe(0);
     expect(m.value('egress_tls_intercepted', { host: 'apk.cgr.dev', path: 'bump' })).toBe(1);
+  });
+});
+
+// The usual corporate network: no direct egress, everything through an inspecting proxy
+// whose CA is in tls.ca_file (as it must be for the other checks to work).
+describe('interception behind an inspecting proxy, with no direct path at all', () => {
+  let origin: RunningOrigin;
+  let bump: RunningProxy;
+  let exporter: TestExporter;
+  let m: Scrape;
+
+  beforeAll(async () => {
+    const dir = await tempDir('egress-corp-');
+    const pki = await getPki();
+    await writeFile(join(dir, 'public.pem'), pki.rootCa);
+    await writeFile(join(dir, 'corp-ca.pem'), pki.evilCa);
+    origin = await startOrigin('h2');
+    const map = { [`cgr.dev:${origin.port}`]: origin.port, [`packages.wolfi.dev:${origin.port}`]: origin.port };
+    // It forges h2-capable chains, so interception is the only thing wrong.
+    bump = await startProxy({ mode: 'intercept', map, interceptAlpn: ['h2', 'http/1.1'] });
+    exporter = await startTestExporter(
+      `catalog: none
+interval: 30s
+timeout: 2s
+tls: { ca_file: corp-ca.pem, public_ca_file: public.pem }
+proxies:
+  - { name: corp, url: "${bump.url}" }
+targets:
+  - { host: cgr.dev, port: ${origin.port}, checks: [tcp, tls] }
+  # A pull-through cache the corporate CA really signs: trust alone does not flag it.
+  - { host: packages.wolfi.dev, port: ${origin.port}, checks: [tcp, tls], private_ca: true }
+`,
+      { dir },
+    );
+    m = await exporter.scrape();
+  }, 30_000);
+
+  afterAll(async () => {
+    await exporter?.stop();
+    await origin?.close();
+    await bump?.close();
+  });
+
+  it('flags a public host whose chain verifies only through tls.ca_file', () => {
+    const at = { host: 'cgr.dev', port: String(origin.port), path: 'corp' };
+    expect(m.value('egress_tls_verified', at)).toBe(1);
+    expect(m.value('egress_tls_trust_info', { ...at, trust: 'ca_file' })).toBe(1);
+    expect(m.value('egress_tls_intercepted', at)).toBe(1);
+    expect(m.value('egress_probe_failure_reason', { ...at, check: 'tls', reason: 'tls_intercepted' })).toBe(1);
+  });
+
+  it('leaves a target marked private_ca alone', () => {
+    const at = { host: 'packages.wolfi.dev', port: String(origin.port), path: 'corp' };
+    expect(m.value('egress_tls_trust_info', { ...at, trust: 'ca_file' })).toBe(1);
+    expect(m.value('egress_tls_intercepted', at)).toBe(0);
   });
 });

@@ -10,7 +10,7 @@ import { TLS_REQUIREMENTS } from '../probes/tls.js';
 import type { TlsHandshakeFacts, TlsRequirement } from '../probes/tls.js';
 import type { ProbeOutcome } from '../probes/types.js';
 import { roundSignal } from '../round-signal.js';
-import { onDemandContext, readCaPem } from '../scheduler/on-demand.js';
+import { onDemandContext, readTrust } from '../scheduler/on-demand.js';
 import { dnsSummary, roundOk } from '../scheduler/judge.js';
 import { targetName } from '../scheduler/report.js';
 import { runRound } from '../scheduler/round.js';
@@ -234,7 +234,7 @@ export async function runCheckCommand(argv: string[], streams: CheckStreams, pro
   const started = process.hrtime.bigint();
   const context = onDemandContext({
     config,
-    caPem: await readCaPem(config),
+    ...(await readTrust(config)),
     logger: createLogger('error', 'json', new Writable({ write: (_c, _e, cb) => cb() })),
     signal,
     probes,

@@ -14,7 +14,7 @@ const DEFAULTS: Config = {
   timeoutMs: 10_000,
   concurrency: 8,
   dns: { servers: [], firewallRefreshIntervalMs: null, allowlistCidrs: [], sinkholeCidrs: null },
-  tls: { caFile: null, requirementsIntervalMs: 600_000 },
+  tls: { caFile: null, publicCaFile: null, requirementsIntervalMs: 600_000 },
   metrics: { histograms: [], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] },
   proxy: 'env',
   proxies: [],

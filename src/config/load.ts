@@ -159,18 +159,21 @@ export async function loadConfigFile(path: string): Promise<Config> {
   }
   const config = parseConfig(text, path);
 
-  if (config.tls.caFile !== null) {
-    const caFile = resolve(dirname(path), config.tls.caFile);
+  for (const key of ['caFile', 'publicCaFile'] as const) {
+    const name = key === 'caFile' ? 'tls.ca_file' : 'tls.public_ca_file';
+    const file = config.tls[key];
+    if (file === null) continue;
+    const absolute = resolve(dirname(path), file);
     let pem: string;
     try {
-      pem = await readFile(caFile, 'utf8');
+      pem = await readFile(absolute, 'utf8');
     } catch (err) {
-      throw new ConfigError([`${path}: tls.ca_file: cannot read ${JSON.stringify(caFile)}: ${describeFsError(err)}`]);
+      throw new ConfigError([`${path}: ${name}: cannot read ${JSON.stringify(absolute)}: ${describeFsError(err)}`]);
     }
     if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
-      throw new ConfigError([`${path}: tls.ca_file: expected PEM certificates (-----BEGIN CERTIFICATE-----), got none in ${JSON.stringify(caFile)}`]);
+      throw new ConfigError([`${path}: ${name}: expected PEM certificates (-----BEGIN CERTIFICATE-----), got none in ${JSON.stringify(absolute)}`]);
     }
-    config.tls.caFile = caFile;
+    config.tls[key] = absolute;
   }
   // Read on every round (a rotated pull token needs no reload), so only made absolute here.
   for (const registry of config.registries ?? []) {

@@ -25,7 +25,7 @@ const RICH: Config = {
     allowlistCidrs: ['10.0.0.0/8', '2001:db8::/32'],
     sinkholeCidrs: ['0.0.0.0/8', '10.0.0.0/8'],
   },
-  tls: { caFile: '/etc/ssl/private ca/corp.pem', requirementsIntervalMs: 3_600_000 },
+  tls: { caFile: '/etc/ssl/private ca/corp.pem', publicCaFile: '/etc/ssl/lab/public.pem', requirementsIntervalMs: 3_600_000 },
   metrics: { histograms: ['tcp_connect', 'http'], buckets: [0.01, 0.1, 1] },
   proxy: 'http://user:secret@proxy.internal:3128',
   proxies: [

@@ -29,6 +29,7 @@ function renderTarget(target: TargetConfig): Record<string, unknown> {
     out.http = http;
   }
   if (target.expectedIssuers !== undefined) out.expected_issuers = target.expectedIssuers;
+  if (target.privateCa === true) out.private_ca = true;
   return out;
 }
 
@@ -58,7 +59,7 @@ export function renderConfig(config: Config, options: RenderOptions = {}): strin
     allowlist_cidrs: config.dns.allowlistCidrs,
     ...(config.dns.sinkholeCidrs === null ? {} : { sinkhole_cidrs: config.dns.sinkholeCidrs }),
   };
-  file.tls = { ca_file: config.tls.caFile, requirements_interval: formatDuration(config.tls.requirementsIntervalMs) };
+  file.tls = { ca_file: config.tls.caFile, ...(config.tls.publicCaFile === null ? {} : { public_ca_file: config.tls.publicCaFile }), requirements_interval: formatDuration(config.tls.requirementsIntervalMs) };
   file.metrics = { histograms: config.metrics.histograms, buckets: config.metrics.buckets };
   const secret = (url: string): string => (options.redactSecrets === true ? redactProxy(url) : url);
   file.proxy = secret(config.proxy);

@@ -597,6 +597,7 @@ const targetSchema = mapping(
     labels: withDefault(labels, () => ({})),
     http: httpSchema,
     expected_issuers: optional(listOf('issuer names', issuerName, (name) => name.toLowerCase())),
+    private_ca: withDefault(bool, () => false),
   },
   'a mapping with at least a host key',
 );
@@ -625,6 +626,7 @@ export const fileSchema = mapping({
   }),
   tls: section({
     ca_file: optional(filePath),
+    public_ca_file: optional(filePath),
     requirements_interval: optional(duration(1, LIMITS.durationMaxMs)),
   }),
   metrics: section({
@@ -771,6 +773,7 @@ export function toConfig(file: ConfigFile): Config {
     const out: TargetConfig = { host: target.host, port: target.port, families, checks: [...target.checks] as CheckName[], labels: target.labels };
     if (target.http !== undefined) out.http = toHttpExpectation(target.http);
     if (target.expected_issuers !== undefined) out.expectedIssuers = target.expected_issuers;
+    if (target.private_ca) out.privateCa = true;
     return out;
   });
   return {
@@ -785,7 +788,7 @@ export function toConfig(file: ConfigFile): Config {
       allowlistCidrs: file.dns.allowlist_cidrs,
       sinkholeCidrs: file.dns.sinkhole_cidrs ?? null,
     },
-    tls: { caFile: file.tls.ca_file ?? null, requirementsIntervalMs: file.tls.requirements_interval ?? DEFAULTS.requirementsIntervalMs },
+    tls: { caFile: file.tls.ca_file ?? null, publicCaFile: file.tls.public_ca_file ?? null, requirementsIntervalMs: file.tls.requirements_interval ?? DEFAULTS.requirementsIntervalMs },
     metrics: { histograms: HISTOGRAM_NAMES.filter((name) => file.metrics.histograms.includes(name)), buckets: file.metrics.buckets },
     proxy: file.proxy,
     proxies: file.proxies.map((p) => ({ name: p.name, url: p.url, expectInterception: p.expect_interception })),

@@ -60,6 +60,7 @@ export function resolveTargets(config: Config): ResolvedTarget[] {
     if (http !== undefined) target.http = http;
     const issuers = configured.expectedIssuers ?? listed?.expectedIssuers;
     if (issuers !== undefined) target.expectedIssuers = issuers;
+    if (configured.privateCa === true) target.privateCa = true;
     if (listed?.knownH2 === true) target.knownH2 = true;
     if (i === undefined) {
       position.set(endpointKey(configured.host, configured.port), targets.length);

@@ -22,6 +22,8 @@ export interface TargetConfig {
   http?: HttpExpectation;
   /** Issuer O or CN substrings the host's chain must come from (interception check). */
   expectedIssuers?: string[];
+  /** The host's chain really comes from a private CA in tls.ca_file (a pull-through cache). */
+  privateCa?: true;
 }
 
 /** A named proxy to probe the hosts through; its name is the `path` label. */
@@ -63,6 +65,8 @@ export interface Config {
   };
   tls: {
     caFile: string | null;
+    /** CAs treated as public roots, beside the system's (a lab's own "public" CA). */
+    publicCaFile: string | null;
     /** How often the requirement handshakes run; the default handshake runs every round. */
     requirementsIntervalMs: number;
   };

@@ -55,6 +55,8 @@ export interface Target {
   expectedIssuers?: readonly string[];
   /** The vendor says the host speaks HTTP/2: HTTP/1.1 on any path is a downgrade. */
   knownH2?: boolean;
+  /** Its chain really comes from a private CA in tls.ca_file: trust alone does not flag it. */
+  privateCa?: boolean;
   /** The host is an OCI registry whose pull path is checked. */
   registry?: RegistryPull;
 }

@@ -49,9 +49,10 @@ export function judgeAcrossPaths(report: RoundReport): void {
  * - With no direct path: a chain that does not verify, while another path saw
  *   a verified chain from another issuer, is a proxy re-signing with a CA
  *   nobody trusts.
- * - Nothing else to compare with: not intercepted. Trust alone cannot tell a
- *   corporate CA that re-signs from a private CA that signs the host itself
- *   (both only in tls.ca_file); expected_issuers or compare_direct can.
+ * - With no direct path, a chain that verifies only through tls.ca_file (not
+ *   the public roots: the system's plus tls.public_ca_file) is re-signed, unless
+ *   the target is marked private_ca (a pull-through cache signed by a private CA).
+ * - Nothing else to compare with: not intercepted.
  */
 export function interceptedOn(
   target: Target,
@@ -66,6 +67,10 @@ export function interceptedOn(
   if (path === DIRECT_PATH) return false;
   const issuer = issuerLabel(cert.issuerCN, cert.issuerO);
   if (directIssuer !== undefined) return issuer !== directIssuer;
+  // No direct path to compare with (the corporate case): a public host's chain that
+  // verifies only through tls.ca_file, not the public roots, was re-signed by a CA
+  // trusted for inspection, unless the target says a private CA really signs it.
+  if (cert.verified && cert.trust === 'ca_file' && target.privateCa !== true) return true;
   return !cert.verified && verifiedElsewhere.some((other) => other !== issuer);
 }
 

@@ -2,6 +2,7 @@
 // concurrency, every requirement handshake, and nothing stored, so the
 // scheduled results and their series stay untouched.
 import { readFile } from 'node:fs/promises';
+import { rootCertificates } from 'node:tls';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../logging/logger.js';
 import { DEFAULT_PROBES, sinkholeFromConfig } from './round.js';
@@ -13,9 +14,22 @@ export async function readCaPem(config: Config): Promise<string[]> {
   return config.tls.caFile === null ? [] : [await readFile(config.tls.caFile, 'utf8')];
 }
 
+/** What a config trusts: tls.ca_file, and the public roots (the system's plus tls.public_ca_file). */
+export interface Trust {
+  caPem: string[];
+  publicRoots: readonly string[];
+}
+
+/** Read once per config: each array is parsed once, by identity. */
+export async function readTrust(config: Config): Promise<Trust> {
+  const publicRoots = config.tls.publicCaFile === null ? rootCertificates : [...rootCertificates, await readFile(config.tls.publicCaFile, 'utf8')];
+  return { caPem: await readCaPem(config), publicRoots };
+}
+
 export interface OnDemandOptions {
   config: Config;
   caPem: readonly string[];
+  publicRoots?: readonly string[];
   logger: Logger;
   signal: AbortSignal;
   probes?: Partial<ProbeSet>;
@@ -33,6 +47,7 @@ export function onDemandContext(options: OnDemandOptions): RoundContext {
     probes: { ...DEFAULT_PROBES, ...options.probes },
     caPem: options.caPem,
   };
+  if (options.publicRoots !== undefined) context.publicRoots = options.publicRoots;
   const sinkhole = sinkholeFromConfig(config);
   if (sinkhole !== undefined) context.sinkhole = sinkhole;
   return context;

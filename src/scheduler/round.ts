@@ -55,6 +55,8 @@ export interface RoundContext {
   probes: ProbeSet;
   /** PEM text of tls.ca_file, read once at start-up. */
   caPem: readonly string[];
+  /** The roots that count as public: the system's plus tls.public_ca_file (readPublicRoots). Default the system's. */
+  publicRoots?: readonly string[];
   /** Environment for `proxy: env` (HTTPS_PROXY, NO_PROXY). Default process.env. */
   env?: NodeJS.ProcessEnv;
   /** dns.sinkhole_cidrs as a matcher, when set; else each resolver's built-in policy. */
@@ -245,6 +247,7 @@ async function registryCheck(target: Target, pull: RegistryPull, path: ProbePath
       const credentials = await loadRegistryCredentials({ host: target.host, port: target.port, credentials: pull.credentials, dockerConfig: pull.dockerConfig }, { env: ctx.env ?? process.env });
       const options: RegistryProbeOptions = { dialFor, viaProxy: proxy !== null, ca: ctx.caPem, timeoutMs: ctx.config.timeoutMs };
       if (credentials !== undefined) options.credentials = credentials;
+      if (ctx.publicRoots !== undefined) options.systemRoots = ctx.publicRoots;
       return ctx.probes.registry({ host: target.host, port: target.port, repository: pull.repository, reference: pull.reference, platform: pull.platform }, options, signal);
     },
     (reason, message) => failed(reason, message, ctx.config.timeoutMs / 1000),
@@ -259,12 +262,14 @@ function connectAddress(target: Target, addresses: Partial<Record<Family, string
 
 function tlsOptions(target: Target, ctx: RoundContext, dial: Dial): TlsProbeOptions {
   const options: TlsProbeOptions = { dial, ca: ctx.caPem, handshakeTimeoutMs: Math.min(DEFAULT_HANDSHAKE_TIMEOUT_MS, ctx.config.timeoutMs) };
+  if (ctx.publicRoots !== undefined) options.systemRoots = ctx.publicRoots;
   if (target.expectedIssuers !== undefined && target.expectedIssuers.length > 0) options.expectedIssuers = target.expectedIssuers;
   return options;
 }
 
 function httpOptions(target: Target, ctx: RoundContext, dial: Dial, path: ProbePath): HttpProbeOptions {
   const options: HttpProbeOptions = { dial, ca: ctx.caPem, viaProxy: path.proxy !== null, timeoutMs: ctx.config.timeoutMs };
+  if (ctx.publicRoots !== undefined) options.systemRoots = ctx.publicRoots;
   if (target.http !== undefined) options.expectation = target.http;
   return options;
 }
