@@ -12,7 +12,7 @@ import type { DnsChildTotals } from './dns-child.js';
 import type { BenchServers } from './exporter-run.js';
 import { benchHostName } from './names.js';
 import type { OriginChildTotals } from './origin-child.js';
-import { cpuSeconds, memory } from './proc-stats.js';
+import { cpuSeconds, machineBusyCores, machineTicks, memory } from './proc-stats.js';
 import { spawnLogged, withoutProxyEnv } from './processes.js';
 
 export const BLACKBOX = 'prometheus-blackbox-exporter';
@@ -71,6 +71,8 @@ export interface BlackboxRunResult {
   origin: OriginChildTotals;
   /** CPU seconds the origin process used in the window. */
   originCpuSeconds: number;
+  /** Cores' worth of CPU the whole machine used in the window: everything, other sessions' work included. */
+  machineBusyCores: number;
   dnsQueries: number;
 }
 
@@ -131,6 +133,7 @@ export async function runBlackbox(
     const gapMs = o.intervalMs / targets.length;
     let cpuStart = 0;
     let originCpuStart = 0;
+    let machineStart = machineTicks();
     let clockStart = 0n;
     let originStart: OriginChildTotals | undefined;
     let dnsStart: DnsChildTotals | undefined;
@@ -141,6 +144,7 @@ export async function runBlackbox(
         await sleepUntil(windowStart);
         cpuStart = cpuSeconds(blackbox.pid);
         originCpuStart = cpuSeconds(servers.originPid);
+        machineStart = machineTicks();
         clockStart = process.hrtime.bigint();
         originStart = await servers.origin.ask<OriginChildTotals>('totals');
         dnsStart = await servers.dns.ask<DnsChildTotals>('totals');
@@ -156,6 +160,7 @@ export async function runBlackbox(
     await sleepUntil(windowEnd);
     const cpuEnd = cpuSeconds(blackbox.pid);
     const originCpuEnd = cpuSeconds(servers.originPid);
+    const machineBusy = machineBusyCores(machineStart, machineTicks());
     const windowSeconds = Number(process.hrtime.bigint() - clockStart) / 1e9;
     const { peakRssBytes } = memory(blackbox.pid);
     const originEnd = await servers.origin.ask<OriginChildTotals>('totals');
@@ -173,6 +178,7 @@ export async function runBlackbox(
         requests: originEnd.requests - (originStart?.requests ?? 0),
       },
       originCpuSeconds: originCpuEnd - originCpuStart,
+      machineBusyCores: machineBusy,
       dnsQueries: dnsEnd.queries - (dnsStart?.queries ?? 0),
     };
   } finally {

@@ -12,7 +12,7 @@ import type { DnsChildTotals } from './dns-child.js';
 import { benchHostName } from './names.js';
 import type { OriginChildTotals } from './origin-child.js';
 import type { PingerSamples } from './pinger-child.js';
-import { cpuSeconds, memory } from './proc-stats.js';
+import { cpuSeconds, machineBusyCores, machineTicks, memory } from './proc-stats.js';
 import { forkModule, spawnLogged, withoutProxyEnv } from './processes.js';
 import { CONNECT_FAMILY, isStallFamily, QuietConnectTracker, StallTracker } from './readings.js';
 import type { StallReading } from './readings.js';
@@ -70,6 +70,8 @@ export interface ExporterRunResult {
   origin: OriginChildTotals;
   /** CPU seconds the origin process used in the window. */
   originCpuSeconds: number;
+  /** Cores' worth of CPU the whole machine used in the window: everything, other sessions' work included. */
+  machineBusyCores: number;
   dnsQueries: number;
   /** Scrapes in the window (gzip accepted) and the extra ones after it. */
   windowScrapes: ScrapeResult[];
@@ -177,6 +179,7 @@ export async function runExporter(servers: BenchServers, o: ExporterRunOptions):
     alive();
     const cpuStart = cpuSeconds(exporter.pid);
     const originCpuStart = cpuSeconds(servers.originPid);
+    const machineStart = machineTicks();
     const clockStart = process.hrtime.bigint();
     const originStart = await servers.origin.ask<OriginChildTotals>('totals');
     const dnsStart = await servers.dns.ask<DnsChildTotals>('totals');
@@ -191,6 +194,7 @@ export async function runExporter(servers: BenchServers, o: ExporterRunOptions):
     alive();
     const cpuEnd = cpuSeconds(exporter.pid);
     const originCpuEnd = cpuSeconds(servers.originPid);
+    const machineBusy = machineBusyCores(machineStart, machineTicks());
     const windowSeconds = Number(process.hrtime.bigint() - clockStart) / 1e9;
     const { peakRssBytes } = memory(exporter.pid);
     const originEnd = await servers.origin.ask<OriginChildTotals>('totals');
@@ -231,6 +235,7 @@ export async function runExporter(servers: BenchServers, o: ExporterRunOptions):
         requests: originEnd.requests - originStart.requests,
       },
       originCpuSeconds: originCpuEnd - originCpuStart,
+      machineBusyCores: machineBusy,
       dnsQueries: dnsEnd.queries - dnsStart.queries,
       windowScrapes,
       extraScrapes,

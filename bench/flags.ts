@@ -18,6 +18,7 @@ Flags:
   --quick                   a short smoke run: --hosts 20 --interval 10s --intervals 1
                             --scrape-interval 5s --scrape-samples 20 --quiet 4 (flags given win)
   --cpu-prof                profile the exporter (node --cpu-prof) and print its top 15 functions
+                            (no extra scrapes then; the profiler's cost shows in the CPU figures)
   --no-blackbox             skip the blackbox_exporter comparison
   --exporter DIR            the checkout to build and run (default: this one)
   --no-build                run DIR/dist/cli.js as it is, without npm run build

@@ -23,6 +23,27 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / clockTicks();
 }
 
+export interface MachineTicks {
+  busy: number;
+  total: number;
+  cpus: number;
+}
+
+/** Clock ticks the whole machine spent busy and in all (the `cpu` line of /proc/stat), and its CPUs. */
+export function machineTicks(): MachineTicks {
+  const lines = readFileSync('/proc/stat', 'utf8').split('\n');
+  const ticks = (lines[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+  const total = ticks.reduce((a, b) => a + b, 0);
+  // idle and iowait are the 4th and 5th numbers of the cpu line.
+  return { busy: total - (ticks[3] ?? 0) - (ticks[4] ?? 0), total, cpus: lines.filter((l) => /^cpu\d/.test(l)).length };
+}
+
+/** Cores' worth of CPU the whole machine (every process, ours and others') used between two readings. */
+export function machineBusyCores(from: MachineTicks, to: MachineTicks): number {
+  const total = to.total - from.total;
+  return total > 0 ? ((to.busy - from.busy) / total) * to.cpus : NaN;
+}
+
 export interface Memory {
   /** VmHWM: the peak resident set size since the process started. */
   peakRssBytes: number;

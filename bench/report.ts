@@ -55,6 +55,7 @@ export function renderTable(scenarios: ScenarioResult[], alone: number[]): strin
   row('exporter: rounds in the window (expected)', (s) => `${s.full.rounds ?? 'n/a'} (${(s.hosts + s.quiet) * s.intervals})`);
   row('exporter: connections to the origin per host-round (TLS handshakes it completed)', (s) => originLoad(s.full.origin, s.hosts * s.intervals));
   row('origin process CPU, share of one core (exporter run)', (s) => pct(s.full.originCpuSeconds / s.full.windowSeconds));
+  row('whole machine busy in the window (cores, every process)', (s) => s.full.machineBusyCores.toFixed(2));
   row('exporter: peak RSS (VmHWM)', (s) => mb(s.full.peakRssBytes));
   row('scrape size, plain', (s) => mb(s.full.plainBytes));
   row('scrape size, Accept-Encoding: gzip', (s) => {
@@ -96,6 +97,10 @@ export function renderTable(scenarios: ScenarioResult[], alone: number[]): strin
   row('origin process CPU, share of one core (blackbox run)', (s) => {
     const b = bb(s);
     return b === undefined ? 'n/a' : pct(b.originCpuSeconds / b.windowSeconds);
+  });
+  row('whole machine busy in the blackbox window (cores, every process)', (s) => {
+    const b = bb(s);
+    return b === undefined ? 'n/a' : b.machineBusyCores.toFixed(2);
   });
   row('blackbox: peak RSS (VmHWM)', (s) => {
     const b = bb(s);
