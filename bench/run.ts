@@ -1,107 +1,166 @@
-// npm run bench: how fast and how lean the exporter is, on loopback only.
-// Prints numbers; asserts nothing. Every server it talks to is started here.
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { Writable } from 'node:stream';
-import { parseConfig } from '../src/config/load.js';
-import { startExporter } from '../src/exporter.js';
-import { createLogger } from '../src/logging/logger.js';
-import { startDnsServer } from '../test/fixtures/dns-server.js';
-import { startListener } from '../test/fixtures/tcp-peers.js';
-import { startTlsServer } from '../test/fixtures/tls-servers.js';
-import { getPki } from '../test/fixtures/pki.js';
+// npm run bench: the exporter side by side with blackbox_exporter, on loopback only.
+// It starts everything itself (a DNS server and a TLS + HTTP/2 origin, each in its own
+// process; the exporter as a child process on its own schedule; blackbox_exporter), measures
+// each from outside (/proc, /metrics, /-/healthy) over whole intervals, prints a table,
+// and stops everything it started, also on an error or Ctrl-C. Prints numbers; asserts nothing.
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { formatDuration } from '../src/config/duration.js';
+import { BLACKBOX, blackboxVersion, ensureBlackbox, runBlackbox } from './blackbox-run.js';
+import { topSelfTime } from './cpu-profile.js';
+import type { DnsChildReady } from './dns-child.js';
+import { effectiveConfig, exporterConfig, runExporter } from './exporter-run.js';
+import type { BenchServers } from './exporter-run.js';
+import { FlagError, parseBenchFlags, USAGE } from './flags.js';
+import type { BenchFlags } from './flags.js';
+import { linkChild } from './ipc.js';
+import { quietHostNames } from './names.js';
+import type { OriginChildReady } from './origin-child.js';
+import { machineDescription } from './proc-stats.js';
+import { forkModule, stopAll, stopAllOnExit } from './processes.js';
+import { renderProfile, renderTable } from './report.js';
+import type { ScenarioResult } from './report.js';
 
-const quiet = createLogger('error', 'json', new Writable({ write: (_c, _e, done) => done() }));
-const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
-const ms = (seconds: number): string => (seconds * 1000).toFixed(2);
+const REPO = resolve(import.meta.dirname, '..');
+const REACHABILITY_CHECKS = ['dns', 'tcp', 'tls', 'http'];
+/** The quiet targets measured alone: a short interval, enough rounds for a p95. */
+const ALONE_INTERVAL_MS = 5000;
 
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
-}
-
-async function time<T>(fn: () => Promise<T>): Promise<[T, number]> {
-  const start = process.hrtime.bigint();
-  const value = await fn();
-  return [value, Number(process.hrtime.bigint() - start) / 1e9];
-}
-
-const rows: Array<[string, string]> = [];
-const row = (name: string, value: string): void => {
-  rows.push([name, value]);
-  console.log(`${name.padEnd(52)} ${value}`);
+const log = (line: string): void => {
+  process.stderr.write(`${line}\n`);
 };
 
-async function dnsTcpScenario(targets: number, rounds: number): Promise<void> {
-  const names = Array.from({ length: targets }, (_, i) => `host${i}.bench.test`);
-  const dns = await startDnsServer(Object.fromEntries(names.map((n, i) => [n, { a: [`127.0.${Math.floor(i / 250)}.${(i % 250) + 1}`], ttl: 60 }])));
-  const listener = await startListener('0.0.0.0');
-  const yaml = `catalog: none
-interval: 1h
-timeout: 5s
-concurrency: 32
-dns: { servers: ["${dns.address.name}"] }
-targets:
-${names.map((n) => `  - { host: ${n}, port: ${listener.port}, checks: [dns, tcp] }`).join('\n')}
-`;
-  const exporter = await startExporter({ config: parseConfig(yaml, 'bench.yml'), listen: { host: '127.0.0.1', port: 0 }, logger: quiet, autostart: false });
-  const lag = monitorEventLoopDelay({ resolution: 1 });
-  lag.enable();
-  const roundTimes: number[] = [];
-  for (let i = 0; i < rounds; i += 1) roundTimes.push((await time(() => exporter.scheduler.runOnce()))[1]);
-  lag.disable();
-  roundTimes.sort((a, b) => a - b);
-  row(`dns+tcp: ${targets} targets, one round (p50 of ${rounds})`, `${ms(quantile(roundTimes, 0.5))} ms`);
-  row(`dns+tcp: checks per second`, `${((2 * targets) / (quantile(roundTimes, 0.5) || 1)).toFixed(0)}`);
-  row(`dns+tcp: event-loop delay p99 during rounds`, `${(lag.percentile(99) / 1e6).toFixed(2)} ms`);
+/** The longest the whole bench may take, from its flags (then it stops everything and fails). */
+function timeBoundMs(f: BenchFlags, aloneIntervals: number): number {
+  const run = (intervals: number): number => (1 + intervals) * f.intervalMs + 60_000;
+  const perScenario = run(f.intervals) + 2 * f.intervalMs + run(f.intervals) + (f.blackbox ? run(f.intervals) : 0);
+  return 5 * 60_000 + run(aloneIntervals) + f.hosts.length * perScenario;
+}
 
-  const base = `http://127.0.0.1:${exporter.address.port}`;
-  const scrapes: number[] = [];
-  let bytes = 0;
-  for (let i = 0; i < 50; i += 1) {
-    const [text, seconds] = await time(async () => (await fetch(`${base}/metrics`)).text());
-    bytes = text.length;
-    scrapes.push(seconds);
+async function main(): Promise<number> {
+  let flags: BenchFlags;
+  try {
+    flags = parseBenchFlags(process.argv.slice(2), REPO);
+  } catch (error) {
+    if (!(error instanceof FlagError)) throw error;
+    process.stderr.write(`bench: ${error.message}\n\n${USAGE}`);
+    return 2;
   }
-  scrapes.sort((a, b) => a - b);
-  row(`scrape of /metrics with ${targets} targets (p50 of 50)`, `${ms(quantile(scrapes, 0.5))} ms, ${(bytes / 1024).toFixed(0)} KiB`);
-  global.gc?.();
-  const mem = process.memoryUsage();
-  row(`memory after ${rounds} rounds of ${targets} targets`, `rss ${mib(mem.rss)} MiB, heap ${mib(mem.heapUsed)} MiB`);
-  await exporter.stop();
-  await dns.close();
-  await listener.close();
-}
+  if (flags.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  stopAllOnExit();
+  const aloneIntervals = Math.min(12, Math.max(4, Math.ceil(50 / flags.quiet)));
+  const boundMs = timeBoundMs(flags, aloneIntervals);
+  const watchdog = setTimeout(() => {
+    log(`bench: still running after ${formatDuration(boundMs)}, its bound for these flags: stopping everything`);
+    void stopAll().finally(() => process.exit(1));
+  }, boundMs);
 
-async function tlsScenario(targets: number): Promise<void> {
-  const pki = await getPki();
+  const machine = machineDescription();
+  const loadAtStart = machine.load;
+  log(`egress-exporter bench: node ${process.version}, ${machine.cores} cores (${machine.cpuModel}), load ${machine.load}; loopback only`);
+  log(`scenarios: ${flags.hosts.join(', ')} hosts; interval ${formatDuration(flags.intervalMs)}, ${flags.intervals} measured after 1 of warm-up; at most ${formatDuration(boundMs)}`);
+
+  if (flags.build) {
+    log(`building ${flags.exporterDir} (npm run build)`);
+    const built = spawnSync('npm', ['run', '--silent', 'build'], { cwd: flags.exporterDir, stdio: 'inherit' });
+    if (built.status !== 0) throw new Error(`npm run build failed in ${flags.exporterDir}`);
+  }
+  let blackboxMissing: string | undefined;
+  if (flags.blackbox && !ensureBlackbox(REPO)) blackboxMissing = `n/a (${BLACKBOX} could not be installed)`;
+  if (!flags.blackbox) blackboxMissing = 'n/a (--no-blackbox)';
+
   const dir = await mkdtemp(join(tmpdir(), 'egress-bench-'));
-  await writeFile(join(dir, 'ca.pem'), pki.rootCa);
-  const server = await startTlsServer('full');
-  const dns = await startDnsServer({ 'cgr.dev': { a: ['127.0.0.1'] } });
-  const yaml = `catalog: none
-interval: 1h
-timeout: 10s
-dns: { servers: ["${dns.address.name}"] }
-tls: { ca_file: ${join(dir, 'ca.pem')} }
-targets:
-  - { host: cgr.dev, port: ${server.port}, checks: [dns, tcp, tls] }
-`;
-  const config = parseConfig(yaml, 'bench.yml');
-  const exporter = await startExporter({ config, listen: { host: '127.0.0.1', port: 0 }, logger: quiet, autostart: false });
-  const times: number[] = [];
-  for (let i = 0; i < targets; i += 1) times.push((await time(() => exporter.scheduler.runOnce()))[1]);
-  times.sort((a, b) => a - b);
-  row(`tls: one round of one host, 10 handshakes (p50 of ${targets})`, `${ms(quantile(times, 0.5))} ms`);
-  row(`tls: p99`, `${ms(quantile(times, 0.99))} ms`);
-  await exporter.stop();
-  await dns.close();
-  await server.close();
+  log(`run directory (configs, logs, profiles): ${dir}`);
+  const quietHosts = quietHostNames(flags.quiet);
+  const maxHosts = Math.max(...flags.hosts);
+  const dnsChild = forkModule('dns server', join(import.meta.dirname, 'dns-child.ts'), [String(maxHosts), quietHosts.join(',')], join(dir, 'dns.log'));
+  const originChild = forkModule('origin', join(import.meta.dirname, 'origin-child.ts'), [], join(dir, 'origin.log'));
+  const dns = await linkChild<DnsChildReady>(dnsChild);
+  const origin = await linkChild<OriginChildReady>(originChild);
+  const caFile = join(dir, 'ca.pem');
+  await writeFile(caFile, origin.ready.rootCaPem);
+  const servers: BenchServers = {
+    dir,
+    exporterDir: flags.exporterDir,
+    dnsPort: dns.ready.dnsPort,
+    originPort: origin.ready.port,
+    quietPort: dns.ready.quietPort,
+    caFile,
+    dns,
+    origin,
+    originPid: originChild.pid,
+  };
+  log(`dns 127.0.0.1:${servers.dnsPort} (pid ${dnsChild.pid}), origin 127.0.0.1:${servers.originPort} (pid ${originChild.pid}), quiet listener 127.0.0.1:${servers.quietPort}`);
+
+  const base = { quietHosts, scrapeSamples: 0, cpuProfile: false, pinger: false, log };
+  log(`the quiet targets alone: ${quietHosts.length} targets, interval ${formatDuration(ALONE_INTERVAL_MS)}, ${aloneIntervals} intervals`);
+  const alone = await runExporter(servers, {
+    ...base,
+    name: 'alone',
+    hosts: 0,
+    intervalMs: ALONE_INTERVAL_MS,
+    intervals: aloneIntervals,
+    scrapeEveryMs: ALONE_INTERVAL_MS / 2,
+  });
+
+  const scenarios: ScenarioResult[] = [];
+  for (const hosts of flags.hosts) {
+    const common = { ...base, hosts, intervalMs: flags.intervalMs, intervals: flags.intervals, scrapeEveryMs: flags.scrapeEveryMs };
+    log(`${hosts} hosts: the exporter, default checks`);
+    // Under the profiler, no extra scrapes: the profile then shows rounds and 15 s scrapes, as in the window.
+    const scrapeSamples = flags.cpuProfile ? 0 : flags.scrapeSamples;
+    const full = await runExporter(servers, { ...common, name: `${hosts}-all`, pinger: true, scrapeSamples, cpuProfile: flags.cpuProfile });
+
+    // The reachability subset runs only when this build makes it differ from the default.
+    let reachability: ScenarioResult['reachability'];
+    const reachOptions = { ...common, name: `${hosts}-reachability`, checks: REACHABILITY_CHECKS, extraYaml: flags.reachabilityYaml };
+    const fullFile = join(dir, `${hosts}-all.yml`);
+    const reachFile = join(dir, `${hosts}-reachability.yml`);
+    await writeFile(reachFile, exporterConfig(servers, reachOptions));
+    if ((await effectiveConfig(flags.exporterDir, fullFile)) === (await effectiveConfig(flags.exporterDir, reachFile))) {
+      reachability = `n/a: checks [${REACHABILITY_CHECKS.join(', ')}] are this build's default set (the tls check runs every requirement)`;
+      log(`${hosts} hosts: no reachability-only run (${reachability.slice(5)})`);
+    } else {
+      log(`${hosts} hosts: the exporter, checks [${REACHABILITY_CHECKS.join(', ')}]${flags.reachabilityYaml === undefined ? '' : ` and ${flags.reachabilityYaml}`}`);
+      reachability = await runExporter(servers, reachOptions);
+    }
+
+    let blackbox: ScenarioResult['blackbox'] = blackboxMissing ?? '';
+    if (blackboxMissing === undefined) {
+      log(`${hosts} hosts: ${BLACKBOX} ${blackboxVersion()}, modules dns, tcp_tls, http2`);
+      blackbox = await runBlackbox(servers, { hosts, intervalMs: flags.intervalMs, intervals: flags.intervals, log });
+    }
+    const scenario: ScenarioResult = { hosts, quiet: quietHosts.length, intervals: flags.intervals, full, reachability, blackbox };
+    if (full.profile !== undefined) scenario.profile = await topSelfTime(full.profile, 15, flags.exporterDir);
+    scenarios.push(scenario);
+  }
+
+  clearTimeout(watchdog);
+  const out = [
+    '',
+    `node ${process.version}, ${machine.cores} cores, ${machine.cpuModel}, ${machine.memTotal}; load average ${loadAtStart} at the start, ${machineDescription().load} at the end`,
+    `interval ${formatDuration(flags.intervalMs)}, ${flags.intervals} whole interval(s) measured after one of warm-up, scraped every ${formatDuration(flags.scrapeEveryMs)}; concurrency 32; ${quietHosts.length} quiet targets`,
+    '',
+    renderTable(scenarios, alone.quietConnects),
+    '',
+    ...scenarios.map(renderProfile).filter((p) => p !== ''),
+    `Configs, logs and profiles: ${dir}`,
+  ];
+  process.stdout.write(`${out.join('\n')}\n`);
+  return 0;
 }
 
-const started = Date.now();
-console.log(`egress-exporter bench, node ${process.version}, loopback only`);
-await dnsTcpScenario(200, 10);
-await tlsScenario(20);
-console.log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+let code = 1;
+try {
+  code = await main();
+} catch (error) {
+  log(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+} finally {
+  await stopAll();
+}
+process.exit(code);

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // Installs the Debian tools the test suite runs (openssl judges our TLS verdicts),
-// when they are missing. Says what it installs; fails loudly when it cannot.
+// or with `--bench` those `npm run bench` runs, when they are missing. Says what it
+// installs; fails loudly when it cannot.
 import { spawnSync } from 'node:child_process';
 
 // command on PATH -> Debian package that provides it
-const TOOLS = [
+const TEST_TOOLS = [
   { command: 'openssl', pkg: 'openssl', why: 'judges the TLS requirement verdicts' },
   { command: 'python3', pkg: 'python3', why: 'plays a TCP peer that never completes the handshake' },
   { command: 'curl', pkg: 'curl', why: 'judges the negotiated HTTP version independently' },
@@ -17,6 +18,13 @@ const TOOLS = [
   // The tests run their own `docker-registry serve` on loopback; the package's service is not used.
   { command: 'docker-registry', pkg: 'docker-registry', why: 'is the independent registry (CNCF distribution) of the registry check tests' },
 ];
+const BENCH_TOOLS = [
+  { command: 'openssl', pkg: 'openssl', why: 'makes the certificates of the bench origin' },
+  { command: 'prometheus-blackbox-exporter', pkg: 'prometheus-blackbox-exporter', why: 'the reference prober the bench compares with' },
+];
+const bench = process.argv.includes('--bench');
+const TOOLS = bench ? BENCH_TOOLS : TEST_TOOLS;
+const needers = bench ? 'the bench needs' : 'the tests need';
 
 const has = (command) => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
 
@@ -34,6 +42,6 @@ let result = run(['apt-get', 'update', '-qq']);
 if (result.status === 0) result = run(['apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...new Set(missing.map((t) => t.pkg))]);
 const still = missing.filter((tool) => !has(tool.command));
 if (still.length > 0) {
-  console.error(`ensure-tools: could not install ${still.map((t) => t.pkg).join(' ')}; the tests need them`);
+  console.error(`ensure-tools: could not install ${still.map((t) => t.pkg).join(' ')}; ${needers} them`);
   process.exit(1);
 }

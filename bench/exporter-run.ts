@@ -1,0 +1,256 @@
+// One run of the exporter as a child process (`node dist/cli.js`), on its own schedule,
+// measured from outside only: /proc for CPU and memory, /metrics as Prometheus scrapes
+// it, /-/healthy for stalls. Nothing here depends on how the exporter works inside.
+import { execFile } from 'node:child_process';
+import { readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { formatDuration } from '../src/config/duration.js';
+import { freePort, sleepUntil, waitUntilServing } from './clock.js';
+import type { ChildLink } from './ipc.js';
+import type { DnsChildTotals } from './dns-child.js';
+import { benchHostName } from './names.js';
+import type { OriginChildTotals } from './origin-child.js';
+import type { PingerSamples } from './pinger-child.js';
+import { cpuSeconds, machineBusyCores, machineTicks, memory } from './proc-stats.js';
+import { forkModule, spawnLogged, withoutProxyEnv } from './processes.js';
+import { CONNECT_FAMILY, isStallFamily, QuietConnectTracker, StallTracker } from './readings.js';
+import type { StallReading } from './readings.js';
+import { pickFamilies, scrape, sumOf } from './scrape.js';
+import type { ScrapeResult } from './scrape.js';
+import { linkChild } from './ipc.js';
+
+const execFileAsync = promisify(execFile);
+
+/** What every run shares: the servers the bench started, and where things go. */
+export interface BenchServers {
+  /** The run directory: configs, logs, profiles. */
+  dir: string;
+  /** The checkout whose dist/cli.js runs. */
+  exporterDir: string;
+  dnsPort: number;
+  originPort: number;
+  quietPort: number;
+  caFile: string;
+  dns: ChildLink<unknown>;
+  origin: ChildLink<unknown>;
+  /** The origin's process, whose CPU tells whether it kept up. */
+  originPid: number;
+}
+
+export interface ExporterRunOptions {
+  /** Names the run's files: `100-all`, `alone`, ... */
+  name: string;
+  hosts: number;
+  quietHosts: readonly string[];
+  intervalMs: number;
+  /** Whole intervals measured, after one interval of warm-up. */
+  intervals: number;
+  scrapeEveryMs: number;
+  /** Checks of the bench hosts; undefined: the exporter's default check set. */
+  checks?: readonly string[];
+  /** Extra top-level YAML for the config. */
+  extraYaml?: string;
+  /** Ping /-/healthy through the window. */
+  pinger: boolean;
+  /** After the window, scrape until this many scrapes of each kind (gzip, plain) were timed. */
+  scrapeSamples: number;
+  cpuProfile: boolean;
+  log: (line: string) => void;
+}
+
+export interface ExporterRunResult {
+  windowSeconds: number;
+  cpuSeconds: number;
+  peakRssBytes: number;
+  /** Increase of egress_probe_runs_total over the window; undefined when not exported. */
+  checks?: number;
+  /** Increase of egress_exporter_round_duration_seconds_count; undefined when not exported. */
+  rounds?: number;
+  origin: OriginChildTotals;
+  /** CPU seconds the origin process used in the window. */
+  originCpuSeconds: number;
+  /** Cores' worth of CPU the whole machine used in the window: everything, other sessions' work included. */
+  machineBusyCores: number;
+  dnsQueries: number;
+  /** Scrapes in the window (gzip accepted) and the extra ones after it. */
+  windowScrapes: ScrapeResult[];
+  extraScrapes: ScrapeResult[];
+  plainBytes: number;
+  pinger?: PingerSamples;
+  stall: StallReading[];
+  /** Quiet hosts' connect times in the window, seconds. */
+  quietConnects: number[];
+  /** The connect family's type in this build (histogram, gauge, ...). */
+  connectType: string;
+  profile?: string;
+}
+
+/** The exporter's config for a run: the bench hosts at the origin, the quiet hosts at their listener. */
+export function exporterConfig(servers: BenchServers, o: Pick<ExporterRunOptions, 'hosts' | 'quietHosts' | 'intervalMs' | 'checks' | 'extraYaml'>): string {
+  const lines = [
+    '# Written by npm run bench.',
+    'catalog: none',
+    `interval: ${formatDuration(o.intervalMs)}`,
+    // The default timeout (10s) must stay shorter than the interval.
+    ...(o.intervalMs <= 10_000 ? [`timeout: ${formatDuration(Math.floor(o.intervalMs / 2))}`] : []),
+    'concurrency: 32',
+    `dns: { servers: ["127.0.0.1:${servers.dnsPort}"] }`,
+    `tls: { ca_file: ${JSON.stringify(servers.caFile)} }`,
+    ...(o.extraYaml === undefined ? [] : [o.extraYaml]),
+    'targets:',
+  ];
+  const checks = o.checks === undefined ? '' : `, checks: [${o.checks.join(', ')}]`;
+  for (let i = 0; i < o.hosts; i += 1) lines.push(`  - { host: ${benchHostName(i)}, port: ${servers.originPort}${checks} }`);
+  for (const host of o.quietHosts) lines.push(`  - { host: ${host}, port: ${servers.quietPort}, checks: [dns, tcp] }`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** The effective config the exporter makes of a file (`--config.check`), to tell two configs apart. */
+export async function effectiveConfig(exporterDir: string, file: string): Promise<string> {
+  const { stdout } = await execFileAsync(process.execPath, [join(exporterDir, 'dist/cli.js'), '--config.check', '--config.file', file], { timeout: 60_000, maxBuffer: 64 * 2 ** 20 });
+  return stdout;
+}
+
+export async function runExporter(servers: BenchServers, o: ExporterRunOptions): Promise<ExporterRunResult> {
+  const configFile = join(servers.dir, `${o.name}.yml`);
+  await writeFile(configFile, exporterConfig(servers, o));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const profileDir = join(servers.dir, `${o.name}-profile`);
+  const nodeFlags = o.cpuProfile ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+  const exporter = spawnLogged(
+    `exporter (${o.name})`,
+    process.execPath,
+    [...nodeFlags, join(servers.exporterDir, 'dist/cli.js'), '--config.file', configFile, '--web.listen-address', `127.0.0.1:${port}`],
+    join(servers.dir, `${o.name}.log`),
+    withoutProxyEnv(),
+  );
+  let exitedHow: string | undefined;
+  void exporter.exited.then((how) => (exitedHow = how));
+  const alive = (): void => {
+    if (exitedHow !== undefined) throw new Error(`the exporter (${o.name}) ended (${exitedHow}); see ${join(servers.dir, `${o.name}.log`)}`);
+  };
+
+  const pinger = o.pinger ? forkModule(`pinger (${o.name})`, join(import.meta.dirname, 'pinger-child.ts'), [`${base}/-/healthy`], join(servers.dir, 'pinger.log')) : undefined;
+  try {
+    await waitUntilServing(`${base}/-/healthy`, 60_000, () => (exitedHow === undefined ? undefined : `the exporter ended (${exitedHow})`));
+    const pingerLink = pinger === undefined ? undefined : await linkChild(pinger);
+    // The exporter's schedule starts as it starts serving: interval k is [ready + k I, ready + (k+1) I).
+    const ready = Date.now();
+    const windowStart = ready + o.intervalMs;
+    const windowEnd = windowStart + o.intervals * o.intervalMs;
+    const quiet = new QuietConnectTracker(new Set(o.quietHosts));
+    const stall = new StallTracker();
+    const windowScrapes: ScrapeResult[] = [];
+    const quietConnects: number[] = [];
+    let connectType = 'absent';
+    let plainBytes = 0;
+    const scrapeTimeoutMs = Math.max(o.scrapeEveryMs, 10_000);
+    const wanted = (name: string): boolean =>
+      name === CONNECT_FAMILY || name === 'egress_probe_runs_total' || name === 'egress_exporter_round_duration_seconds' || isStallFamily(name);
+
+    /** A scheduled scrape: timed, then read for what the bench follows. */
+    const readScrape = async (inWindow: boolean) => {
+      alive();
+      const result = await scrape(`${base}/metrics`, { gzip: true, keepText: true, timeoutMs: scrapeTimeoutMs });
+      const text = result.text ?? '';
+      delete result.text;
+      plainBytes = Buffer.byteLength(text);
+      const families = pickFamilies(text, wanted);
+      connectType = families.types.get(CONNECT_FAMILY) ?? connectType;
+      const samples = quiet.next(families);
+      if (inWindow) {
+        windowScrapes.push(result);
+        quietConnects.push(...samples);
+        stall.next(families);
+      }
+      return families;
+    };
+    const roundsOf = (families: ReturnType<typeof pickFamilies>) =>
+      families.types.get('egress_exporter_round_duration_seconds') === 'histogram' ? sumOf(families, 'egress_exporter_round_duration_seconds_count') : undefined;
+
+    // Warm-up: the first interval, scraped like the rest.
+    for (let at = ready + o.scrapeEveryMs; at < windowStart; at += o.scrapeEveryMs) {
+      await sleepUntil(at);
+      await readScrape(false);
+    }
+    await sleepUntil(windowStart);
+    alive();
+    const cpuStart = cpuSeconds(exporter.pid);
+    const originCpuStart = cpuSeconds(servers.originPid);
+    const machineStart = machineTicks();
+    const clockStart = process.hrtime.bigint();
+    const originStart = await servers.origin.ask<OriginChildTotals>('totals');
+    const dnsStart = await servers.dns.ask<DnsChildTotals>('totals');
+    await pingerLink?.ask('start');
+    o.log(`  ${o.name}: measuring ${o.intervals} whole interval(s) of ${formatDuration(o.intervalMs)}`);
+    const first = await readScrape(true);
+    for (let at = windowStart + o.scrapeEveryMs; at < windowEnd; at += o.scrapeEveryMs) {
+      await sleepUntil(at);
+      await readScrape(true);
+    }
+    await sleepUntil(windowEnd);
+    alive();
+    const cpuEnd = cpuSeconds(exporter.pid);
+    const originCpuEnd = cpuSeconds(servers.originPid);
+    const machineBusy = machineBusyCores(machineStart, machineTicks());
+    const windowSeconds = Number(process.hrtime.bigint() - clockStart) / 1e9;
+    const { peakRssBytes } = memory(exporter.pid);
+    const originEnd = await servers.origin.ask<OriginChildTotals>('totals');
+    const dnsEnd = await servers.dns.ask<DnsChildTotals>('totals');
+    const pingerSamples = await pingerLink?.ask<PingerSamples>('stop');
+    // The closing scrape gives the counters' end values; its cost falls outside the window.
+    const last = await readScrape(false);
+
+    // Extra scrapes for the scrape-time p99, alternating gzip and plain, while the schedule runs.
+    const extraScrapes: ScrapeResult[] = [];
+    const extraUntil = Date.now() + 2 * o.intervalMs;
+    const count = (gzip: boolean) => windowScrapes.filter((s) => s.acceptedGzip === gzip).length + extraScrapes.filter((s) => s.acceptedGzip === gzip).length;
+    if (o.scrapeSamples > 0) o.log(`  ${o.name}: extra scrapes for the p99 (up to ${o.scrapeSamples} of each kind, at most ${formatDuration(2 * o.intervalMs)})`);
+    while (Date.now() < extraUntil && (count(true) < o.scrapeSamples || count(false) < o.scrapeSamples)) {
+      alive();
+      const gzip = count(true) <= count(false);
+      extraScrapes.push(await scrape(`${base}/metrics`, { gzip, keepText: false, timeoutMs: scrapeTimeoutMs }));
+      await sleepUntil(Date.now() + 100);
+    }
+
+    const startChecks = sumOf(first, 'egress_probe_runs_total');
+    const endChecks = sumOf(last, 'egress_probe_runs_total');
+    const startRounds = roundsOf(first);
+    const endRounds = roundsOf(last);
+    await exporter.stop();
+    let profile: string | undefined;
+    if (o.cpuProfile) {
+      const files = (await readdir(profileDir).catch(() => [])).filter((f) => f.endsWith('.cpuprofile'));
+      if (files[0] !== undefined) profile = join(profileDir, files[0]);
+    }
+    const result: ExporterRunResult = {
+      windowSeconds,
+      cpuSeconds: cpuEnd - cpuStart,
+      peakRssBytes,
+      origin: {
+        accepted: originEnd.accepted - originStart.accepted,
+        handshakes: originEnd.handshakes - originStart.handshakes,
+        requests: originEnd.requests - originStart.requests,
+      },
+      originCpuSeconds: originCpuEnd - originCpuStart,
+      machineBusyCores: machineBusy,
+      dnsQueries: dnsEnd.queries - dnsStart.queries,
+      windowScrapes,
+      extraScrapes,
+      plainBytes,
+      stall: stall.readings(),
+      quietConnects,
+      connectType,
+    };
+    if (startChecks !== undefined && endChecks !== undefined) result.checks = endChecks - startChecks;
+    if (startRounds !== undefined && endRounds !== undefined) result.rounds = endRounds - startRounds;
+    if (pingerSamples !== undefined) result.pinger = pingerSamples;
+    if (profile !== undefined) result.profile = profile;
+    return result;
+  } finally {
+    await pinger?.stop();
+    await exporter.stop();
+  }
+}

@@ -1,0 +1,107 @@
+// The bench's command line: `npm run bench -- [flags]`.
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseDuration } from '../src/config/duration.js';
+
+export const USAGE = `usage: npm run bench -- [flags]
+
+Runs the exporter (a child process, on its own schedule) against servers it starts on
+loopback, then Debian's prometheus-blackbox-exporter over the same hosts, and prints a table.
+
+Flags:
+  --hosts LIST              host counts, one scenario each (default 100,1000)
+  --interval DURATION       the exporter's interval (default 60s)
+  --intervals N             whole intervals measured per run, after one of warm-up (default 2)
+  --scrape-interval DURATION  scrape every this while rounds run (default 15s)
+  --scrape-samples N        scrapes of each kind (gzip, plain) timed for the p99 (default 100)
+  --quiet N                 quiet targets for the measurement skew (default 10)
+  --quick                   a short smoke run: --hosts 20 --interval 10s --intervals 1
+                            --scrape-interval 5s --scrape-samples 20 --quiet 4 (flags given win)
+  --cpu-prof                profile the exporter (node --cpu-prof) and print its top 15 functions
+                            (no extra scrapes then; the profiler's cost shows in the CPU figures)
+  --no-blackbox             skip the blackbox_exporter comparison
+  --exporter DIR            the checkout to build and run (default: this one)
+  --no-build                run DIR/dist/cli.js as it is, without npm run build
+  --reachability-yaml YAML  top-level config lines added to the reachability-only run
+  -h, --help                print this help
+`;
+
+export interface BenchFlags {
+  hosts: number[];
+  intervalMs: number;
+  intervals: number;
+  scrapeEveryMs: number;
+  scrapeSamples: number;
+  quiet: number;
+  quick: boolean;
+  cpuProfile: boolean;
+  blackbox: boolean;
+  exporterDir: string;
+  build: boolean;
+  reachabilityYaml: string | undefined;
+  help: boolean;
+}
+
+export class FlagError extends Error {}
+
+function count(flag: string, value: string, min: number, maxValue: number): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min || n > maxValue) throw new FlagError(`--${flag}: expected an integer from ${min} to ${maxValue}, got "${value}"`);
+  return n;
+}
+
+function duration(flag: string, value: string, minMs: number): number {
+  const ms = parseDuration(value);
+  if (ms === null) throw new FlagError(`--${flag}: expected a duration like 60s or 1m, got "${value}"`);
+  if (ms < minMs) throw new FlagError(`--${flag}: must be at least ${minMs / 1000}s, got "${value}"`);
+  return ms;
+}
+
+export function parseBenchFlags(argv: string[], repoDir: string): BenchFlags {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        hosts: { type: 'string' },
+        interval: { type: 'string' },
+        intervals: { type: 'string' },
+        'scrape-interval': { type: 'string' },
+        'scrape-samples': { type: 'string' },
+        quiet: { type: 'string' },
+        quick: { type: 'boolean', default: false },
+        'cpu-prof': { type: 'boolean', default: false },
+        'no-blackbox': { type: 'boolean', default: false },
+        exporter: { type: 'string' },
+        'no-build': { type: 'boolean', default: false },
+        'reachability-yaml': { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    throw new FlagError(error instanceof Error ? error.message : String(error));
+  }
+  const v = parsed.values;
+  const quick = v.quick;
+  const hosts = (v.hosts ?? (quick ? '20' : '100,1000')).split(',').map((h) => count('hosts', h.trim(), 1, 20_000));
+  const intervalMs = duration('interval', v.interval ?? (quick ? '10s' : '60s'), 2000);
+  const scrapeEveryMs = duration('scrape-interval', v['scrape-interval'] ?? (quick ? '5s' : '15s'), 1000);
+  if (scrapeEveryMs > intervalMs) throw new FlagError(`--scrape-interval: must not be longer than --interval (${intervalMs / 1000}s), got ${scrapeEveryMs / 1000}s`);
+  return {
+    hosts,
+    intervalMs,
+    intervals: count('intervals', v.intervals ?? (quick ? '1' : '2'), 1, 60),
+    scrapeEveryMs,
+    scrapeSamples: count('scrape-samples', v['scrape-samples'] ?? (quick ? '20' : '100'), 0, 10_000),
+    quiet: count('quiet', v.quiet ?? (quick ? '4' : '10'), 1, 100),
+    quick,
+    cpuProfile: v['cpu-prof'],
+    blackbox: !v['no-blackbox'],
+    exporterDir: resolve(v.exporter ?? repoDir),
+    build: !v['no-build'],
+    reachabilityYaml: v['reachability-yaml'],
+    help: v.help,
+  };
+}

@@ -1,0 +1,152 @@
+// The bench's table: one column per scenario, in Markdown (readable as it is, and
+// pasted into BENCHMARKS.md).
+import type { BlackboxRunResult } from './blackbox-run.js';
+import type { SelfTime } from './cpu-profile.js';
+import type { ExporterRunResult } from './exporter-run.js';
+import type { OriginChildTotals } from './origin-child.js';
+import type { ScrapeResult } from './scrape.js';
+import { max, quantile } from './stats.js';
+
+export interface ScenarioResult {
+  hosts: number;
+  quiet: number;
+  intervals: number;
+  full: ExporterRunResult;
+  /** The reachability-only run, or why there is none. */
+  reachability: ExporterRunResult | string;
+  /** The blackbox run, or why there is none. */
+  blackbox: BlackboxRunResult | string;
+  profile?: { busyMs: number; top: SelfTime[] };
+}
+
+const MB = 1e6;
+const mb = (bytes: number): string => `${(bytes / MB).toFixed(bytes < 10 * MB ? 2 : 1)} MB`;
+const msOf = (seconds: number, digits = 1): string => (Number.isFinite(seconds) ? `${(seconds * 1000).toFixed(digits)} ms` : 'n/a');
+const pct = (share: number): string => `${(share * 100).toFixed(1)} %`;
+const ratio = (a: number, b: number): string => (b > 0 ? `${(a / b).toFixed(2)}x` : 'n/a');
+
+function cpuPerHostRound(run: { cpuSeconds: number }, hosts: number, intervals: number): number {
+  return run.cpuSeconds / (hosts * intervals);
+}
+
+/** A client that closes right after its own handshake leaves the server's unfinished: both counts tell. */
+function originLoad(origin: OriginChildTotals, hostRounds: number): string {
+  return `${(origin.accepted / hostRounds).toFixed(1)} (${(origin.handshakes / hostRounds).toFixed(1)})`;
+}
+
+function scrapeTimes(run: ExporterRunResult, gzip: boolean): string {
+  const times = [...run.windowScrapes, ...run.extraScrapes].filter((s: ScrapeResult) => s.acceptedGzip === gzip).map((s) => s.seconds);
+  if (times.length === 0) return 'n/a';
+  return `${msOf(quantile(times, 0.5))} / ${msOf(quantile(times, 0.99))} (n=${times.length})`;
+}
+
+export function renderTable(scenarios: ScenarioResult[], alone: number[]): string {
+  const rows: Array<[string, (s: ScenarioResult) => string]> = [];
+  const row = (name: string, cell: (s: ScenarioResult) => string): void => {
+    rows.push([name, cell]);
+  };
+  const reach = (s: ScenarioResult): ExporterRunResult | undefined => (typeof s.reachability === 'string' ? undefined : s.reachability);
+  const bb = (s: ScenarioResult): BlackboxRunResult | undefined => (typeof s.blackbox === 'string' ? undefined : s.blackbox);
+  const aloneP50 = quantile(alone, 0.5);
+
+  row('exporter: CPU per host-round (all checks)', (s) => msOf(cpuPerHostRound(s.full, s.hosts, s.intervals), 2));
+  row('exporter: CPU, share of one core', (s) => pct(s.full.cpuSeconds / s.full.windowSeconds));
+  row('exporter: checks per second (egress_probe_runs_total)', (s) => (s.full.checks === undefined ? 'n/a (not exported)' : (s.full.checks / s.full.windowSeconds).toFixed(1)));
+  row('exporter: rounds in the window (expected)', (s) => `${s.full.rounds ?? 'n/a'} (${(s.hosts + s.quiet) * s.intervals})`);
+  row('exporter: connections to the origin per host-round (TLS handshakes it completed)', (s) => originLoad(s.full.origin, s.hosts * s.intervals));
+  row('origin process CPU, share of one core (exporter run)', (s) => pct(s.full.originCpuSeconds / s.full.windowSeconds));
+  row('whole machine busy in the window (cores, every process)', (s) => s.full.machineBusyCores.toFixed(2));
+  row('exporter: peak RSS (VmHWM)', (s) => mb(s.full.peakRssBytes));
+  row('scrape size, plain', (s) => mb(s.full.plainBytes));
+  row('scrape size, Accept-Encoding: gzip', (s) => {
+    const gz = [...s.full.windowScrapes].reverse().find((x) => x.acceptedGzip);
+    if (gz === undefined) return 'n/a';
+    return gz.gzipped ? mb(gz.wireBytes) : `${mb(gz.wireBytes)} (not compressed)`;
+  });
+  row('scrape time p50 / p99, gzip accepted', (s) => scrapeTimes(s.full, true));
+  row('scrape time p50 / p99, plain', (s) => scrapeTimes(s.full, false));
+  row('largest stall from outside: worst /-/healthy wait (p99)', (s) => {
+    const p = s.full.pinger;
+    if (p === undefined || p.waitsMs.length === 0) return 'n/a';
+    const failed = p.failures > 0 ? `, ${p.failures} failed` : '';
+    return `${max(p.waitsMs).toFixed(1)} ms (p99 ${quantile(p.waitsMs, 0.99).toFixed(1)} ms, n=${p.waitsMs.length}${failed})`;
+  });
+  row("exporter's own stall / lag metrics in the window", (s) =>
+    s.full.stall.length === 0 ? 'none exported' : s.full.stall.map((r) => `${r.series}: ${r.value} (${r.how})`).join('<br>'),
+  );
+  row('skew: quiet TCP connect, alone p50 / p95', () => `${msOf(aloneP50, 3)} / ${msOf(quantile(alone, 0.95), 3)} (n=${alone.length})`);
+  row('skew: quiet TCP connect under load p50 / p95', (s) =>
+    `${msOf(quantile(s.full.quietConnects, 0.5), 3)} / ${msOf(quantile(s.full.quietConnects, 0.95), 3)} (n=${s.full.quietConnects.length}, ${s.full.connectType})`,
+  );
+  row('skew: difference (under load - alone p50) p50 / p95', (s) => {
+    const diffs = s.full.quietConnects.map((v) => v - aloneP50);
+    return `${msOf(quantile(diffs, 0.5), 3)} / ${msOf(quantile(diffs, 0.95), 3)}`;
+  });
+  row('reachability only: CPU per host-round', (s) => {
+    const r = reach(s);
+    return r === undefined ? (s.reachability as string) : `${msOf(cpuPerHostRound(r, s.hosts, s.intervals), 2)} (${pct(r.cpuSeconds / r.windowSeconds)} of a core, RSS ${mb(r.peakRssBytes)})`;
+  });
+  row('blackbox (dns + tcp_tls + http2): CPU per host-interval', (s) => {
+    const b = bb(s);
+    return b === undefined ? (s.blackbox as string) : msOf(cpuPerHostRound(b, s.hosts, s.intervals), 2);
+  });
+  row('blackbox: CPU, share of one core', (s) => {
+    const b = bb(s);
+    return b === undefined ? 'n/a' : pct(b.cpuSeconds / b.windowSeconds);
+  });
+  row('origin process CPU, share of one core (blackbox run)', (s) => {
+    const b = bb(s);
+    return b === undefined ? 'n/a' : pct(b.originCpuSeconds / b.windowSeconds);
+  });
+  row('whole machine busy in the blackbox window (cores, every process)', (s) => {
+    const b = bb(s);
+    return b === undefined ? 'n/a' : b.machineBusyCores.toFixed(2);
+  });
+  row('blackbox: peak RSS (VmHWM)', (s) => {
+    const b = bb(s);
+    return b === undefined ? 'n/a' : mb(b.peakRssBytes);
+  });
+  row('blackbox: connections to the origin per host-interval (TLS handshakes it completed)', (s) => {
+    const b = bb(s);
+    return b === undefined ? 'n/a' : originLoad(b.origin, s.hosts * s.intervals);
+  });
+  row('blackbox: probes (failed)', (s) => {
+    const b = bb(s);
+    if (b === undefined) return 'n/a';
+    const failed = Object.values(b.failures).reduce((a, c) => a + c, 0);
+    const which = Object.entries(b.failures)
+      .filter(([, n]) => n > 0)
+      .map(([m, n]) => `${m} ${n}`)
+      .join(', ');
+    return `${b.probes} (${failed}${which === '' ? '' : `: ${which}`})`;
+  });
+  row('ratio exporter / blackbox: CPU per host, whole round', (s) => {
+    const b = bb(s);
+    return b === undefined ? 'n/a' : ratio(cpuPerHostRound(s.full, s.hosts, s.intervals), cpuPerHostRound(b, s.hosts, s.intervals));
+  });
+  row('ratio exporter / blackbox: CPU per host, reachability only', (s) => {
+    const b = bb(s);
+    const r = reach(s);
+    return b === undefined || r === undefined ? 'n/a' : ratio(cpuPerHostRound(r, s.hosts, s.intervals), cpuPerHostRound(b, s.hosts, s.intervals));
+  });
+  row('ratio exporter / blackbox: peak RSS', (s) => {
+    const b = bb(s);
+    return b === undefined ? 'n/a' : ratio(s.full.peakRssBytes, b.peakRssBytes);
+  });
+
+  const header = `| measure | ${scenarios.map((s) => `${s.hosts} hosts`).join(' | ')} |`;
+  const rule = `|---|${scenarios.map(() => '---').join('|')}|`;
+  return [header, rule, ...rows.map(([name, cell]) => `| ${name} | ${scenarios.map(cell).join(' | ')} |`)].join('\n');
+}
+
+export function renderProfile(s: ScenarioResult): string {
+  if (s.profile === undefined) return '';
+  const lines = [
+    `Top 15 self-time functions, exporter, ${s.hosts} hosts (${(s.profile.busyMs / 1000).toFixed(1)} s busy in the profile):`,
+    '',
+    '| self ms | share | function |',
+    '|---:|---:|---|',
+    ...s.profile.top.map((f) => `| ${f.ms.toFixed(0)} | ${pct(f.share)} | \`${f.name}\` |`),
+  ];
+  return lines.join('\n');
+}
