@@ -148,7 +148,12 @@ export async function runExporter(servers: BenchServers, o: ExporterRunOptions):
     let plainBytes = 0;
     const scrapeTimeoutMs = Math.max(o.scrapeEveryMs, 10_000);
     const wanted = (name: string): boolean =>
-      name === CONNECT_FAMILY || name === 'egress_probe_runs_total' || name === 'egress_exporter_round_duration_seconds' || isStallFamily(name);
+      name === CONNECT_FAMILY ||
+      name === 'egress_probe_runs_total' ||
+      name === 'egress_exporter_round_duration_seconds' ||
+      name === 'egress_exporter_rounds_total' ||
+      name === 'egress_probe_success' ||
+      isStallFamily(name);
 
     /** A scheduled scrape: timed, then read for what the bench follows. */
     const readScrape = async (inWindow: boolean) => {
@@ -167,8 +172,19 @@ export async function runExporter(servers: BenchServers, o: ExporterRunOptions):
       }
       return families;
     };
+    // Rounds: egress_exporter_rounds_total where the build has it, else the round histogram's count.
     const roundsOf = (families: ReturnType<typeof pickFamilies>) =>
-      families.types.get('egress_exporter_round_duration_seconds') === 'histogram' ? sumOf(families, 'egress_exporter_round_duration_seconds_count') : undefined;
+      sumOf(families, 'egress_exporter_rounds_total') ??
+      (families.types.get('egress_exporter_round_duration_seconds') === 'histogram' ? sumOf(families, 'egress_exporter_round_duration_seconds_count') : undefined);
+    // Checks: egress_probe_runs_total where the build has it, else rounds x checks per round.
+    const checksOf = (families: ReturnType<typeof pickFamilies>) => {
+      const runs = sumOf(families, 'egress_probe_runs_total');
+      if (runs !== undefined) return runs;
+      const rounds = sumOf(families, 'egress_exporter_rounds_total');
+      const hosts = families.samples.filter((s) => s.name === 'egress_exporter_rounds_total').length;
+      const checks = families.samples.filter((s) => s.name === 'egress_probe_success').length;
+      return rounds === undefined || hosts === 0 ? undefined : (rounds * checks) / hosts;
+    };
 
     // Warm-up: the first interval, scraped like the rest.
     for (let at = ready + o.scrapeEveryMs; at < windowStart; at += o.scrapeEveryMs) {
@@ -215,8 +231,8 @@ export async function runExporter(servers: BenchServers, o: ExporterRunOptions):
       await sleepUntil(Date.now() + 100);
     }
 
-    const startChecks = sumOf(first, 'egress_probe_runs_total');
-    const endChecks = sumOf(last, 'egress_probe_runs_total');
+    const startChecks = checksOf(first);
+    const endChecks = checksOf(last);
     const startRounds = roundsOf(first);
     const endRounds = roundsOf(last);
     await exporter.stop();

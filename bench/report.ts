@@ -51,7 +51,7 @@ export function renderTable(scenarios: ScenarioResult[], alone: number[]): strin
 
   row('exporter: CPU per host-round (all checks)', (s) => msOf(cpuPerHostRound(s.full, s.hosts, s.intervals), 2));
   row('exporter: CPU, share of one core', (s) => pct(s.full.cpuSeconds / s.full.windowSeconds));
-  row('exporter: checks per second (egress_probe_runs_total)', (s) => (s.full.checks === undefined ? 'n/a (not exported)' : (s.full.checks / s.full.windowSeconds).toFixed(1)));
+  row('exporter: checks per second', (s) => (s.full.checks === undefined ? 'n/a (not exported)' : (s.full.checks / s.full.windowSeconds).toFixed(1)));
   row('exporter: rounds in the window (expected)', (s) => `${s.full.rounds ?? 'n/a'} (${(s.hosts + s.quiet) * s.intervals})`);
   row('exporter: connections to the origin per host-round (TLS handshakes it completed)', (s) => originLoad(s.full.origin, s.hosts * s.intervals));
   row('origin process CPU, share of one core (exporter run)', (s) => pct(s.full.originCpuSeconds / s.full.windowSeconds));

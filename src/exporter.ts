@@ -41,8 +41,6 @@ export interface ExporterOptions {
   listen: ListenAddress;
   logger: Logger;
   probes?: Partial<ProbeSet>;
-  /** false: serve, but run rounds only on demand (scheduler.runOnce); for benchmarks. */
-  autostart?: boolean;
   /** --web.config.file: TLS and basic auth for the endpoints. */
   web?: WebConfig | null;
 }
@@ -97,7 +95,7 @@ export class Exporter {
     exporter.warnAboutEnvProxy(options.config);
     exporter.stalls.start();
     await exporter.listen();
-    if (options.autostart !== false) exporter.startScheduler();
+    exporter.startScheduler();
     return exporter;
   }
 

@@ -1,6 +1,7 @@
 // The status page at `/`: links to the endpoints, then a host x check matrix
 // with the latest result of every path, its reason and age, and a link to a
 // debug transcript. Plain HTML and CSS: readable without JavaScript.
+import { isIP } from 'node:net';
 import { hostPort } from '../host-port.js';
 import { CHECK_NAMES } from '../model/types.js';
 import type { CheckName, Target } from '../model/types.js';
@@ -30,9 +31,11 @@ function age(ms: number): string {
   return `${Math.round(s / 3600)}h ago`;
 }
 
-function cell(results: readonly CheckResult[], atMs: number, configured: boolean, now: number): string {
+function cell(results: readonly CheckResult[], atMs: number, configured: boolean, now: number, lookup = true, reported = false): string {
   if (!configured) return '<td class="none" title="not one of this target\'s checks">not checked</td>';
-  if (results.length === 0) return '<td class="none">pending</td>';
+  // An IP literal is never looked up: its dns column would wait forever.
+  if (!lookup) return '<td class="none" title="an IP address needs no lookup">no lookup (IP)</td>';
+  if (results.length === 0) return reported ? '<td class="none" title="the latest round did not run it">not run</td>' : '<td class="none">pending</td>';
   const items = results.map((r) => {
     const ok = r.outcome.ok;
     const state = ok ? '<span class="ok">&#10003; ok</span>' : `<span class="fail">&#10007; ${escape(r.outcome.reason ?? 'failed')}</span>`;
@@ -53,13 +56,16 @@ export function renderLandingPage(data: LandingPageData): string {
     .map(({ target, report }, i) => {
       const mine = results[i] ?? [];
       const atMs = report?.finishedAtMs ?? now;
-      const cells = COLUMNS.map((check) => cell(mine.filter((r) => r.check === check), atMs, configured(target, check), now)).join('');
+      const lookup = isIP(target.host) === 0;
+      const cells = COLUMNS.map((check) => cell(mine.filter((r) => r.check === check), atMs, configured(target, check), now, check !== 'dns' || lookup, report !== undefined)).join('');
       const debug = `/probe?target=${encodeURIComponent(target.host)}&amp;debug=true`;
       return `<tr><th scope="row"><code>${escape(hostPort(target.host, target.port))}</code>${target.purpose ? `<div class="purpose">${escape(target.purpose)}</div>` : ''}</th>${cells}<td><a href="${debug}">debug</a></td></tr>`;
     })
     .join('\n');
-  const summary = data.ready
-    ? `${data.states.length} targets; ${failing === 0 ? 'every check passes' : `${failing} check${failing === 1 ? '' : 's'} failing`}.`
+  const summary = data.states.length === 0
+    ? 'No targets: the config and its catalog list nothing to check.'
+    : data.ready
+    ? `${data.states.length} target${data.states.length === 1 ? '' : 's'}; ${failing === 0 ? 'every check passes' : `${failing} check${failing === 1 ? '' : 's'} failing`}.`
     : 'Not ready: the first round of checks is still running.';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>egress-exporter</title>
