@@ -187,8 +187,12 @@ async function runPath(target: Target, entry: PathReport, report: RoundReport, c
   } else plan = { dial };
   const go = plan;
 
+  // One after the other, not side by side: a server or proxy that serves few connections at
+  // once (openssl s_server -www serves one) must not see the http request starve the
+  // handshakes of their deadlines. The requirement handshakes are few most rounds.
+  if (wants.has('tls')) await tlsCheck(target, entry, ctx, go, previous);
+  if (ctx.signal.aborted) return;
   await Promise.all([
-    wants.has('tls') ? tlsCheck(target, entry, ctx, go, previous) : undefined,
     wants.has('http')
       ? runCheck<HttpResult>(
           ctx,
@@ -203,7 +207,7 @@ async function runPath(target: Target, entry: PathReport, report: RoundReport, c
         })
       : undefined,
   ]);
-  // After tls and http, not beside them: a path's connections stay few.
+  // After tls and http, likewise.
   if (target.registry !== undefined && !ctx.signal.aborted) entry.registry = await registryCheck(target, target.registry, path, ctx, go);
 }
 
