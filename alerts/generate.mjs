@@ -31,6 +31,8 @@ const PROXY_DENIED_REASONS = ['proxy_denied', 'proxy_auth_required'];
 const PROXY_FAILING_REASONS = ['proxy_refused', 'proxy_timeout', 'proxy_bad_gateway', 'proxy_closed', 'proxy_protocol_error'];
 /** TLS check reasons with no verdict that a client would also suffer: not TLS, stalls, resets. */
 const TLS_BROKEN_REASONS = ['tls_handshake_failed', 'timeout', 'reset'];
+/** HTTP check reasons that mean no usable answer came back (garbage frames, no SETTINGS, HTTP/1.1 after ALPN h2, a stream never answered). */
+const HTTP_BROKEN_REASONS = ['http_bad_response', 'timeout', 'reset'];
 /** HTTP check reasons after which its version and downgrade verdict are still current. */
 const HTTP_VERDICT_REASONS = ['http_bad_response', 'http2_downgraded', 'tls_cert_invalid'];
 
@@ -60,6 +62,7 @@ const ALERT_KEYS = {
   EgressRegistryPullFailing: { group: 'registry', keys: [] },
   EgressRegistryCredentialExpiring: { group: 'registry', keys: ['warning_days'] },
   EgressRegistryCredentialExpired: { group: 'registry', keys: [] },
+  EgressHTTPRequestFailing: { group: 'http', keys: [] },
   EgressProbesStale: { group: 'exporter', keys: ['stale_after'] },
   EgressExporterDown: { group: 'exporter', keys: ['memory'] },
   EgressExporterConfigReloadFailed: { group: 'exporter', keys: [] },
@@ -145,10 +148,13 @@ function buildRules(config) {
   });
   const lat = a.EgressConnectLatencyHigh;
   const exp = a.EgressTLSCertificateExpiringSoon;
+  // A chain that no longer verifies (expired, say) is EgressTLSCertificateInvalid's page.
   const expiring = (severity, days) =>
     rule('EgressTLSCertificateExpiringSoon', {
       severity,
-      expr: `egress_tls_chain_earliest_not_after_timestamp_seconds${s()} - time() < ${days} * 86400`,
+      expr:
+        `egress_tls_chain_earliest_not_after_timestamp_seconds${s()} - time() < ${days} * 86400\n` +
+        `unless on (job, instance, host, path) egress_tls_verified${s()} == 0`,
       summary: 'A certificate presented to egress clients expires soon.',
       description:
         'A certificate in the chain that {{ $labels.host }} presents on path {{ $labels.path }} expires in {{ $value | humanizeDuration }}' +
@@ -295,6 +301,18 @@ function buildRules(config) {
         description:
           '{{ $labels.host }} on path {{ $labels.path }} does not give the answer the catalog expects' +
           `{{ range ${labelQuery('egress_http_status_code')} | query }} (status {{ . | value }}){{ end }}.`,
+      }),
+      rule('EgressHTTPRequestFailing', {
+        // An answer (status) is EgressHTTPUnexpectedResponse's; a tcp or TLS check that
+        // cannot get through is already paged by its own alert. One fault, one page.
+        expr:
+          `egress_probe_failure_reason${s('check="http"', `reason=~"${oneOf(HTTP_BROKEN_REASONS)}"`)} == 1\n` +
+          `unless on (job, instance, host, path) egress_http_response_valid${s()}\n` +
+          `unless on (job, instance, host, path) egress_probe_failure_reason${s('check="tcp"')}\n` +
+          `unless on (job, instance, host, path) egress_probe_failure_reason${s('check="tls"', `reason=~"${oneOf(TLS_BROKEN_REASONS)}"`)}`,
+        summary: 'HTTP requests to a host get no usable answer, although TLS works.',
+        description:
+          'HTTP requests to {{ $labels.host }} on path {{ $labels.path }} fail with {{ $labels.reason }} after a good TLS handshake: the server or something on the path breaks HTTP/2 (garbage frames, no SETTINGS, HTTP/1.1 after ALPN h2) or never answers.',
       }),
     ],
     registry: [

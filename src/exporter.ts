@@ -73,6 +73,7 @@ export class Exporter {
   private server: Server | undefined;
   private boundAddress: AddressInfo | undefined;
   private reloading: Promise<ReloadOutcome> | undefined;
+  private reloadAgain: Promise<ReloadOutcome> | undefined;
   private stopping: Promise<void> | undefined;
 
   private constructor(
@@ -209,7 +210,16 @@ export class Exporter {
    * changes nothing: the old one keeps probing and serving.
    */
   reload(): Promise<ReloadOutcome> {
-    this.reloading ??= this.doReload().finally(() => {
+    // Asked for while one runs: that one may have read the file before it changed,
+    // so run once more after it (further requests meanwhile join that run).
+    if (this.reloading !== undefined) {
+      this.reloadAgain ??= this.reloading.then(() => {
+        this.reloadAgain = undefined;
+        return this.stopping === undefined ? this.reload() : { ok: false, error: 'shutting down' };
+      });
+      return this.reloadAgain;
+    }
+    this.reloading = this.doReload().finally(() => {
       this.reloading = undefined;
     });
     return this.reloading;

@@ -140,30 +140,34 @@ export async function main(argv: string[]): Promise<number> {
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection: this is a bug'));
   process.on('uncaughtException', (error) => logger.error({ err: error }, 'uncaught exception: this is a bug'));
 
-  let exporter;
   const listen = parseListenAddress(flags.listenAddress);
-  try {
-    exporter = await startExporter({ config, configFile: flags.configFile, listen, logger, web });
-  } catch (error) {
-    const why = describeListenError(error);
-    // A port or host that cannot be served on is the operator's to fix: one line, no stack.
-    if (why === undefined) throw error;
-    process.stderr.write(`egress-exporter: cannot serve on ${formatListenAddress(listen)}: ${why}\n`);
-    return 1;
-  }
-  const running = exporter;
-  return new Promise<number>((resolve) => {
+  // A port or host that cannot be served on is the operator's to fix: one line, no stack.
+  let cannotServe: unknown;
+  const starting = startExporter({ config, configFile: flags.configFile, listen, logger, web }).catch((error: unknown) => {
+    cannotServe = error;
+    return undefined;
+  });
+  // In place before the exporter says it listens: a signal sent at that moment must not
+  // meet the default action (SIGHUP's kills). Either one waits for the start to finish.
+  const stopped = new Promise<number>((resolve) => {
     const shutdown = (signal: NodeJS.Signals): void => {
       logger.info({ signal }, 'shutting down');
       setTimeout(() => resolve(0), SHUTDOWN_DEADLINE_MS).unref();
-      void running.stop().then(() => resolve(0));
+      void starting.then((running) => running?.stop()).then(() => resolve(0));
     };
     process.once('SIGTERM', shutdown);
     process.once('SIGINT', shutdown);
-    process.on('SIGHUP', () => {
-      logger.info({ file: flags.configFile }, 'SIGHUP: reloading the config');
-      void running.reload();
-    });
   });
+  process.on('SIGHUP', () => {
+    logger.info({ file: flags.configFile }, 'SIGHUP: reloading the config');
+    void starting.then((running) => running?.reload());
+  });
+  if ((await starting) === undefined) {
+    const why = describeListenError(cannotServe);
+    if (why === undefined) throw cannotServe;
+    process.stderr.write(`egress-exporter: cannot serve on ${formatListenAddress(listen)}: ${why}\n`);
+    return 1;
+  }
+  return stopped;
 }
 

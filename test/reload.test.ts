@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDnsServer } from './fixtures/dns-server.js';
 import type { DnsFixture } from './fixtures/dns-server.js';
-import { startTestExporter, tempDir } from './helpers/exporter.js';
+import { quietLogger, startTestExporter, tempDir } from './helpers/exporter.js';
+import { eventually } from './helpers/timing.js';
+import { loadConfigFile } from '../src/config/load.js';
+import { startExporter } from '../src/exporter.js';
+import { probeDns } from '../src/probes/dns.js';
+import type { DnsProbeOptions } from '../src/probes/dns.js';
+import type { Target } from '../src/model/types.js';
 import type { TestExporterOnFile } from './helpers/exporter.js';
 import { spawnDaemon } from './helpers/daemon.js';
 import { scrape, scrapeUntil } from './helpers/scrape.js';
@@ -99,6 +105,49 @@ describe('reload', () => {
     expect(failed.value('egress_exporter_config_last_reload_successful')).toBe(0);
     // c.test is still probed: the old config keeps running.
     await scrapeUntil(base, (s) => runs(s) > runs(failed));
+  });
+});
+
+describe('two reloads in quick succession', () => {
+  it('a reload asked for while one runs runs again after it: the file as last written wins', async () => {
+    const dns = await startDnsServer({ 'a.test': { a: ['127.0.0.1'] }, 'b.test': { a: ['127.0.0.2'] }, 'c.test': { a: ['127.0.0.3'] } });
+    // slow.test's dns check takes 300 ms to give up after its abort, so a reload
+    // (which stops the running rounds) is still running when the second one is asked for.
+    let started = false;
+    let aborted = false;
+    const probes = {
+      dns: async (target: Target, options: DnsProbeOptions, signal: AbortSignal) => {
+        if (target.host !== 'slow.test') return probeDns(target, options, signal);
+        started = true;
+        await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+        aborted = true;
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return { ok: false, reason: 'timeout' as const, durationSeconds: 0, resolver: 'x', records: [], cnameChain: [] };
+      },
+    };
+    const text = (hosts: string[]) => configText(dns.address.name, hosts).replace('timeout: 500ms', 'timeout: 1900ms').replace('interval: 1s', 'interval: 2s');
+    const dir = await tempDir('egress-reload-twice-');
+    const file = join(dir, 'egress.yml');
+    await writeFile(file, text(['a.test', 'slow.test']));
+    const exporter = await startExporter({ config: await loadConfigFile(file), configFile: file, listen: { host: '127.0.0.1', port: 0 }, logger: quietLogger(), probes });
+    try {
+      // Within the first second (the spread of a 2 s interval), long before its 1.9 s deadline.
+      expect(await eventually(() => started, 1500)).toBe(true);
+      await writeFile(file, text(['b.test', 'slow.test']));
+      const first = exporter.reload();
+      // The first reload has read the file and waits for slow.test's round to stop.
+      expect(await eventually(() => aborted)).toBe(true);
+      await writeFile(file, text(['c.test']));
+      const second = exporter.reload();
+      expect(await first).toEqual({ ok: true });
+      expect(await second).toEqual({ ok: true });
+      expect(exporter.targets.map((t) => t.host)).toEqual(['c.test']);
+      const m = await scrapeUntil(`http://127.0.0.1:${exporter.address.port}`, (s) => s.value('egress_probe_success', { host: 'c.test', check: 'dns' }) === 1);
+      expect(m.labelValues('egress_target_info', 'host')).toEqual(['c.test']);
+    } finally {
+      await exporter.stop();
+      await dns.close();
+    }
   });
 });
 

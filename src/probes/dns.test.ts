@@ -4,7 +4,8 @@ import dgram from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDnsServer } from '../../test/fixtures/dns-server.js';
 import type { DnsFixture } from '../../test/fixtures/dns-server.js';
-import { isSinkholeAddress, isUnspecifiedAddress, probeDns, sinkholePolicy } from './dns.js';
+import { eventually } from '../../test/helpers/timing.js';
+import { MAX_ADDRESSES_PER_RECORD, isSinkholeAddress, isUnspecifiedAddress, probeDns, sinkholePolicy } from './dns.js';
 import type { DnsProbeOptions } from './dns.js';
 import type { Family, Target } from '../model/types.js';
 
@@ -221,6 +222,89 @@ describe('probeDns against a loopback DNS server', () => {
     const result = await probeDns(target('sinkhole.example'), { ...opts, sinkhole: () => false }, AbortSignal.timeout(LONG));
     expect(result.ok).toBe(true);
     expect(result.records.every((r) => r.ok)).toBe(true);
+  });
+});
+
+describe('probeDns against hostile answers', () => {
+  let dns: DnsFixture;
+  let udpOnly: DnsFixture;
+  const zone = {
+    'loop-a.example': { cname: 'loop-b.example' },
+    'loop-b.example': { cname: 'loop-a.example' },
+    'self-loop.example': { cname: 'self-loop.example' },
+    'dangling.example': { cname: 'empty.example' },
+    'empty.example': { aaaa: ['2001:db8::1'] },
+    'dangling-nx.example': { cname: 'nowhere.example' },
+    // Over UDP, TC and only the first address; over TCP, all three.
+    'truncated.example': { truncate: true, a: ['192.0.2.1', '192.0.2.2', '192.0.2.3'], ttl: 60 },
+    'huge.example': { a: Array.from({ length: 200 }, (_, i) => `198.51.100.${i + 1}`), ttl: 60 },
+    'wrong-id.example': { wrongId: true, a: ['192.0.2.1'] },
+  };
+
+  beforeAll(async () => {
+    dns = await startDnsServer(zone);
+    udpOnly = await startDnsServer(zone, { tcp: false });
+  });
+  afterAll(async () => {
+    await dns.close();
+    await udpOnly.close();
+  });
+
+  const probe = (host: string, server: DnsFixture, ms = LONG) =>
+    probeDns(target(host, ['v4']), { resolver: { ...server.address }, sinkhole: () => false }, AbortSignal.timeout(ms));
+
+  it('fails a CNAME loop with dns_error, not ok with no address', async () => {
+    for (const host of ['loop-a.example', 'self-loop.example']) {
+      const result = await probe(host, dns);
+      expect(result, host).toMatchObject({ ok: false, reason: 'dns_error' });
+      expect(result.records[0], host).toMatchObject({ ok: false, reason: 'dns_error', addresses: [], ttl: null });
+      expect(result.records[0]?.message, host).toContain('CNAME loop');
+    }
+  });
+
+  it('fails a CNAME to a name without an address with nodata, naming the end of the chain', async () => {
+    const result = await probe('dangling.example', dns);
+    expect(result).toMatchObject({ ok: false, reason: 'nodata', cnameChain: ['empty.example'] });
+    expect(result.records[0]).toMatchObject({ ok: false, reason: 'nodata', addresses: [], ttl: null });
+    expect(result.records[0]?.message).toContain('empty.example');
+  });
+
+  it('fails a CNAME to a name that does not exist with nxdomain', async () => {
+    const result = await probe('dangling-nx.example', dns);
+    expect(result).toMatchObject({ ok: false, reason: 'nxdomain', cnameChain: ['nowhere.example'] });
+  });
+
+  it('retries a truncated answer over TCP and uses the TCP answer', async () => {
+    const result = await probe('truncated.example', dns);
+    expect(result.ok).toBe(true);
+    expect(result.records[0]).toMatchObject({ ok: true, addresses: ['192.0.2.1', '192.0.2.2', '192.0.2.3'], ttl: 60 });
+    expect(dns.queries.filter((q) => q.name === 'truncated.example' && q.type === 'A').map((q) => q.transport)).toEqual(['udp', 'tcp']);
+    // c-ares closes its TCP connection once the answer is in.
+    expect(await eventually(() => dns.tcpConnections() === 0)).toBe(true);
+  });
+
+  it('reads a truncated answer whose TCP retry is refused as unreachable (the resolver cannot be reached over TCP)', async () => {
+    const result = await probe('truncated.example', udpOnly);
+    expect(result).toMatchObject({ ok: false, reason: 'unreachable' });
+    expect(result.records[0]).toMatchObject({ addresses: [], ttl: null });
+  });
+
+  it('caps a huge answer at MAX_ADDRESSES_PER_RECORD and says how many came', async () => {
+    const result = await probe('huge.example', dns);
+    expect(result.ok).toBe(true);
+    const record = result.records[0];
+    expect(record?.addresses).toHaveLength(MAX_ADDRESSES_PER_RECORD);
+    expect(record?.answered).toBe(200);
+    // The kept addresses are the first in sorted order, so the set is stable across rounds.
+    expect(record?.addresses[0]).toBe('198.51.100.1');
+    expect(record?.message).toBe(`200 addresses answered, kept the first ${MAX_ADDRESSES_PER_RECORD}`);
+    expect(result.message).toContain(`kept ${MAX_ADDRESSES_PER_RECORD} of 200`);
+  });
+
+  it('ignores an answer with the wrong id and times out at the deadline', async () => {
+    const result = await probe('wrong-id.example', dns, 500);
+    expect(result).toMatchObject({ ok: false, reason: 'timeout' });
+    expect(result.durationSeconds).toBeLessThan(1.5);
   });
 });
 

@@ -25,8 +25,10 @@ export interface DnsRecordResult {
   reason?: FailureReason;
   /** Human detail, never a label. */
   message?: string;
-  /** Unique, sorted; IPv6 in canonical compressed form. */
+  /** Unique, sorted; IPv6 in canonical compressed form; at most MAX_ADDRESSES_PER_RECORD. */
   addresses: string[];
+  /** Set when the answer held more unique addresses than were kept: how many. */
+  answered?: number;
   /** Minimum TTL of the answer set; null when there is no answer. */
   ttl: number | null;
   /** This record type's lookup time. */
@@ -49,6 +51,12 @@ export interface DnsResult extends ProbeOutcome {
 const ATTEMPT_TIMEOUT_MS = 1000;
 const TRIES = 2;
 const MAX_CNAME_HOPS = 8;
+/**
+ * Addresses kept of one answer (the first, sorted): a hostile or broken server may
+ * answer hundreds, and every kept one costs a connect and memory. The tcp check
+ * connects to at most 16 a family anyway.
+ */
+export const MAX_ADDRESSES_PER_RECORD = 64;
 
 const SINKHOLE_RANGES = [
   '0.0.0.0/8',
@@ -177,14 +185,29 @@ export async function probeDns(target: Target, options: DnsProbeOptions, signal:
     const type = family === 'v4' ? 'A' : 'AAAA';
     try {
       const answers = family === 'v4' ? await resolver.resolve4(target.host, { ttl: true }) : await resolver.resolve6(target.host, { ttl: true });
-      const addresses = [...new Set(answers.map((a) => canonical(a.address)))].sort();
-      const ttl = answers.length > 0 ? Math.min(...answers.map((a) => a.ttl)) : null;
+      if (answers.length === 0) {
+        // NOERROR with CNAMEs but no address (c-ares resolves to []): the chain ends at a
+        // name without this record type, or loops. Either way there is nothing to connect to.
+        const walked = await Promise.race([cnames, aborted]);
+        if (walked === 'aborted') return timedOut(family);
+        const end = walked.chain.at(-1) ?? target.host;
+        const failed = (reason: FailureReason, message: string): DnsRecordResult => ({ type, family, ok: false, reason, message, addresses: [], ttl: null, durationSeconds: elapsedSeconds(start) });
+        if (walked.loop) return failed('dns_error', `CNAME loop: ${[target.host, ...walked.chain].join(' -> ')} -> ${walked.loop}`);
+        return failed('nodata', `${type} lookup answered no address: the CNAME chain ends at ${end}, which has no ${type} record`);
+      }
+      const unique = [...new Set(answers.map((a) => canonical(a.address)))].sort();
+      const addresses = unique.slice(0, MAX_ADDRESSES_PER_RECORD);
+      const capped = unique.length > addresses.length ? { answered: unique.length } : {};
+      const ttl = Math.min(...answers.map((a) => a.ttl));
       const durationSeconds = elapsedSeconds(start);
       const sinkholed = addresses.filter(isSinkhole);
       // Any sinkhole address fails the record, even mixed with public ones:
       // a public name has no business answering them at all.
       if (sinkholed.length > 0) {
-        return { type, family, ok: false, reason: 'sinkholed', message: `${type} answered non-public ${sinkholed.join(', ')}`, addresses, ttl, durationSeconds };
+        return { type, family, ok: false, reason: 'sinkholed', message: `${type} answered non-public ${sinkholed.join(', ')}`, addresses, ttl, durationSeconds, ...capped };
+      }
+      if (capped.answered !== undefined) {
+        return { type, family, ok: true, message: `${capped.answered} addresses answered, kept the first ${addresses.length}`, addresses, ttl, durationSeconds, ...capped };
       }
       return { type, family, ok: true, addresses, ttl, durationSeconds };
     } catch (err) {
@@ -194,29 +217,34 @@ export async function probeDns(target: Target, options: DnsProbeOptions, signal:
     }
   }
 
-  // Best effort: a failure just ends the chain where it is.
+  // Best effort: a failure just ends the chain where it is. `loop` names the name
+  // that came back a second time.
   const chain: string[] = [];
-  async function walkCnames(): Promise<void> {
+  async function walkCnames(): Promise<{ chain: readonly string[]; loop?: string }> {
     let name = target.host;
     for (let hop = 0; hop < MAX_CNAME_HOPS && !signal.aborted; hop++) {
       let next: string | undefined;
       try {
         [next] = await resolver.resolveCname(name);
       } catch {
-        return; // ENODATA/ENOTFOUND end a chain; anything else is the address lookups' business
+        break; // ENODATA/ENOTFOUND end a chain; anything else is the address lookups' business
       }
-      if (next === undefined || next === name || chain.includes(next)) return;
+      if (next === undefined) break;
+      if (next.toLowerCase() === target.host.toLowerCase() || chain.includes(next)) return { chain, loop: next };
       chain.push(next);
       name = next;
     }
+    return { chain };
   }
+  // Started before the lookups: an empty answer needs it to say why.
+  const cnames = walkCnames();
 
   try {
     const racing = families.map(async (family) => {
       const result = await Promise.race([lookup(family), aborted]);
       return result === 'aborted' ? timedOut(family) : result;
     });
-    const [records] = await Promise.all([Promise.all(racing), Promise.race([walkCnames(), aborted])]);
+    const [records] = await Promise.all([Promise.all(racing), Promise.race([cnames, aborted])]);
     // The chain as far as it got; copy so a late hop cannot change a returned result.
     return summarize(records, [...chain], resolverName, start);
   } finally {
@@ -227,7 +255,9 @@ export async function probeDns(target: Target, options: DnsProbeOptions, signal:
 function summarize(records: DnsRecordResult[], cnameChain: string[], resolver: string, start: bigint): DnsResult {
   const failed = records.filter((r) => !r.ok);
   const describe = (r: DnsRecordResult): string =>
-    r.ok ? `${r.type} ${r.addresses.join(', ')} (ttl ${r.ttl})` : `${r.type} ${r.reason}: ${r.message ?? ''}`;
+    r.ok
+      ? `${r.type} ${r.addresses.join(', ')} (ttl ${r.ttl}${r.answered === undefined ? '' : `; kept ${r.addresses.length} of ${r.answered}`})`
+      : `${r.type} ${r.reason}: ${r.message ?? ''}`;
   const message = records.map(describe).join('; ') + (cnameChain.length > 0 ? `; via ${cnameChain.join(' -> ')}` : '');
   const result: DnsResult = { ok: failed.length === 0, resolver, records, cnameChain, message, durationSeconds: elapsedSeconds(start) };
   if (failed.length > 0) result.reason = failed[0]?.reason;

@@ -16,9 +16,9 @@
 // Any 2xx is success (RFC 9110 9.3.6); 1xx interim answers are skipped.
 //
 // A tunnel that closes right after its 200 is not the dial's to notice: the dial has
-// already succeeded. The next layer sees a connection closed before any byte came
-// back: the TLS probe reports it as 'reset' (untested), the HTTP probe as
-// 'proxy_closed' when it was told the dial went through a proxy (see http.ts).
+// already succeeded (and says `viaProxy`). The next layer sees a connection closed
+// before any byte came back, and reports 'proxy_closed' (tls.ts, http.ts): through a
+// tunnel, that close is the proxy's. After bytes came back it is 'reset'.
 //
 // Bytes that arrive in the same read as the end of the CONNECT answer belong to the
 // tunnel: they are pushed back (`unshift`) onto the paused socket, and the consumer
@@ -283,7 +283,7 @@ async function dialThroughProxy(proxy: ProxySpec, host: string, port: number, op
       }
     }
   }
-  return { ok: true, socket, connectSeconds, proxyConnectSeconds: answered.proxyConnectSeconds, remoteAddress: address };
+  return { ok: true, socket, connectSeconds, proxyConnectSeconds: answered.proxyConnectSeconds, remoteAddress: address, viaProxy: true };
 }
 
 type TlsToProxy = { ok: true; socket: TLSSocket } | { ok: false; reason: FailureReason; message: string };

@@ -8,6 +8,8 @@ import type { Pki } from '../../test/fixtures/pki.js';
 import { RAW_VARIANTS, TLS_VARIANTS, loopbackDial, refusedPort, startRawServer, startTlsServer } from '../../test/fixtures/tls-servers.js';
 import type { RawVariant, RunningServer, TlsVariant } from '../../test/fixtures/tls-servers.js';
 import { deadline, eventually } from '../../test/helpers/timing.js';
+import { startProxy } from '../../test/fixtures/proxies.js';
+import { proxyDial } from './proxy.js';
 import { TLS_REQUIREMENTS, classifyHandshakeFailure, probeTls } from './tls.js';
 import type { TlsProbeOptions, TlsRequirement, TlsResult } from './tls.js';
 import { PREPARED_HANDSHAKES, REQUIREMENT_SPECS, buildClientContext } from './tls-requirements.js';
@@ -477,6 +479,22 @@ describe('probeTls against loopback servers', () => {
       }
       expect(result.reason).toBe('tls_handshake_failed');
       expect(result.handshake).toBeUndefined();
+    });
+
+    it('a proxy that answers 200 and closes the tunnel: untested (proxy_closed), not the host resetting', async () => {
+      const upstream = servers.get('full')!;
+      const p = await startProxy({ mode: 'close-after-200', map: { [`cgr.dev:${upstream.port}`]: upstream.port } });
+      try {
+        const dial = proxyDial({ name: 'corp', url: new URL(p.url) }, 'cgr.dev', upstream.port);
+        const result = await probeTls(target('cgr.dev', upstream.port), { dial }, AbortSignal.timeout(10_000));
+        allUntested(result, 'proxy_closed');
+        expect(result.requirements[0]!.detail).toContain('the proxy closed the tunnel');
+        expect(p.connects.map((c) => c.answer)).toContain('200-then-close');
+        // The same close straight from the host is the host's doing.
+        allUntested(await probe(port('close')), 'reset');
+      } finally {
+        await p.close();
+      }
     });
 
     it('dial failures pass their reason through (proxy errors included)', async () => {

@@ -10,9 +10,10 @@
 //     error.
 // Everything else means the path could not be tested and the requirement is
 // 'untested' with the reason: a timeout or stall, a reset or a close without an alert,
-// a refused or unreachable dial, a proxy error from the dial, or an answer that is not
-// TLS at all (reason 'tls_handshake_failed'). A path that cannot be tested never reads
-// as "not met".
+// a refused or unreachable dial, a proxy error from the dial (a CONNECT tunnel closed
+// before a single byte came back is 'proxy_closed': the proxy dropped it), or an answer
+// that is not TLS at all (reason 'tls_handshake_failed'). A path that cannot be tested
+// never reads as "not met".
 //
 // Overall result (`ok`): the unconstrained handshake succeeded, the certificate
 // verified and every requirement is met. Otherwise `reason` is the first of:
@@ -176,7 +177,7 @@ function errorMessage(err: unknown): string {
  * Sorts a failed handshake into "the path answered" (verdict) or "could not test".
  * Exported for tests.
  */
-export function classifyHandshakeFailure(err: unknown, wire: WireObservation): FailureClass {
+export function classifyHandshakeFailure(err: unknown, wire: WireObservation, viaProxy = false): FailureClass {
   if (wire.alert !== undefined) {
     return { verdict: true, detail: `alert ${wire.alert.description} ${alertName(wire.alert.description)}` };
   }
@@ -197,6 +198,8 @@ export function classifyHandshakeFailure(err: unknown, wire: WireObservation): F
     return { verdict: false, reason: 'tls_handshake_failed', detail: `not a TLS answer: ${code.replace(/^ERR_SSL_/, '').toLowerCase()}` };
   }
   if (RESET_CODES.has(code)) {
+    // Through a tunnel, nothing at all from the far end means the proxy dropped it.
+    if (viaProxy && wire.bytesSeen === 0) return { verdict: false, reason: 'proxy_closed', detail: `the proxy closed the tunnel before any TLS answer (${code})` };
     return { verdict: false, reason: 'reset', detail: `connection closed without an alert after ${wire.bytesSeen} bytes (${code})` };
   }
   if (code.startsWith('ERR_SSL_')) {
@@ -285,7 +288,7 @@ async function runHandshake(conn: Connection, plan: HandshakePlan, parent: Abort
     const dialed = await dialUntilAbort(conn.dial, ac.signal);
     if (dialed === undefined) return untested('timeout', 'no connection before the deadline');
     if (!dialed.ok) return untested(dialed.reason, dialed.message);
-    return await handshakeOn(dialed.socket, conn, plan, ac.signal, start);
+    return await handshakeOn(dialed.socket, dialed.viaProxy === true, conn, plan, ac.signal, start);
   } catch (err) {
     return untested('internal_error', `unexpected: ${errorMessage(err)}`);
   } finally {
@@ -294,7 +297,7 @@ async function runHandshake(conn: Connection, plan: HandshakePlan, parent: Abort
   }
 }
 
-function handshakeOn(raw: Socket, conn: Connection, plan: HandshakePlan, signal: AbortSignal, start: bigint): Promise<HandshakeRun> {
+function handshakeOn(raw: Socket, viaProxy: boolean, conn: Connection, plan: HandshakePlan, signal: AbortSignal, start: bigint): Promise<HandshakeRun> {
   return new Promise<HandshakeRun>((resolve) => {
     const parser = new ServerFlightParser();
     const wire = parser.result;
@@ -314,7 +317,7 @@ function handshakeOn(raw: Socket, conn: Connection, plan: HandshakePlan, signal:
     };
     const duration = () => secondsSince(start);
     const fail = (err: unknown) => {
-      const cls = classifyHandshakeFailure(err, wire);
+      const cls = classifyHandshakeFailure(err, wire, viaProxy);
       finish(cls.verdict ? { status: 'failed', detail: cls.detail, durationSeconds: duration() } : { status: 'untested', reason: cls.reason, detail: cls.detail, durationSeconds: duration() });
     };
     const onAbort = () => {

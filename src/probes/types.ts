@@ -30,6 +30,8 @@ export type DialResult =
       connectSeconds: number;
       /** On a proxy path: from sending CONNECT to its 200. */
       proxyConnectSeconds?: number;
+      /** The socket is a CONNECT tunnel: a close before any byte came back is the proxy's doing. */
+      viaProxy?: boolean;
       remoteAddress?: string;
     }
   | { ok: false; reason: FailureReason; message: string; durationSeconds: number };
