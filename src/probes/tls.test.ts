@@ -57,6 +57,29 @@ const TABLE: Record<TlsVariant | 'legacy-tls12', string[]> = {
   'legacy-tls12': [A40, M, M, M, M, M, M, M],
 };
 
+describe('chain facts, cached per leaf', () => {
+  it('gives the same facts for the same leaf, and its own facts to another leaf (a re-signing proxy)', async () => {
+    const pki = await getPki();
+    const full = await startTlsServer('full');
+    const evil = await startTlsServer('intercepting');
+    try {
+      const first = await probe(full.port, { ca: [pki.rootCa], requirements: [] });
+      const again = await probe(full.port, { ca: [pki.rootCa], requirements: [] });
+      expect(again.certificate).toEqual(first.certificate);
+      expect(first.certificate?.verified).toBe(true);
+      const forged = await probe(evil.port, { ca: [pki.rootCa], requirements: [] });
+      expect(forged.certificate?.verified).toBe(false);
+      expect(forged.certificate?.issuerO).not.toBe(first.certificate?.issuerO);
+      // The same leaf under another trust is judged afresh.
+      const trusting = await probe(evil.port, { ca: [pki.rootCa, pki.evilCa], requirements: [] });
+      expect(trusting.certificate?.verified).toBe(true);
+    } finally {
+      await full.close();
+      await evil.close();
+    }
+  });
+});
+
 describe('a requirement over several versions', () => {
   it('is judged on the version the server speaks, and says which', async () => {
     const server = await startTlsServer('tls12-only');

@@ -121,7 +121,50 @@ interface ObservedHandshake {
   reused: boolean;
   authorized: boolean;
   authorizationError?: string;
+  /** The leaf's SHA-256 fingerprint (base handshake only): what the chain facts are cached by. */
+  leafFingerprint?: string;
+  /** Empty when the facts of this leaf are cached (certFactsFor). */
   chain: X509Certificate[];
+}
+
+/**
+ * Chain facts per leaf: the same leaf, verified the same way against the same
+ * trust, has the same facts, so a round need not rebuild and re-verify its chain
+ * (getPeerCertificate(true) and the path building were a tenth of the CPU).
+ * A re-signing proxy forges another leaf, so interception is never hidden by it.
+ * Entries live at most CERT_FACTS_TTL_MS and never past the chain's first expiry.
+ */
+const CERT_FACTS_TTL_MS = 10 * 60_000;
+const CERT_FACTS_MAX = 4096;
+const certFactsCache = new Map<string, { facts: TlsCertFacts; untilMs: number }>();
+const trustIds = new WeakMap<readonly string[], number>();
+let nextTrustId = 0;
+function trustId(pems: readonly string[]): number {
+  let id = trustIds.get(pems);
+  if (id === undefined) {
+    id = nextTrustId++;
+    trustIds.set(pems, id);
+  }
+  return id;
+}
+
+function certFactsKey(leaf: string, authorized: boolean, authorizationError: string | undefined, systemRoots: readonly string[], ca: readonly string[], expectedIssuers: readonly string[] | undefined): string {
+  return [leaf, authorized, authorizationError ?? '', trustId(systemRoots), trustId(ca), (expectedIssuers ?? []).join('\u0001')].join('\u0000');
+}
+
+function cachedCertFacts(key: string, nowMs: number): TlsCertFacts | undefined {
+  const hit = certFactsCache.get(key);
+  if (hit === undefined) return undefined;
+  if (nowMs >= hit.untilMs) {
+    certFactsCache.delete(key);
+    return undefined;
+  }
+  return hit.facts;
+}
+
+function cacheCertFacts(key: string, facts: TlsCertFacts, nowMs: number): void {
+  if (certFactsCache.size >= CERT_FACTS_MAX) certFactsCache.delete(certFactsCache.keys().next().value as string);
+  certFactsCache.set(key, { facts, untilMs: Math.min(nowMs + CERT_FACTS_TTL_MS, facts.earliestNotAfter * 1000) });
 }
 
 type HandshakeRun =
@@ -236,7 +279,7 @@ function negotiatedGroup(wire: WireObservation, socket: TLSSocket): string {
   }
 }
 
-function observe(socket: TLSSocket, wire: WireObservation, handshakeSeconds: number, collectChain: boolean): ObservedHandshake {
+function observe(socket: TLSSocket, wire: WireObservation, handshakeSeconds: number, needsChain: HandshakePlan['needsChain']): ObservedHandshake {
   const version = socket.getProtocol() ?? (wire.serverHello === undefined ? 'unknown' : versionName(wire.serverHello.version));
   const cipher = socket.getCipher() as { standardName?: string; name?: string } | undefined;
   let ems: boolean | null = null;
@@ -252,12 +295,18 @@ function observe(socket: TLSSocket, wire: WireObservation, handshakeSeconds: num
     handshakeSeconds,
     reused: socket.isSessionReused(),
     authorized: socket.authorized,
-    chain: collectChain ? chainFromPeer(socket.getPeerCertificate(true)) : [],
+    chain: [],
   };
   if (wire.serverKeyExchange?.signatureScheme !== undefined) facts.signatureScheme = wire.serverKeyExchange.signatureScheme;
   if (!socket.authorized) {
     const authErr: unknown = socket.authorizationError;
     facts.authorizationError = typeof authErr === 'string' ? authErr : errorCode(authErr) || errorMessage(authErr);
+  }
+  if (needsChain !== undefined) {
+    // getPeerCertificate(false), not getPeerX509Certificate(): after the latter, Node 20 answers getPeerCertificate(true) with {}.
+    const leaf: string | undefined = socket.getPeerCertificate(false).fingerprint256 || undefined;
+    if (leaf !== undefined) facts.leafFingerprint = leaf;
+    if (leaf === undefined || needsChain(leaf, facts.authorized, facts.authorizationError)) facts.chain = chainFromPeer(socket.getPeerCertificate(true));
   }
   return facts;
 }
@@ -265,7 +314,8 @@ function observe(socket: TLSSocket, wire: WireObservation, handshakeSeconds: num
 interface HandshakePlan {
   context: SecureContext;
   alpn?: readonly string[];
-  collectChain: boolean;
+  /** The base handshake: whether the chain must be read for this leaf (not cached). Absent: never read it. */
+  needsChain?: (leaf: string, authorized: boolean, authorizationError: string | undefined) => boolean;
 }
 
 interface Connection {
@@ -349,7 +399,7 @@ function handshakeOn(raw: Socket, viaProxy: boolean, conn: Connection, plan: Han
     socket.once('secureConnect', () => {
       if (settled || socket === undefined) return;
       try {
-        const facts = observe(socket, wire, secondsSince(hsStart), plan.collectChain);
+        const facts = observe(socket, wire, secondsSince(hsStart), plan.needsChain);
         finish({ status: 'ok', facts, durationSeconds: duration() });
       } catch (err) {
         finish({ status: 'untested', reason: 'internal_error', detail: `reading the handshake: ${errorMessage(err)}`, durationSeconds: duration() });
@@ -474,7 +524,19 @@ async function probe(target: Target, options: TlsProbeOptions, signal: AbortSign
   const wanted = new Set<TlsRequirement>(options.requirements ?? TLS_REQUIREMENTS);
   const specs = REQUIREMENT_SPECS.filter((s) => wanted.has(s.requirement));
 
-  const basePlan: HandshakePlan = { context: trustedContext(systemRoots, ca), alpn: DEFAULT_ALPN, collectChain: true };
+  const nowMs = Date.now();
+  let cachedFacts: TlsCertFacts | undefined;
+  const factsKey = (leaf: string, authorized: boolean, authorizationError: string | undefined): string =>
+    certFactsKey(leaf, authorized, authorizationError, systemRoots, ca, options.expectedIssuers);
+  const basePlan: HandshakePlan = {
+    context: trustedContext(systemRoots, ca),
+    alpn: DEFAULT_ALPN,
+    // The facts found here stand for the chain the handshake then does not read.
+    needsChain: (leaf, authorized, authorizationError) => {
+      cachedFacts = cachedCertFacts(factsKey(leaf, authorized, authorizationError), nowMs);
+      return cachedFacts === undefined;
+    },
+  };
   const tasks: (() => Promise<HandshakeRun>)[] = [() => runHandshake(conn, basePlan, signal)];
   const index: { spec: RequirementSpec; taskIds: number[] }[] = [];
   for (const spec of specs) {
@@ -482,7 +544,7 @@ async function probe(target: Target, options: TlsProbeOptions, signal: AbortSign
     for (const hs of spec.handshakes) {
       const prepared = PREPARED_HANDSHAKES.get(hs.id);
       if (prepared === undefined) throw new Error(`no prepared handshake ${hs.id}`);
-      const plan: HandshakePlan = { context: prepared.context, collectChain: false };
+      const plan: HandshakePlan = { context: prepared.context };
       if (hs.constraints.alpn !== undefined) plan.alpn = hs.constraints.alpn;
       taskIds.push(tasks.length);
       tasks.push(() => runHandshake(conn, plan, signal));
@@ -506,14 +568,20 @@ async function probe(target: Target, options: TlsProbeOptions, signal: AbortSign
   if (base.status === 'ok') {
     const f = base.facts;
     handshake = { version: f.version, cipher: f.cipher, group: f.group, alpn: f.alpn, ems: f.ems, handshakeSeconds: f.handshakeSeconds };
-    const input: Parameters<typeof certFacts>[0] = {
-      chain: f.chain,
-      authorized: f.authorized,
-      anchors: { system: anchorsFromPems(systemRoots), caFile: anchorsFromPems(ca) },
-    };
-    if (f.authorizationError !== undefined) input.authorizationError = f.authorizationError;
-    if (options.expectedIssuers !== undefined) input.expectedIssuers = options.expectedIssuers;
-    certificate = certFacts(input);
+    const key = f.leafFingerprint === undefined ? undefined : factsKey(f.leafFingerprint, f.authorized, f.authorizationError);
+    certificate = f.chain.length > 0 ? undefined : cachedFacts;
+    if (certificate === undefined) {
+      const input: Parameters<typeof certFacts>[0] = {
+        chain: f.chain,
+        authorized: f.authorized,
+        anchors: { system: anchorsFromPems(systemRoots), caFile: anchorsFromPems(ca) },
+      };
+      if (f.authorizationError !== undefined) input.authorizationError = f.authorizationError;
+      if (options.expectedIssuers !== undefined) input.expectedIssuers = options.expectedIssuers;
+      const computed = certFacts(input);
+      certificate = computed;
+      if (key !== undefined && computed !== undefined && f.chain.length > 0) cacheCertFacts(key, computed, nowMs);
+    }
   }
 
   const reason = overallReason(requirements, base, certificate);
