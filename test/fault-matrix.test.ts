@@ -21,8 +21,7 @@ import { tempDir } from './helpers/exporter.js';
 import { spawnDaemon } from './helpers/daemon.js';
 import type { RunningDaemon } from './helpers/daemon.js';
 import { alertExpressions, alertsOnSeriesTest, histogramFamily, metricNamesIn, runPromtool } from './helpers/monitoring-queries.js';
-import { durationUpperBound, parseExposition, scrape, scrapeUntil } from './helpers/scrape.js';
-import type { Scrape } from './helpers/scrape.js';
+import { Scrape, durationUpperBound, parseExposition, scrape, scrapeUntil } from './helpers/scrape.js';
 import { eventually } from './helpers/timing.js';
 
 /** A check may report its own reason this long after its deadline (a loaded event loop). */
@@ -294,6 +293,19 @@ describe('the fault matrix: every fault at once, as targets of one exporter', ()
       await writeFile(file(), matrix.yaml());
       await fetch(`${base}/-/reload`, { method: 'POST' });
     }
+  });
+
+  it('probes a host on demand over all 13 paths while rounds run, without leaking listeners', async () => {
+    const response = await fetch(`${base}/probe?target=healthy-a.hostile.test`);
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    const m = new Scrape(parseExposition(text), text);
+    expect(m.labelValues('egress_probe_success', 'path', { host: 'healthy-a.hostile.test', check: 'tls' }).sort()).toEqual(matrix.paths.map((p) => p.name).sort());
+    expect(m.value('egress_probe_success', { host: 'healthy-a.hostile.test', check: 'http', path: 'direct' })).toBe(1);
+    expect(m.value('egress_probe_failure_reason', { host: 'healthy-a.hostile.test', check: 'tls', path: 'close-after-200', reason: 'proxy_closed' })).toBe(1);
+    // Warnings go to stderr on a later tick.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(daemon.logs()).not.toContain('MaxListenersExceededWarning');
   });
 
   it('stops on SIGTERM in the middle of a round: exit 0 within seconds, every log line whole', async () => {

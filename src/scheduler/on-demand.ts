@@ -1,5 +1,6 @@
 // A round run now, outside the schedule (/probe, the check command): its own
 // registry, results and concurrency, so the scheduled series stay untouched.
+import { setMaxListeners } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { Registry } from 'prom-client';
 import type { Config } from '../config/types.js';
@@ -27,6 +28,8 @@ export interface OnDemandOptions {
 
 export function onDemandContext(options: OnDemandOptions): { context: RoundContext; registry: Registry } {
   const { config } = options;
+  // Every check of the round waits on it (as on the scheduler's): with six or more paths, more than 10.
+  setMaxListeners(0, options.signal);
   const registry = new Registry();
   const context: RoundContext = {
     config,
