@@ -1,6 +1,7 @@
 // A round run now, outside the schedule (/probe, the check command): its own
 // concurrency, every requirement handshake, and nothing stored, so the
 // scheduled results and their series stay untouched.
+import { setMaxListeners } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { rootCertificates } from 'node:tls';
 import type { Config } from '../config/types.js';
@@ -39,6 +40,8 @@ export interface OnDemandOptions {
 
 export function onDemandContext(options: OnDemandOptions): RoundContext {
   const { config } = options;
+  // Every check of the round waits on it (as on the scheduler's): with six or more paths, more than 10.
+  setMaxListeners(0, options.signal);
   const context: RoundContext = {
     config,
     limiter: new Semaphore(options.concurrency ?? config.concurrency),

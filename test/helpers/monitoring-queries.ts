@@ -287,3 +287,59 @@ export function runNode(args: readonly string[]): Promise<ToolResult> {
     });
   });
 }
+
+// --- a scrape as promtool input --------------------------------------------------------
+
+export interface SeriesSample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** `name{a="x", b="y"}` in the series notation promtool reads (labels sorted). */
+export function seriesNotation(name: string, labels: Readonly<Record<string, string>>): string {
+  const escape = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+  const parts = Object.keys(labels)
+    .sort()
+    .map((k) => `${k}="${escape(labels[k]!)}"`);
+  return `${name}{${parts.join(', ')}}`;
+}
+
+/**
+ * A promtool test file (as an object, for yaml's stringify) that holds `samples` steady
+ * for `minutes` and checks, at the end, exactly which series each alert expression of
+ * the rules returns: `(EXPR) * 0 + 1` drops the metric name and keeps the alert's labels,
+ * and `for:` does not apply, so this says which alerts the series raise.
+ *
+ * Timestamps (`*_timestamp_seconds`) are moved so that `nowSeconds` becomes the
+ * evaluation time: expiry and staleness read as they did when the scrape was taken.
+ */
+export function alertsOnSeriesTest(
+  samples: readonly SeriesSample[],
+  expected: ReadonlyArray<{ alert: string; labels: Record<string, string> }>,
+  options: { nowSeconds: number; rulesFile?: string; minutes?: number },
+): Record<string, unknown> {
+  const minutes = options.minutes ?? 10;
+  const evalSeconds = minutes * 60;
+  const input_series = samples.map((s) => {
+    const value = s.name.endsWith('_timestamp_seconds') ? s.value - options.nowSeconds + evalSeconds : s.value;
+    return { series: seriesNotation(s.name, s.labels), values: `${value}+0x${minutes}` };
+  });
+  const rules = alertExpressions(options.rulesFile);
+  const promql_expr_test = rules.map((rule) => ({
+    expr: `(${rule.expr}) * 0 + 1`,
+    eval_time: `${minutes}m`,
+    exp_samples: expected
+      .filter((e) => e.alert === rule.alert && (rule.alert !== 'EgressTLSCertificateExpiringSoon' || e.labels.severity === rule.severity))
+      .map((e) => {
+        const labels = { ...e.labels };
+        delete labels.severity;
+        return { labels: seriesNotation('', labels), value: 1 };
+      }),
+  }));
+  return {
+    rule_files: [options.rulesFile ?? RULES_FILE],
+    evaluation_interval: '1m',
+    tests: [{ interval: '1m', input_series, promql_expr_test }],
+  };
+}
