@@ -36,6 +36,7 @@ import type { TLSSocket } from 'node:tls';
 import { connectTcp } from './dial.js';
 import type { FailureReason } from './reasons.js';
 import type { Dial, DialResult } from './types.js';
+import { untilAborted } from './abort.js';
 
 /** A named proxy. `url` is http://[user:pass@]host[:port] or https://... */
 export interface ProxySpec {
@@ -183,24 +184,6 @@ async function defaultResolve(host: string): Promise<string> {
   return (await lookup(host)).address;
 }
 
-/** Settles with `work`, or rejects as soon as `signal` aborts (the work itself, e.g. dns.lookup, may not be cancellable). */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(Object.assign(new Error('aborted'), { code: 'ABORT_ERR' }));
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err instanceof Error ? err : new Error(String(err)));
-      },
-    );
-  });
-}
 
 /**
  * A Dial that opens a CONNECT tunnel to host:port through `proxy`. The returned

@@ -57,6 +57,7 @@ import { DIGEST_RE, MANIFEST_ACCEPT, describePlatforms, formatPlatform, matchesD
 import type { Descriptor } from './registry-manifest.js';
 import { connectTls, trustedContext } from './tls-client.js';
 import type { DialFactory, ProbeOutcome } from './types.js';
+import { untilAborted } from './abort.js';
 
 export const REGISTRY_STEPS = ['ping', 'token', 'manifest', 'blob_redirect', 'blob_first_byte'] as const;
 export type RegistryStep = (typeof REGISTRY_STEPS)[number];
@@ -212,25 +213,6 @@ const noop = (): void => {};
 /** Time given to undici to close its clients once their sockets are destroyed. */
 const RELEASE_MS = 200;
 
-/** Settles with `work`, or rejects as soon as `signal` aborts; a late rejection of `work` is swallowed. */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  work.catch(noop);
-  if (signal.aborted) return Promise.reject(Object.assign(new Error('aborted'), { code: 'UND_ERR_ABORTED' }));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(Object.assign(new Error('aborted'), { code: 'UND_ERR_ABORTED' }));
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err instanceof Error ? err : new Error(String(err)));
-      },
-    );
-  });
-}
 
 function errorCode(err: unknown): string {
   return typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
@@ -436,7 +418,7 @@ class Run {
 
   async release(): Promise<void> {
     // The clients first: undici 7's h2 session trips over a socket destroyed under it.
-    await Promise.all([...this.origins.values()].map((o) => untilAborted(o.client.destroy(), AbortSignal.timeout(RELEASE_MS)).catch(noop)));
+    await Promise.all([...this.origins.values()].map((o) => untilAborted(o.client.destroy(), AbortSignal.timeout(RELEASE_MS), 'UND_ERR_ABORTED').catch(noop)));
     for (const s of this.sockets) s.destroy();
   }
 
@@ -525,6 +507,7 @@ class Run {
           signal: this.signal,
         }),
         this.signal,
+        'UND_ERR_ABORTED',
       );
     } catch (err) {
       entry.seconds = secondsSince(sent);
