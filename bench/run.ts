@@ -2,13 +2,14 @@
 // Prints numbers; asserts nothing. Every server it talks to is started here.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
-import { parseConfig } from '../src/config/load.js';
+import { loadConfigFile, parseConfig } from '../src/config/load.js';
 import { startExporter } from '../src/exporter.js';
 import { createLogger } from '../src/logging/logger.js';
 import { startDnsServer } from '../test/fixtures/dns-server.js';
 import { startListener } from '../test/fixtures/tcp-peers.js';
 import { startTlsServer } from '../test/fixtures/tls-servers.js';
 import { getPki } from '../test/fixtures/pki.js';
+import { startHostileMatrix } from '../test/fixtures/hostile-matrix.js';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,8 +101,29 @@ targets:
   await server.close();
 }
 
+/** 500 scrapes at once while the fault matrix's rounds run (faults in flight): how long each waits for its answer. */
+async function scrapeBurstScenario(scrapes: number): Promise<void> {
+  const matrix = await startHostileMatrix();
+  const config = await loadConfigFile(join(matrix.dir, 'egress.yml'));
+  const exporter = await startExporter({ config, listen: { host: '127.0.0.1', port: 0 }, logger: quiet });
+  await exporter.scheduler.firstRound;
+  const base = `http://127.0.0.1:${exporter.address.port}`;
+  const times = await Promise.all(
+    Array.from({ length: scrapes }, async () => {
+      const [response, seconds] = await time(async () => (await fetch(`${base}/metrics`)).text());
+      return { seconds, bytes: response.length };
+    }),
+  );
+  const sorted = times.map((t) => t.seconds).sort((a, b) => a - b);
+  row(`${scrapes} scrapes at once, fault matrix running (p50)`, `${ms(quantile(sorted, 0.5))} ms, ${((times[0]?.bytes ?? 0) / 1024).toFixed(0)} KiB each`);
+  row(`${scrapes} scrapes at once, p99`, `${ms(quantile(sorted, 0.99))} ms`);
+  await exporter.stop();
+  await matrix.close();
+}
+
 const started = Date.now();
 console.log(`egress-exporter bench, node ${process.version}, loopback only`);
 await dnsTcpScenario(200, 10);
 await tlsScenario(20);
+await scrapeBurstScenario(500);
 console.log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
