@@ -69,13 +69,9 @@ export class MetricsView implements ResultListener {
 
   targetSet(state: TargetState): void {
     const key = targetKey(state.target);
-    const series = this.series.get(key);
-    if (series) series.retarget(state.target, state.report, this.options);
-    else {
-      const fresh = new TargetSeries(state.target);
-      fresh.retarget(state.target, state.report, this.options);
-      this.series.set(key, fresh);
-    }
+    const series = this.series.get(key) ?? new TargetSeries(state.target);
+    this.series.set(key, series);
+    series.retarget(state.target, state.report, this.options);
   }
 
   reported(state: TargetState): void {

@@ -9,6 +9,7 @@ import ipaddr from 'ipaddr.js';
 import type { FailureReason } from './reasons.js';
 import type { ProbeOutcome } from './types.js';
 import type { Family, Target } from '../model/types.js';
+import { hostPort } from '../host-port.js';
 
 export interface DnsProbeOptions {
   /** 'system' = the resolver's default servers (from /etc/resolv.conf, i.e. dns.getServers()); otherwise an explicit server. */
@@ -166,7 +167,7 @@ export async function probeDns(target: Target, options: DnsProbeOptions, signal:
   const resolver = new dnsPromises.Resolver({ timeout: ATTEMPT_TIMEOUT_MS, tries: TRIES });
   if (options.resolver !== 'system') {
     const { ip, port } = options.resolver;
-    resolver.setServers([ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`]);
+    resolver.setServers([hostPort(ip, port)]);
   }
 
   // On abort: cancel() makes c-ares fail every pending query (ECANCELLED) and

@@ -1,6 +1,7 @@
 // What one round of one target found, judged across its paths: the state the
 // exporter keeps (the latest per target) and everything else is a view of
 // (metrics, the status page, logs, /probe and the check command).
+import { hostPort } from '../host-port.js';
 import type { CheckName, Family, Target } from '../model/types.js';
 import type { DnsResult } from '../probes/dns.js';
 import type { HttpResult } from '../probes/http.js';
@@ -40,9 +41,9 @@ export interface PathReport {
   requirementsBasis?: string;
 }
 
-/** A target's identity: host and port. */
+/** A target's identity: host and port (an IPv6 literal in brackets). */
 export function targetKey(target: Pick<Target, 'host' | 'port'>): string {
-  return `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
+  return hostPort(target.host, target.port);
 }
 
 /** The port every label leaves implicit: a target on 443 is known by its host alone. */

@@ -5,13 +5,13 @@ import { isIP } from 'node:net';
 import { hostPort } from '../host-port.js';
 import { CHECK_NAMES } from '../model/types.js';
 import type { CheckName, Target } from '../model/types.js';
+import { checkResults } from '../scheduler/report.js';
+import type { CheckResult } from '../scheduler/report.js';
+import type { TargetState } from '../scheduler/results.js';
 
 /** The matrix's columns: every check, the registry pull last. */
 const COLUMNS: readonly CheckName[] = [...CHECK_NAMES, 'registry'];
 const configured = (target: Target, check: CheckName): boolean => (check === 'registry' ? target.registry !== undefined : target.checks.includes(check));
-import { checkResults } from '../scheduler/report.js';
-import type { CheckResult } from '../scheduler/report.js';
-import type { TargetState } from '../scheduler/results.js';
 
 const escape = (text: string): string =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
