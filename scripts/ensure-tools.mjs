@@ -14,7 +14,6 @@ const TEST_TOOLS = [
   { command: 'prometheus-alertmanager', pkg: 'prometheus-alertmanager', why: 'delivers the alerts of the end-to-end test to its webhook receiver' },
   { command: 'unshare', pkg: 'util-linux', why: 'runs the no-config daemon test in an empty network namespace' },
   { command: 'ip', pkg: 'iproute2', why: 'brings up loopback in that namespace' },
-  { command: 'ss', pkg: 'iproute2', why: 'lets the proxy that never reads see its clients leave (fault matrix)' },
   { command: 'nft', pkg: 'nftables', why: 'drops SYNs to a loopback address the fault matrix owns' },
   { command: 'chromium', pkg: 'chromium', why: 'renders the status page in the browser test' },
   // The tests run their own `docker-registry serve` on loopback; the package's service is not used.
