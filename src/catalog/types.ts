@@ -1,22 +1,14 @@
-import type { Family, HttpExpectation } from '../model/types.js';
+import type { Family, Target } from '../model/types.js';
 
-export interface CatalogHost {
-  host: string;
-  port: number;
+/**
+ * A host as a vendor's catalog lists it: the fields it shares with a Target mean what
+ * they mean there; a wildcard entry is listed for allowlists and never becomes one.
+ */
+export interface CatalogHost extends Pick<Target, 'host' | 'port' | 'purpose' | 'http' | 'expectedIssuers' | 'h2'> {
   families: readonly Family[];
-  purpose: string;
   group: 'chainguard' | 'third-party';
   /** Listed for allowlists only; never probed. */
   wildcard?: boolean;
-  http?: HttpExpectation;
-  /**
-   * Issuer organisations or common names the host's chain is known to come from.
-   * A chain from any other issuer counts as intercepted. Absent: interception is
-   * judged by trust alone (verifies only against tls.ca_file).
-   */
-  expectedIssuers?: readonly string[];
-  /** The vendor requires HTTP/2 of this host: HTTP/1.1 on any path is a downgrade. */
-  h2?: boolean;
 }
 
 /** A registry of the catalog whose pull path is checked by default. */

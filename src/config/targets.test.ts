@@ -44,21 +44,21 @@ describe('resolveTargets', () => {
       purpose: 'Main container image registry',
       source: 'chainguard',
       http: { method: 'GET', path: '/v2/', expectStatus: [401], expectHeaders: { 'docker-distribution-api-version': 'registry/2.0' } },
-      knownH2: true,
+      h2: true,
       // The catalog's registry: its pull runs in this target's rounds.
       registry: CGR_PULL,
     });
     expect(targets.find((t) => t.host === 'packages.wolfi.dev')?.families).toEqual(['v4', 'v6']);
     expect(targets[1]).not.toHaveProperty('http');
     // The vendor requires HTTP/2 of every host.
-    expect(targets.every((t) => t.knownH2 === true)).toBe(true);
+    expect(targets.every((t) => t.h2 === true)).toBe(true);
   });
 
   it('takes expected issuers from a config target, and no h2 knowledge for hosts outside the catalog', () => {
     const targets = targetsOf('targets:\n  - host: cgr.dev\n    expected_issuers: [Google Trust Services]\n  - host: mirror.example\n');
     expect(targets[0]?.expectedIssuers).toEqual(['Google Trust Services']);
-    expect(targets[0]?.knownH2).toBe(true);
-    expect(targets.at(-1)).not.toHaveProperty('knownH2');
+    expect(targets[0]?.h2).toBe(true);
+    expect(targets.at(-1)).not.toHaveProperty('h2');
     expect(targets.at(-1)).not.toHaveProperty('expectedIssuers');
   });
 
@@ -90,7 +90,7 @@ describe('resolveTargets', () => {
       purpose: 'Main container image registry',
       source: 'chainguard',
       http: { method: 'GET', path: '/v2/', expectStatus: [401], expectHeaders: { 'docker-distribution-api-version': 'registry/2.0' } },
-      knownH2: true,
+      h2: true,
       // The catalog's registry: its pull runs in this target's rounds.
       registry: CGR_PULL,
     });

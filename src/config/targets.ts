@@ -6,9 +6,6 @@ import type { Target } from '../model/types.js';
 import { resolveRegistries } from './registries.js';
 import type { Config } from './types.js';
 
-/** A target with everything the catalog and the config say of it. */
-export type ResolvedTarget = Target;
-
 function endpointKey(host: string, port: number): string {
   return `${host}\n${port}`;
 }
@@ -20,15 +17,15 @@ function endpointKey(host: string, port: number): string {
  * port, families, checks and labels, and its http when it sets one (the
  * purpose and source stay); any other is appended with source `config`.
  */
-export function resolveTargets(config: Config): ResolvedTarget[] {
+export function resolveTargets(config: Config): Target[] {
   const catalog = getCatalog(config.catalog);
   const excluded = new Set(config.exclude);
-  const targets: ResolvedTarget[] = [];
+  const targets: Target[] = [];
   const position = new Map<string, number>();
 
   for (const entry of catalog.hosts) {
     if (entry.wildcard === true || excluded.has(entry.host)) continue;
-    const target: ResolvedTarget = {
+    const target: Target = {
       host: entry.host,
       port: entry.port,
       families: [...entry.families],
@@ -39,7 +36,7 @@ export function resolveTargets(config: Config): ResolvedTarget[] {
     };
     if (entry.http !== undefined) target.http = entry.http;
     if (entry.expectedIssuers !== undefined) target.expectedIssuers = entry.expectedIssuers;
-    if (entry.h2 === true) target.knownH2 = true;
+    if (entry.h2 === true) target.h2 = true;
     position.set(endpointKey(entry.host, entry.port), targets.length);
     targets.push(target);
   }
@@ -47,7 +44,7 @@ export function resolveTargets(config: Config): ResolvedTarget[] {
   for (const configured of config.targets) {
     const i = position.get(endpointKey(configured.host, configured.port));
     const listed = i === undefined ? undefined : targets[i];
-    const target: ResolvedTarget = {
+    const target: Target = {
       host: configured.host,
       port: configured.port,
       families: [...configured.families],
@@ -61,7 +58,7 @@ export function resolveTargets(config: Config): ResolvedTarget[] {
     const issuers = configured.expectedIssuers ?? listed?.expectedIssuers;
     if (issuers !== undefined) target.expectedIssuers = issuers;
     if (configured.privateCa === true) target.privateCa = true;
-    if (listed?.knownH2 === true) target.knownH2 = true;
+    if (listed?.h2 === true) target.h2 = true;
     if (i === undefined) {
       position.set(endpointKey(configured.host, configured.port), targets.length);
       targets.push(target);

@@ -1,9 +1,8 @@
 // The effective configuration: what the YAML file says, with defaults applied,
 // durations in milliseconds and every value validated.
 import type { CatalogName } from '../catalog/index.js';
-import type { HttpExpectation } from '../model/types.js';
 import type { HistogramName } from '../metrics/families.js';
-import type { CheckName, Family, RegistryPull } from '../model/types.js';
+import type { RegistryPull, Target } from '../model/types.js';
 
 /** A DNS server to ask: `system` means the resolvers of /etc/resolv.conf. */
 export interface ResolverAddress {
@@ -13,18 +12,8 @@ export interface ResolverAddress {
   port: number;
 }
 
-export interface TargetConfig {
-  host: string;
-  port: number;
-  families: Family[];
-  checks: CheckName[];
-  labels: Record<string, string>;
-  http?: HttpExpectation;
-  /** Issuer O or CN substrings the host's chain must come from (interception check). */
-  expectedIssuers?: string[];
-  /** The host's chain really comes from a private CA in tls.ca_file (a pull-through cache). */
-  privateCa?: true;
-}
+/** A `targets[]` entry of the config file: the part of a Target the user sets. */
+export type TargetConfig = Pick<Target, 'host' | 'port' | 'families' | 'checks' | 'labels' | 'http' | 'expectedIssuers' | 'privateCa'>;
 
 /** A named proxy to probe the hosts through; its name is the `path` label. */
 export interface ProxyConfig {

@@ -54,7 +54,7 @@ export interface Target {
   /** Issuer O or CN substrings the host's chain comes from (interception check). */
   expectedIssuers?: readonly string[];
   /** The vendor says the host speaks HTTP/2: HTTP/1.1 on any path is a downgrade. */
-  knownH2?: boolean;
+  h2?: boolean;
   /** Its chain really comes from a private CA in tls.ca_file: trust alone does not flag it. */
   privateCa?: boolean;
   /** The host is an OCI registry whose pull path is checked. */

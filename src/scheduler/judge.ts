@@ -19,7 +19,7 @@ export function judgeAcrossPaths(report: RoundReport): void {
   const { target } = report;
   const directCert = report.paths.find((p) => p.path.proxy === null)?.tls?.certificate;
   const directIssuer = directCert?.verified ? issuerLabel(directCert.issuerCN, directCert.issuerO) : undefined;
-  const speaksH2 = target.knownH2 === true || report.paths.some((p) => p.http?.protocol === '2' || p.tls?.handshake?.alpn === 'h2');
+  const speaksH2 = target.h2 === true || report.paths.some((p) => p.http?.protocol === '2' || p.tls?.handshake?.alpn === 'h2');
   for (const entry of report.paths) {
     if (entry.tls) {
       // Issuers of the verified chains other paths saw: the host's real chain, most likely.
