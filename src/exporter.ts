@@ -268,6 +268,7 @@ export class Exporter {
       await this.reloading;
       await this.current.scheduler.stop();
       this.stalls.stop();
+      await this.metrics.close();
       await this.web.close();
       await closed;
     })();

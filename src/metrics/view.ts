@@ -1,9 +1,7 @@
 // /metrics as a view of the result store. Each target's series are rendered
-// when its round arrives (TargetSeries); a scrape concatenates them family by
-// family and yields to the event loop between families, so serialisation never
-// holds up the timers and sockets of the probes running beside it.
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { performance } from 'node:perf_hooks';
+// when its round arrives (TargetSeries); a scrape has them concatenated family by
+// family on a worker thread (ScrapeAssembler), so serialisation and gzip never hold
+// up the timers and sockets of the probes running beside it.
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/types.js';
 import type { Target } from '../model/types.js';
@@ -14,6 +12,7 @@ import { Allowlist } from './allowlist.js';
 import { HistogramData, header, sampleLine } from './exposition.js';
 import { F, HISTOGRAM_NAMES, HISTOGRAMS, TARGET_FAMILIES } from './families.js';
 import type { FamilyId, HistogramName } from './families.js';
+import { ScrapeAssembler } from './scrape-assembler.js';
 import type { StallMonitor } from './stall-monitor.js';
 import { TargetSeries } from './target-series.js';
 import type { SeriesOptions } from './target-series.js';
@@ -24,11 +23,6 @@ export interface PathInfo {
   proxy: string;
   expectInterception: boolean;
 }
-
-/** A scrape yields at least this often (ms of work between yields). */
-const SLICE_MS = 2;
-/** Targets' text joined before the clock is looked at. */
-const BATCH = 64;
 
 export function seriesOptionsFrom(config: Config): SeriesOptions {
   return {
@@ -42,6 +36,7 @@ export function seriesOptionsFrom(config: Config): SeriesOptions {
 
 export class MetricsView implements ResultListener {
   private readonly series = new Map<string, TargetSeries>();
+  private readonly assembler = new ScrapeAssembler(TARGET_FAMILIES.map((id) => [id, header(F[id])] as const));
   /** Per proxy path, across targets. */
   private readonly proxyConnect = new Map<string, HistogramData>();
   private options: SeriesOptions;
@@ -72,12 +67,18 @@ export class MetricsView implements ResultListener {
     const series = this.series.get(key) ?? new TargetSeries(state.target);
     this.series.set(key, series);
     series.retarget(state.target, state.report, this.options);
+    this.assembler.set(key, series.rendered);
   }
 
   reported(state: TargetState): void {
     const report = state.report;
     if (report === undefined) return;
-    this.series.get(targetKey(state.target))?.observe(report, this.options);
+    const key = targetKey(state.target);
+    const series = this.series.get(key);
+    if (series !== undefined) {
+      series.observe(report, this.options);
+      this.assembler.set(key, series.rendered);
+    }
     for (const entry of report.paths) {
       const seconds = entry.tcp?.proxyConnectSeconds;
       if (seconds === undefined || entry.path.proxy === null) continue;
@@ -92,42 +93,34 @@ export class MetricsView implements ResultListener {
 
   removed(key: string): void {
     this.series.delete(key);
+    this.assembler.delete(key);
   }
 
   overrun(target: Target): void {
-    this.series.get(targetKey(target))?.overrun(this.store.get(target)?.report, this.options);
+    const key = targetKey(target);
+    const series = this.series.get(key);
+    if (series === undefined) return;
+    series.overrun(this.store.get(target)?.report, this.options);
+    this.assembler.set(key, series.rendered);
   }
 
-  /** The exposition, in chunks; the event loop runs between them. */
-  async *chunks(): AsyncGenerator<string> {
-    const rendered = [...this.series.values()].map((s) => s.rendered);
-    let slice = performance.now();
-    for (const id of TARGET_FAMILIES) {
-      // Every family the exporter can have is declared, even with no series now (no failure, say).
-      let parts: string[] = this.declares(id) ? [header(F[id])] : [];
-      let declared = parts.length > 0;
-      for (let i = 0; i < rendered.length; i += 1) {
-        const text = rendered[i]?.get(id);
-        if (text === undefined) continue;
-        if (!declared) {
-          parts.push(header(F[id]));
-          declared = true;
-        }
-        parts.push(text);
-        // A large family goes out in pieces, each a bounded slice of work.
-        if (parts.length >= BATCH && performance.now() - slice > SLICE_MS) {
-          yield parts.join('');
-          parts = [];
-          await yieldToLoop();
-          slice = performance.now();
-        }
-      }
-      if (parts.length > 0) yield parts.join('');
-      if (performance.now() - slice > SLICE_MS) {
-        await yieldToLoop();
-        slice = performance.now();
-      }
-    }
+  /** The exposition, gzipped when asked; put together off this thread. */
+  async body(gzip: boolean): Promise<Buffer> {
+    const declared = TARGET_FAMILIES.filter((id) => this.declares(id));
+    return this.assembler.body(declared, await this.tail(), gzip);
+  }
+
+  async text(): Promise<string> {
+    return (await this.body(false)).toString('utf8');
+  }
+
+  /** Stops the worker thread; a scrape still waiting fails. */
+  close(): Promise<void> {
+    return this.assembler.close();
+  }
+
+  /** The series that are not any one target's: proxies, paths, the exporter itself. */
+  private async tail(): Promise<string> {
     let global = '';
     if (this.proxyConnect.size > 0) {
       global += header(F.proxyConnect);
@@ -139,20 +132,13 @@ export class MetricsView implements ResultListener {
     }
     global += header(F.refreshInterval) + sampleLine(F.refreshInterval.name, {}, (this.options.firewallRefreshIntervalMs ?? 0) / 1000);
     if (this.stalls) global += this.stalls.render();
-    yield global;
-    yield await this.registry.metrics();
+    return global + (await this.registry.metrics());
   }
 
   /** Histograms are declared only when turned on. */
   private declares(id: FamilyId): boolean {
     if (F[id].type !== 'histogram') return true;
     return this.options.histograms.has(HISTOGRAM_NAMES.find((name) => HISTOGRAMS[name] === id) ?? ('' as HistogramName));
-  }
-
-  async text(): Promise<string> {
-    let out = '';
-    for await (const chunk of this.chunks()) out += chunk;
-    return out;
   }
 }
 

@@ -1,8 +1,5 @@
 // The HTTP surface: /metrics reads the latest results (a scrape never
 // probes), health and readiness for orchestrators, and a landing page.
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
 import express from 'express';
 import { CONTENT_TYPE } from '../metrics/exposition.js';
 import type { MetricsView } from '../metrics/view.js';
@@ -45,16 +42,12 @@ export function createApp(deps: AppDeps): express.Express {
   for (const handler of deps.before ?? []) app.use(handler);
 
   app.get('/metrics', async (req, res) => {
-    // Streamed in chunks (the view yields between them), gzipped off the main thread when asked.
+    // Put together (and gzipped when asked) on a worker thread; this one only sends it.
     const gzip = req.acceptsEncodings('gzip', 'identity') === 'gzip';
+    const body = await deps.metrics.body(gzip);
     res.set({ 'Content-Type': CONTENT_TYPE, Vary: 'Accept-Encoding' });
     if (gzip) res.set('Content-Encoding', 'gzip');
-    const body = Readable.from(deps.metrics.chunks(), { objectMode: false });
-    try {
-      await (gzip ? pipeline(body, createGzip(), res) : pipeline(body, res));
-    } catch {
-      // The scraper went away mid-answer: nothing to do, the next scrape starts afresh.
-    }
+    res.end(body);
   });
   app.get('/-/healthy', (_req, res) => {
     res.type('text/plain').send('Healthy\n');

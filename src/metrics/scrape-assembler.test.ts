@@ -1,0 +1,58 @@
+import { gunzipSync } from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { FamilyId } from './families.js';
+import { ScrapeAssembler } from './scrape-assembler.js';
+
+const A = 'dnsSuccess' as FamilyId;
+const B = 'tcpSuccess' as FamilyId;
+const C = 'tlsSuccess' as FamilyId;
+const FAMILIES = [
+  [A, '# A\n'],
+  [B, '# B\n'],
+  [C, '# C\n'],
+] as const;
+
+let assembler: ScrapeAssembler | undefined;
+afterEach(async () => {
+  await assembler?.close();
+  assembler = undefined;
+});
+
+describe('ScrapeAssembler', () => {
+  it('interleaves targets family by family, heads only families with series or declared, then the tail', async () => {
+    assembler = new ScrapeAssembler(FAMILIES);
+    assembler.set('one', new Map([[A, 'a{t="one"} 1\n'], [C, 'c{t="one"} 1\n']]));
+    assembler.set('two', new Map([[A, 'a{t="two"} 2\n']]));
+    const body = await assembler.body([B], '# tail\n', false);
+    expect(body.toString()).toBe('# A\na{t="one"} 1\na{t="two"} 2\n# B\n# C\nc{t="one"} 1\n# tail\n');
+  });
+
+  it('keeps byte offsets right for label values outside ASCII, and forgets a deleted target', async () => {
+    assembler = new ScrapeAssembler(FAMILIES);
+    assembler.set('one', new Map([[A, 'a{purpose="Zürich → 東京"} 1\n'], [B, 'b{purpose="ok"} 1\n']]));
+    assembler.set('two', new Map([[B, 'b{t="two"} 1\n']]));
+    expect((await assembler.body([], '', false)).toString()).toBe('# A\na{purpose="Zürich → 東京"} 1\n# B\nb{purpose="ok"} 1\nb{t="two"} 1\n');
+    assembler.delete('one');
+    expect((await assembler.body([], '', false)).toString()).toBe('# B\nb{t="two"} 1\n');
+  });
+
+  it('gzips when asked, small answers included (not a slice of a shared pool)', async () => {
+    assembler = new ScrapeAssembler(FAMILIES);
+    assembler.set('one', new Map([[A, 'a 1\n']]));
+    const [small, plain] = await Promise.all([assembler.body([], '', true), assembler.body([], '', false)]);
+    expect(gunzipSync(small).toString()).toBe('# A\na 1\n');
+    expect(plain.toString()).toBe('# A\na 1\n');
+    const big = new Map([[A, 'a{x="y"} 1\n'.repeat(50_000)]]);
+    assembler.set('big', big);
+    expect(gunzipSync(await assembler.body([], '', true)).toString()).toBe(`# A\na 1\n${big.get(A) ?? ''}`);
+  });
+
+  it('answers again after a close: a new worker gets every target it held', async () => {
+    assembler = new ScrapeAssembler(FAMILIES);
+    assembler.set('one', new Map([[A, 'a 1\n']]));
+    expect((await assembler.body([], '', false)).toString()).toBe('# A\na 1\n');
+    await assembler.close();
+    assembler.set('two', new Map([[B, 'b 2\n']]));
+    expect((await assembler.body([], '', false)).toString()).toBe('# A\na 1\n# B\nb 2\n');
+  });
+});
