@@ -1,7 +1,6 @@
 // The bench's command line: `npm run bench -- [flags]`.
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { parseDuration } from '../src/config/duration.js';
+import { duration, integer, parseCommandLine, UsageError } from '../src/commands/flags.js';
 
 export const USAGE = `usage: npm run bench -- [flags]
 
@@ -42,60 +41,34 @@ export interface BenchFlags {
   help: boolean;
 }
 
-export class FlagError extends Error {}
-
-function count(flag: string, value: string, min: number, maxValue: number): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < min || n > maxValue) throw new FlagError(`--${flag}: expected an integer from ${min} to ${maxValue}, got "${value}"`);
-  return n;
-}
-
-function duration(flag: string, value: string, minMs: number): number {
-  const ms = parseDuration(value);
-  if (ms === null) throw new FlagError(`--${flag}: expected a duration like 60s or 1m, got "${value}"`);
-  if (ms < minMs) throw new FlagError(`--${flag}: must be at least ${minMs / 1000}s, got "${value}"`);
-  return ms;
-}
-
 export function parseBenchFlags(argv: string[], repoDir: string): BenchFlags {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        hosts: { type: 'string' },
-        interval: { type: 'string' },
-        intervals: { type: 'string' },
-        'scrape-interval': { type: 'string' },
-        'scrape-samples': { type: 'string' },
-        quiet: { type: 'string' },
-        quick: { type: 'boolean', default: false },
-        'cpu-prof': { type: 'boolean', default: false },
-        'no-blackbox': { type: 'boolean', default: false },
-        exporter: { type: 'string' },
-        'no-build': { type: 'boolean', default: false },
-        'reachability-yaml': { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (error) {
-    throw new FlagError(error instanceof Error ? error.message : String(error));
-  }
-  const v = parsed.values;
+  const v = parseCommandLine(argv, {
+    hosts: { type: 'string' },
+    interval: { type: 'string' },
+    intervals: { type: 'string' },
+    'scrape-interval': { type: 'string' },
+    'scrape-samples': { type: 'string' },
+    quiet: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    'cpu-prof': { type: 'boolean', default: false },
+    'no-blackbox': { type: 'boolean', default: false },
+    exporter: { type: 'string' },
+    'no-build': { type: 'boolean', default: false },
+    'reachability-yaml': { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
   const quick = v.quick;
-  const hosts = (v.hosts ?? (quick ? '20' : '100,1000')).split(',').map((h) => count('hosts', h.trim(), 1, 20_000));
+  const hosts = (v.hosts ?? (quick ? '20' : '100,1000')).split(',').map((h) => integer('hosts', h.trim(), 1, 20_000));
   const intervalMs = duration('interval', v.interval ?? (quick ? '10s' : '60s'), 2000);
   const scrapeEveryMs = duration('scrape-interval', v['scrape-interval'] ?? (quick ? '5s' : '15s'), 1000);
-  if (scrapeEveryMs > intervalMs) throw new FlagError(`--scrape-interval: must not be longer than --interval (${intervalMs / 1000}s), got ${scrapeEveryMs / 1000}s`);
+  if (scrapeEveryMs > intervalMs) throw new UsageError(`--scrape-interval: must not be longer than --interval (${intervalMs / 1000}s), got ${scrapeEveryMs / 1000}s`);
   return {
     hosts,
     intervalMs,
-    intervals: count('intervals', v.intervals ?? (quick ? '1' : '2'), 1, 60),
+    intervals: integer('intervals', v.intervals ?? (quick ? '1' : '2'), 1, 60),
     scrapeEveryMs,
-    scrapeSamples: count('scrape-samples', v['scrape-samples'] ?? (quick ? '20' : '100'), 0, 10_000),
-    quiet: count('quiet', v.quiet ?? (quick ? '4' : '10'), 1, 100),
+    scrapeSamples: integer('scrape-samples', v['scrape-samples'] ?? (quick ? '20' : '100'), 0, 10_000),
+    quiet: integer('quiet', v.quiet ?? (quick ? '4' : '10'), 1, 100),
     quick,
     cpuProfile: v['cpu-prof'],
     blackbox: !v['no-blackbox'],

@@ -13,7 +13,8 @@ import { topSelfTime } from './cpu-profile.js';
 import type { DnsChildReady } from './dns-child.js';
 import { effectiveConfig, exporterConfig, runExporter } from './exporter-run.js';
 import type { BenchServers } from './exporter-run.js';
-import { FlagError, parseBenchFlags, USAGE } from './flags.js';
+import { UsageError } from '../src/commands/flags.js';
+import { parseBenchFlags, USAGE } from './flags.js';
 import type { BenchFlags } from './flags.js';
 import { linkChild } from './ipc.js';
 import { quietHostNames } from './names.js';
@@ -24,7 +25,9 @@ import { renderProfile, renderTable } from './report.js';
 import type { ScenarioResult } from './report.js';
 
 const REPO = resolve(import.meta.dirname, '..');
-const REACHABILITY_CHECKS = ['dns', 'tcp', 'tls', 'http'];
+// The reachability checks: dns, tcp, and http (whose own handshake is the one TLS handshake),
+// against blackbox's dns + tcp_tls + http2 (two handshakes); no TLS requirement probes.
+const REACHABILITY_CHECKS = ['dns', 'tcp', 'http'];
 /** The quiet targets measured alone: a short interval, enough rounds for a p95. */
 const ALONE_INTERVAL_MS = 5000;
 
@@ -44,7 +47,7 @@ async function main(): Promise<number> {
   try {
     flags = parseBenchFlags(process.argv.slice(2), REPO);
   } catch (error) {
-    if (!(error instanceof FlagError)) throw error;
+    if (!(error instanceof UsageError)) throw error;
     process.stderr.write(`bench: ${error.message}\n\n${USAGE}`);
     return 2;
   }

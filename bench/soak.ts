@@ -18,7 +18,7 @@ import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../src/commands/flags.js';
 import { startHostileMatrix } from '../test/fixtures/hostile-matrix.js';
 
 /** What may grow after the warm-up before the soak fails. */
@@ -45,14 +45,12 @@ interface Sample {
   status: Record<string, number>;
 }
 
-const { values } = parseArgs({
-  options: {
-    minutes: { type: 'string', default: '10' },
-    'warmup-seconds': { type: 'string' },
-    'daemon-env': { type: 'string', multiple: true, default: [] },
-    'node-flag': { type: 'string', multiple: true, default: [] },
-    'heap-snapshots': { type: 'string' },
-  },
+const values = parseCommandLine(process.argv.slice(2), {
+  minutes: { type: 'string', default: '10' },
+  'warmup-seconds': { type: 'string' },
+  'daemon-env': { type: 'string', multiple: true, default: [] },
+  'node-flag': { type: 'string', multiple: true, default: [] },
+  'heap-snapshots': { type: 'string' },
 });
 const minutes = Number(values.minutes);
 if (!Number.isFinite(minutes) || minutes <= 0) throw new Error(`--minutes: expected a positive number, got ${values.minutes}`);

@@ -1,5 +1,5 @@
 // Command line: flags in the Prometheus exporter style, then the daemon.
-import { parseArgs } from 'node:util';
+import { oneOf, parseCommandLine } from './commands/flags.js';
 import { ConfigError, defaultConfig, loadConfigFile } from './config/load.js';
 import { renderConfig } from './config/render.js';
 import { resolveTargets } from './config/targets.js';
@@ -35,7 +35,6 @@ Flags:
   -h, --help                  print this help and exit
 `;
 
-class UsageError extends Error {}
 
 interface Flags {
   configFile: string | undefined;
@@ -48,33 +47,17 @@ interface Flags {
   version: boolean;
 }
 
-function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
-  if ((allowed as readonly string[]).includes(value)) return value as T;
-  throw new UsageError(`--${flag}: expected one of ${allowed.join(', ')}, got "${value}"`);
-}
-
 export function parseFlags(argv: string[]): Flags {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        'config.file': { type: 'string' },
-        'config.check': { type: 'boolean', default: false },
-        'web.listen-address': { type: 'string', default: ':9739' },
-        'web.config.file': { type: 'string' },
-        'log.level': { type: 'string', default: 'info' },
-        'log.format': { type: 'string', default: 'json' },
-        version: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-  const v = parsed.values;
+  const v = parseCommandLine(argv, {
+    'config.file': { type: 'string' },
+    'config.check': { type: 'boolean', default: false },
+    'web.listen-address': { type: 'string', default: ':9739' },
+    'web.config.file': { type: 'string' },
+    'log.level': { type: 'string', default: 'info' },
+    'log.format': { type: 'string', default: 'json' },
+    version: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
   return {
     configFile: v['config.file'],
     webConfigFile: v['web.config.file'],

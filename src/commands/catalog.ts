@@ -4,7 +4,7 @@
 //   catalog [--catalog NAME] [--format list|json|csv] [--diff OTHER]
 //
 // Exit codes: 0 printed, 2 usage error (unknown flag, format or catalog).
-import { parseArgs } from 'node:util';
+import { oneOf, parseCommandLine, UsageError } from './flags.js';
 import { CATALOG_NAMES, getCatalog } from '../catalog/index.js';
 import { hostPort } from '../host-port.js';
 import type { CatalogHost, CatalogName } from '../catalog/index.js';
@@ -49,13 +49,6 @@ export interface CatalogDiff {
   removed: CatalogEntry[];
   /** In both, with different fields (in NAME's order). */
   changed: Array<{ host: string; changes: CatalogChange[] }>;
-}
-
-class UsageError extends Error {}
-
-function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
-  if ((allowed as readonly string[]).includes(value)) return value as T;
-  throw new UsageError(`--${flag}: expected one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
 }
 
 export function toEntry(host: CatalogHost): CatalogEntry {
@@ -124,29 +117,19 @@ export async function runCatalogCommand(argv: string[], out: NodeJS.WritableStre
   let format: CatalogFormat;
   let other: CatalogName | undefined;
   try {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        strict: true,
-        allowPositionals: false,
-        options: {
-          catalog: { type: 'string', default: 'chainguard' },
-          format: { type: 'string', default: 'list' },
-          diff: { type: 'string' },
-          help: { type: 'boolean', short: 'h', default: false },
-        },
-      });
-    } catch (error) {
-      throw new UsageError(error instanceof Error ? error.message : String(error));
-    }
-    if (parsed.values.help) {
+    const values = parseCommandLine(argv, {
+      catalog: { type: 'string', default: 'chainguard' },
+      format: { type: 'string', default: 'list' },
+      diff: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    });
+    if (values.help) {
       await write(out, USAGE);
       return 0;
     }
-    name = oneOf('catalog', parsed.values.catalog, CATALOG_NAMES);
-    format = oneOf('format', parsed.values.format, CATALOG_FORMATS);
-    other = parsed.values.diff === undefined ? undefined : oneOf('diff', parsed.values.diff, CATALOG_NAMES);
+    name = oneOf('catalog', values.catalog, CATALOG_NAMES);
+    format = oneOf('format', values.format, CATALOG_FORMATS);
+    other = values.diff === undefined ? undefined : oneOf('diff', values.diff, CATALOG_NAMES);
     if (other !== undefined && format === 'csv') throw new UsageError('--format: with --diff, expected one of list, json, got "csv"');
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;

@@ -1,7 +1,7 @@
 // `egress-exporter check`: every check once, now, as a table of host x check.
 // The fastest answer to "does my network meet the vendor's requirements?".
 import { Writable } from 'node:stream';
-import { parseArgs } from 'node:util';
+import { oneOf, parseCommandLine } from './flags.js';
 import { ConfigError, defaultConfig, loadConfigFile } from '../config/load.js';
 import { resolveTargets } from '../config/targets.js';
 import type { Config } from '../config/types.js';
@@ -187,22 +187,17 @@ export async function runCheckCommand(argv: string[], streams: CheckStreams, pro
     return 2;
   };
   let values;
+  let output: Output;
   try {
-    values = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: { 'config.file': { type: 'string' }, output: { type: 'string', default: 'table' }, host: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } },
-    }).values;
+    values = parseCommandLine(argv, { 'config.file': { type: 'string' }, output: { type: 'string', default: 'table' }, host: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } });
+    if (values.help === true) {
+      streams.out.write(CHECK_USAGE);
+      return 0;
+    }
+    output = oneOf('output', values.output, OUTPUTS);
   } catch (error) {
     return usage(error instanceof Error ? error.message : String(error));
   }
-  if (values.help) {
-    streams.out.write(CHECK_USAGE);
-    return 0;
-  }
-  if (!(OUTPUTS as readonly string[]).includes(values.output)) return usage(`--output: expected one of ${OUTPUTS.join(', ')}, got "${values.output}"`);
-  const output = values.output as Output;
 
   let config: Config;
   try {
