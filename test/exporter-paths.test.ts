@@ -240,3 +240,52 @@ targets:
     expect(m.value('egress_tls_intercepted', at)).toBe(0);
   });
 });
+
+// squid ssl-bump to an origin it cannot reach: CONNECT 200 at once, each handshake held
+// while squid tries the origin, then its own certificate and a 503 ERR_CONNECT_FAIL page.
+describe('a TLS-inspecting proxy that answers for a host it never reached', () => {
+  let origin: RunningOrigin;
+  let bump: RunningProxy;
+  let exporter: TestExporter;
+  let m: Scrape;
+
+  beforeAll(async () => {
+    const dir = await tempDir('egress-slowbump-');
+    await writeFile(join(dir, 'corp-ca.pem'), (await getPki()).evilCa);
+    // The origin exists, but the proxy's map does not have it: the proxy cannot reach it.
+    origin = await startOrigin('h2');
+    bump = await startProxy({ mode: 'intercept', map: {}, bumpUnreachable: { delayMs: 700 } });
+    exporter = await startTestExporter(
+      `catalog: none
+interval: 30s
+timeout: 2s
+tls: { ca_file: corp-ca.pem }
+proxies:
+  - { name: corp, url: "${bump.url}" }
+targets:
+  - { host: cgr.dev, port: ${origin.port}, checks: [tcp, tls, http] }
+`,
+      { dir },
+    );
+    m = await exporter.scrape();
+  }, 30_000);
+
+  afterAll(async () => {
+    await exporter?.stop();
+    await origin?.close();
+    await bump?.close();
+  });
+
+  it("says the proxy could not reach the host, on http and tls alike, instead of timing out on the proxy's handshakes", () => {
+    const at = { host: 'cgr.dev', port: String(origin.port), path: 'corp' };
+    expect(m.value('egress_probe_success', { ...at, check: 'tcp' })).toBe(1);
+    for (const check of ['http', 'tls']) {
+      expect(m.find('egress_probe_failure_reason', { ...at, check }).map((s) => s.labels.reason), check).toEqual(['proxy_bad_gateway']);
+    }
+    // The proxy's TLS is not the host's: no verdicts, no interception flag from it.
+    expect(m.find('egress_tls_requirement_met', at)).toEqual([]);
+    expect(m.value('egress_probe_duration_seconds', { ...at, check: 'tls' })).toBeLessThan(0.5);
+    // The tcp check's tunnel and the http check's connection; the tls check opened none.
+    expect(bump.connects).toHaveLength(2);
+  });
+});

@@ -1,5 +1,5 @@
 // One round of one target: DNS through every resolver, then over every path
-// (direct, or through a proxy) the tcp check, then the tls and http checks.
+// (direct, or through a proxy) the tcp check, then the http, tls and registry checks.
 // Each check waits for a concurrency slot and runs under its own deadline. The
 // round returns its report judged across paths; it records nothing itself.
 import net from 'node:net';
@@ -147,7 +147,7 @@ export async function runRound(target: Target, ctx: RoundContext): Promise<Round
 /** How a path's tls and http checks go: over a dial, or skipped with a reason the tcp check gave. */
 type Plan = { dial: Dial } | { skip: { ok: false; reason: FailureReason; message: string; durationSeconds: number } };
 
-/** tcp, then tls and http side by side, over one path. tcp is recorded at once. */
+/** tcp, then http, then tls, then the registry pull, over one path. */
 async function runPath(target: Target, entry: PathReport, report: RoundReport, ctx: RoundContext, previous: PathReport | undefined): Promise<void> {
   const wants = new Set(target.checks);
   const { path } = entry;
@@ -189,24 +189,27 @@ async function runPath(target: Target, entry: PathReport, report: RoundReport, c
 
   // One after the other, not side by side: a server or proxy that serves few connections at
   // once (openssl s_server -www serves one) must not see the http request starve the
-  // handshakes of their deadlines. The requirement handshakes are few most rounds.
-  if (wants.has('tls')) await tlsCheck(target, entry, ctx, go, previous);
+  // handshakes of their deadlines. http first: when a TLS-inspecting proxy answers for the
+  // host itself (its error page inside the bumped tunnel), the tls check has nothing of
+  // the host's to judge, and is not left to time out against a slow proxy.
+  if (wants.has('http')) {
+    entry.http = await runCheck<HttpResult>(
+      ctx,
+      { host, check: 'http', path: path.name },
+      (signal) =>
+        'dial' in go
+          ? ctx.probes.http(target, httpOptions(target, ctx, go.dial, path), signal)
+          : Promise.resolve({ ...go.skip, alpn: 'none', valid: false, phases: {}, viaProxy: path.proxy !== null }),
+      (reason, message) => ({ ...failed(reason, message), alpn: 'none', valid: false, phases: {}, viaProxy: path.proxy !== null }),
+    );
+  }
   if (ctx.signal.aborted) return;
-  await Promise.all([
-    wants.has('http')
-      ? runCheck<HttpResult>(
-          ctx,
-          { host, check: 'http', path: path.name },
-          (signal) =>
-            'dial' in go
-              ? ctx.probes.http(target, httpOptions(target, ctx, go.dial, path), signal)
-              : Promise.resolve({ ...go.skip, alpn: 'none', valid: false, phases: {}, viaProxy: path.proxy !== null }),
-          (reason, message) => ({ ...failed(reason, message), alpn: 'none', valid: false, phases: {}, viaProxy: path.proxy !== null }),
-        ).then((http) => {
-          entry.http = http;
-        })
-      : undefined,
-  ]);
+  const http = entry.http;
+  const tlsPlan: Plan =
+    http?.answeredByProxy === true && !http.ok && http.reason !== undefined
+      ? { skip: { ok: false, reason: http.reason, message: `not tried: the proxy answered for the host itself (${http.message ?? http.reason}); the TLS it offers on this path is its own`, durationSeconds: 0 } }
+      : go;
+  if (wants.has('tls')) await tlsCheck(target, entry, ctx, tlsPlan, previous);
   // After tls and http, likewise.
   if (target.registry !== undefined && !ctx.signal.aborted) entry.registry = await registryCheck(target, target.registry, path, ctx, go);
 }
