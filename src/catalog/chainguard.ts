@@ -1,7 +1,8 @@
 // Chainguard's published network requirements, as data.
 // Source: "Chainguard Containers Network Requirements", last updated 2025-06-17,
 // and the earlier "Network Requirements" page, lastmod 2024-03-28.
-import type { CatalogHost, CatalogRegistry } from './types.js';
+import type { RegistryImage } from '../model/types.js';
+import type { CatalogHost } from './types.js';
 
 const CGR_REGISTRY_HTTP = {
   method: 'GET',
@@ -60,6 +61,6 @@ export const CHAINGUARD_2024: readonly CatalogHost[] = [
 
 // Opening cgr.dev is not enough for a pull: blobs come from R2 by redirect. The
 // smallest public image shows whether the whole path works, for both catalogs.
-export const CHAINGUARD_REGISTRIES: readonly CatalogRegistry[] = [
+export const CHAINGUARD_REGISTRIES: readonly RegistryImage[] = [
   { host: 'cgr.dev', port: 443, repository: 'chainguard/static', reference: 'latest', platform: 'linux/amd64' },
 ];

@@ -1,7 +1,7 @@
 import { CHAINGUARD_2024, CHAINGUARD_2025, CHAINGUARD_REGISTRIES } from './chainguard.js';
 import type { Catalog } from './types.js';
 
-export type { Catalog, CatalogHost, CatalogRegistry } from './types.js';
+export type { Catalog, CatalogHost } from './types.js';
 
 export const CATALOG_NAMES = ['chainguard', 'chainguard-2024', 'none'] as const;
 export type CatalogName = (typeof CATALOG_NAMES)[number];

@@ -1,4 +1,4 @@
-import type { Family, Target } from '../model/types.js';
+import type { Family, RegistryImage, Target } from '../model/types.js';
 
 /**
  * A host as a vendor's catalog lists it: the fields it shares with a Target mean what
@@ -11,22 +11,12 @@ export interface CatalogHost extends Pick<Target, 'host' | 'port' | 'purpose' | 
   wildcard?: boolean;
 }
 
-/** A registry of the catalog whose pull path is checked by default. */
-export interface CatalogRegistry {
-  host: string;
-  port: number;
-  /** A small public image that every client of the vendor can pull. */
-  repository: string;
-  reference: string;
-  platform: string;
-}
-
 export interface Catalog {
   name: string;
   title: string;
   /** The date the vendor's page was last updated. */
   updated: string;
   hosts: readonly CatalogHost[];
-  /** Registries whose pull path is checked unless the config lists its own. */
-  registries: readonly CatalogRegistry[];
+  /** Registries whose pull path is checked unless the config lists its own: a small public image every client of the vendor can pull. */
+  registries: readonly RegistryImage[];
 }

@@ -13,14 +13,20 @@ export type CheckName = ConfigurableCheck | 'registry';
 
 export type RegistryCredentialSource = 'anonymous' | 'env' | 'docker_config';
 
-/** The image pull a registry target tries on every path (see probes/registry.ts). */
-export interface RegistryPull {
+/** An image on an OCI registry: what a pull is tried with. */
+export interface RegistryImage {
+  host: string;
+  port: number;
   /** The image to pull, e.g. chainguard/static. */
   repository: string;
   /** A tag or a digest (sha256:...). */
   reference: string;
   /** os/architecture[/variant] picked from an index, e.g. linux/amd64. */
   platform: string;
+}
+
+/** The image pull a registry target tries on every path (see probes/registry.ts). */
+export interface RegistryPull extends Omit<RegistryImage, 'host' | 'port'> {
   credentials: RegistryCredentialSource;
   /** With credentials docker_config: the config.json to read; null: Docker's own location. */
   dockerConfig: string | null;
