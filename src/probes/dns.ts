@@ -5,11 +5,11 @@
 // rcodes, and cannot be cancelled. A fresh Resolver per probe also means c-ares's
 // per-channel answer cache never hides a TTL counting down between probes.
 import { promises as dnsPromises } from 'node:dns';
-import ipaddr from 'ipaddr.js';
 import type { FailureReason } from './reasons.js';
 import type { ProbeOutcome } from './types.js';
 import type { Family, Target } from '../model/types.js';
 import { hostPort } from '../host-port.js';
+import { CidrSet, normaliseIp } from '../cidr.js';
 
 export interface DnsProbeOptions {
   /** 'system' = the resolver's default servers (from /etc/resolv.conf, i.e. dns.getServers()); otherwise an explicit server. */
@@ -59,7 +59,7 @@ const MAX_CNAME_HOPS = 8;
  */
 export const MAX_ADDRESSES_PER_RECORD = 64;
 
-const SINKHOLE_RANGES = [
+const SINKHOLE_RANGES = new CidrSet([
   '0.0.0.0/8',
   '127.0.0.0/8',
   '10.0.0.0/8',
@@ -71,15 +71,14 @@ const SINKHOLE_RANGES = [
   '::1/128',
   'fc00::/7',
   'fe80::/10',
-].map((cidr) => ipaddr.parseCIDR(cidr));
+]);
 
-const UNSPECIFIED_RANGES = SINKHOLE_RANGES.filter(([range]) => range.range() === 'unspecified');
+const UNSPECIFIED_RANGES = new CidrSet(['0.0.0.0/8', '::/128']);
+const LOOPBACK_RANGES = new CidrSet(['127.0.0.0/8', '::1/128']);
 
 /** 0.0.0.0/8 or :: : nothing is ever reachable there, whoever answers it. */
 export function isUnspecifiedAddress(address: string): boolean {
-  if (!ipaddr.isValid(address)) return false;
-  const ip = ipaddr.process(address);
-  return UNSPECIFIED_RANGES.some((range) => ip.kind() === range[0].kind() && ip.match(range));
+  return UNSPECIFIED_RANGES.contains(address);
 }
 
 /**
@@ -90,16 +89,13 @@ export function isUnspecifiedAddress(address: string): boolean {
  * public hosts of a catalog.
  */
 export function sinkholePolicy(resolver: DnsProbeOptions['resolver']): (address: string) => boolean {
-  if (resolver !== 'system' && ipaddr.isValid(resolver.ip) && ipaddr.process(resolver.ip).range() === 'loopback') return isUnspecifiedAddress;
+  if (resolver !== 'system' && LOOPBACK_RANGES.contains(resolver.ip)) return isUnspecifiedAddress;
   return isSinkholeAddress;
 }
 
-/** True when a public name should never resolve to this address. */
+/** True when a public name should never resolve to this address (mapped forms like ::ffff:10.0.0.1 too). */
 export function isSinkholeAddress(address: string): boolean {
-  if (!ipaddr.isValid(address)) return false;
-  // process() turns ::ffff:10.0.0.1 into 10.0.0.1, so mapped forms are caught too.
-  const ip = ipaddr.process(address);
-  return SINKHOLE_RANGES.some((range) => ip.kind() === range[0].kind() && ip.match(range));
+  return SINKHOLE_RANGES.contains(address);
 }
 
 function errorCode(err: unknown): string {
@@ -138,8 +134,7 @@ function elapsedSeconds(start: bigint): number {
 }
 
 function canonical(address: string): string {
-  const ip = ipaddr.parse(address);
-  return ip.kind() === 'ipv6' ? (ip as ipaddr.IPv6).toRFC5952String() : ip.toString();
+  return normaliseIp(address) ?? address;
 }
 
 export async function probeDns(target: Target, options: DnsProbeOptions, signal: AbortSignal): Promise<DnsResult> {
