@@ -19,6 +19,7 @@ import type { StallReading } from './readings.js';
 import { pickFamilies, scrape, sumOf } from './scrape.js';
 import type { ScrapeResult } from './scrape.js';
 import { linkChild } from './ipc.js';
+import { NODE_FLAGS } from '../src/node-flags.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -118,7 +119,7 @@ export async function runExporter(servers: BenchServers, o: ExporterRunOptions):
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const profileDir = join(servers.dir, `${o.name}-profile`);
-  const nodeFlags = o.cpuProfile ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+  const nodeFlags = [...NODE_FLAGS, ...(o.cpuProfile ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])];
   const exporter = spawnLogged(
     `exporter (${o.name})`,
     process.execPath,

@@ -19,6 +19,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCommandLine } from '../src/commands/flags.js';
+import { NODE_FLAGS } from '../src/node-flags.js';
 import { startHostileMatrix } from '../test/fixtures/hostile-matrix.js';
 
 /** What may grow after the warm-up before the soak fails. */
@@ -70,7 +71,7 @@ const configFile = join(matrix.dir, 'egress.yml');
 await writeFile(configFile, matrix.yaml({ interval: '5s' }));
 const child = spawn(
   process.execPath,
-  ['--expose-gc', '--import', PROBE, ...values['node-flag'], CLI, `--config.file=${configFile}`, '--web.listen-address=127.0.0.1:0', '--log.level=info'],
+  ['--expose-gc', '--import', PROBE, ...NODE_FLAGS, ...values['node-flag'], CLI, `--config.file=${configFile}`, '--web.listen-address=127.0.0.1:0', '--log.level=info'],
   { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, ...daemonEnv } },
 );
 let logs = '';

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import bcrypt from 'bcryptjs';
 import { parse, parseAllDocuments } from 'yaml';
 import { parseConfig } from '../src/config/load.js';
+import { NODE_FLAGS } from '../src/node-flags.js';
 import { getPki } from './fixtures/pki.js';
 import { spawnDaemon } from './helpers/daemon.js';
 
@@ -139,6 +140,13 @@ function runtimeSource(imagePath: string): { context: boolean; repoPath: string 
   return undefined;
 }
 
+describe('npm start', () => {
+  it('starts the built daemon with its node flags', async () => {
+    const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts.start).toBe(`npm run --silent build && node ${NODE_FLAGS.join(' ')} dist/cli.js`);
+  });
+});
+
 describe('Dockerfile', () => {
   it('builds and runs on one Node image, pinned by version (or digest), never :latest', () => {
     expect(stages).toHaveLength(2);
@@ -184,8 +192,11 @@ describe('Dockerfile', () => {
   it('runs the built entry point, non-root, on the default port, with the default config path', async () => {
     const entrypoint = execForm(runtime.find((i) => i.keyword === 'ENTRYPOINT'));
     expect(entrypoint[0]).toBe('node');
-    const entry = runtimeSource(entrypoint[1]!);
-    expect(entry, `${entrypoint[1]} is copied into the image`).toEqual({ context: false, repoPath: 'dist/cli.js' });
+    // The daemon's node flags, as npm start and the bench pass them.
+    expect(entrypoint.slice(1, 1 + NODE_FLAGS.length)).toEqual(NODE_FLAGS);
+    const script = entrypoint[1 + NODE_FLAGS.length]!;
+    const entry = runtimeSource(script);
+    expect(entry, `${script} is copied into the image`).toEqual({ context: false, repoPath: 'dist/cli.js' });
     expect(existsSync(join(ROOT, entry!.repoPath)), `${entry!.repoPath} exists after the build`).toBe(true);
 
     const configPath = cmdConfigPath();

@@ -1,0 +1,9 @@
+// The node flags the daemon is started with: `npm start`, the container's ENTRYPOINT, the
+// bench and the soak all use these (test/deploy.test.ts holds the copies to this list).
+//
+// --max-semi-space-size=2: V8's young generation is sized for throughput (16 MB semi-spaces
+// on 64-bit), which for a daemon whose garbage is many small, short-lived objects is tens of
+// MB of resident memory for nothing. Measured at 1,000 hosts (`npm run bench -- --hosts 1000
+// --intervals 1 --interval 30s --no-blackbox`): peak RSS 289 -> 246 MB with every check,
+// 214 -> 163 MB with the reachability checks, at the same CPU per host-round (12.1 / 11.4 ms).
+export const NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2'];
