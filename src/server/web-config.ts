@@ -32,8 +32,8 @@ import type https from 'node:https';
 import { dirname, resolve } from 'node:path';
 import tls from 'node:tls';
 import { parseDocument } from 'yaml';
-import { describeFsError, formatPath } from '../config/load.js';
-import { describeValue } from '../config/schema.js';
+import { describeValue, formatPath } from '../config/reader.js';
+import { describeFsError } from '../config/yaml-file.js';
 
 // ---------------------------------------------------------------------------
 // Types
