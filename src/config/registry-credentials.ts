@@ -17,7 +17,7 @@ import { readFile as fsReadFile } from 'node:fs/promises';
 import { homedir as osHomedir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
-import { describeFsError } from './load.js';
+import { describeFsError } from './yaml-file.js';
 import type { RegistryCredentialSource } from './types.js';
 
 /** A value that must never be printed: every way of turning it into text gives `<secret>`. */

@@ -24,6 +24,23 @@ const LOGGED_USER_MAX_CHARS = 64;
 /** At most one "too many checks" warning in this long. */
 const BUSY_LOG_INTERVAL_MS = 60_000;
 
+/** `$2a$`, `$2b$` or `$2y$`, a two-digit cost, then 22 characters of salt and 31 of hash. */
+const BCRYPT_HASH = /^\$2[aby]\$(\d\d)\$[./A-Za-z0-9]{53}$/;
+const BCRYPT_MIN_COST = 4;
+const BCRYPT_MAX_COST = 31;
+
+/**
+ * Why `hash` cannot be a user's bcrypt hash of the web config, or undefined
+ * when it can. The value is never echoed: someone may have put a plain password there.
+ */
+export function bcryptHashProblem(hash: unknown): string | undefined {
+  const match = typeof hash === 'string' ? BCRYPT_HASH.exec(hash) : null;
+  if (match === null) return 'expected a bcrypt hash ($2a$, $2b$ or $2y$, a cost, then 53 characters), got something else (not shown: it may be a password)';
+  const cost = Number(match[1]);
+  if (cost < BCRYPT_MIN_COST || cost > BCRYPT_MAX_COST) return `expected a bcrypt cost from ${BCRYPT_MIN_COST} to ${BCRYPT_MAX_COST}, got ${cost}`;
+  return undefined;
+}
+
 /** The user and password of an `Authorization: Basic` header, or null. */
 export function parseBasicAuthorization(header: string | undefined): { user: string; password: string } | null {
   if (header === undefined) return null;

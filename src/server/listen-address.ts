@@ -4,7 +4,7 @@
 // one that is well formed but cannot be served on shows when listening, in one
 // line (describeListenError).
 import net from 'node:net';
-import { hostPort } from '../host-port.js';
+import { hostPort, normaliseHost, splitHostPort } from '../host-port.js';
 
 export interface ListenAddress {
   host: string | undefined;
@@ -12,23 +12,20 @@ export interface ListenAddress {
 }
 
 const FLAG = '--web.listen-address';
-/** A DNS name: dot-separated labels of letters, digits and inner hyphens. */
-const HOST_NAME = /^(?=.{1,253}$)(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*\.?$/;
 
 export function parseListenAddress(value: string): ListenAddress {
-  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(value);
-  const port = match ? Number(match[3]) : NaN;
-  if (!match || port > 65535) throw new Error(`${FLAG}: expected [host]:port such as :9739 or 127.0.0.1:9739, got "${value}"`);
-  if (match[1] !== undefined) {
-    if (!net.isIPv6(match[1])) throw new Error(`${FLAG}: "${match[1]}" is not an IPv6 address`);
-    return { host: match[1], port };
+  const address = splitHostPort(value, { allowZero: true });
+  if (address === null || address.port === undefined) throw new Error(`${FLAG}: expected [host]:port such as :9739 or 127.0.0.1:9739, got "${value}"`);
+  const { host, port } = address;
+  if (address.bracketed) {
+    if (!net.isIPv6(host)) throw new Error(`${FLAG}: "${host}" is not an IPv6 address`);
+    return { host, port };
   }
-  const host = match[2] ?? '';
   if (host === '') return { host: undefined, port };
   // Digits and dots only: meant as an IPv4 address, so it must be one (not 999.1.1.1).
   if (/^[0-9.]+$/.test(host)) {
     if (!net.isIPv4(host)) throw new Error(`${FLAG}: "${host}" is not an IPv4 address`);
-  } else if (!HOST_NAME.test(host)) {
+  } else if (normaliseHost(host) === null) {
     throw new Error(`${FLAG}: "${host}" is not an IP address or a host name`);
   }
   return { host, port };

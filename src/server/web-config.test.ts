@@ -12,7 +12,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { getPki, runOpenssl } from '../../test/fixtures/pki.js';
 import type { Pki } from '../../test/fixtures/pki.js';
 import { createLogger } from '../logging/logger.js';
-import { loadWebConfig, tlsServerOptions, WebConfigError } from './web-config.js';
+import { loadWebConfig, WebConfigError } from './web-config.js';
+import { tlsServerOptions } from './web-tls.js';
 import { WebServer } from './web-server.js';
 import type { WebConfig } from './web-config.js';
 

@@ -9,7 +9,8 @@ import type express from 'express';
 import type { Logger } from '../logging/logger.js';
 import { basicAuth } from './basic-auth.js';
 import { PasswordChecker } from './password-check.js';
-import { loadWebConfig, tlsServerOptions, WebConfigError } from './web-config.js';
+import { loadWebConfig, WebConfigError } from './web-config.js';
+import { tlsServerOptions } from './web-tls.js';
 import type { WebConfig } from './web-config.js';
 
 const NO_USERS: ReadonlyMap<string, string> = new Map();
