@@ -3,11 +3,11 @@
 // formatter of host:port, its one parser, the one port parser and the one host
 // normaliser: the config file, --web.listen-address and /probe?target= all read
 // host:port here, each then saying which hosts it takes.
-import { isIPv6 as isIPv6Text } from 'node:net';
-import ipaddr from 'ipaddr.js';
+import { isIPv6, normaliseIp } from './cidr.js';
 
 export function hostPort(host: string, port: number): string {
-  return isIPv6Text(host) ? `[${host}]:${port}` : `${host}:${port}`;
+  // Only an IPv6 address has a colon: no name or IPv4 address does.
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /** A port in decimal digits: 1 to 65535 (0 too with `allowZero`: a listener's "any free port"), or null. */
@@ -41,16 +41,6 @@ export function splitHostPort(text: string, options: { allowZero?: boolean } = {
   return { host: inBrackets ?? plain ?? '', port, bracketed: inBrackets !== undefined };
 }
 
-/** Four decimal parts (not `010.0.0.1`, nor `1.2.3`). */
-export function isIPv4(text: string): boolean {
-  return ipaddr.IPv4.isValidFourPartDecimal(text);
-}
-
-/** Without a zone (`fe80::1%eth0` names an interface of this machine, not a host). */
-export function isIPv6(text: string): boolean {
-  return !text.includes('%') && ipaddr.IPv6.isValid(text);
-}
-
 const HOST_LABEL_RE = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /**
@@ -61,10 +51,10 @@ export function normaliseHost(text: string): string | null {
   let host = text.endsWith('.') ? text.slice(0, -1) : text;
   if (host.startsWith('[') && host.endsWith(']')) {
     const inner = host.slice(1, -1);
-    return isIPv6(inner) ? ipaddr.IPv6.parse(inner).toString() : null;
+    return isIPv6(inner) ? normaliseIp(inner) : null;
   }
-  if (isIPv4(host)) return host;
-  if (isIPv6(host)) return ipaddr.IPv6.parse(host).toString();
+  const ip = normaliseIp(host);
+  if (ip !== null) return ip;
   host = host.toLowerCase();
   if (host.length === 0 || host.length > 253) return null;
   const labels = host.split('.');

@@ -2,11 +2,11 @@
 // keys, read with the kit of reader.ts straight into the effective Config
 // (camelCase, milliseconds, defaults that depend on other keys). Each problem
 // gets an exact message, most of them `expected <what>, got <what was found>`.
-import ipaddr from 'ipaddr.js';
 import { validate as validateCron, validateDetailed as validateCronDetailed } from 'node-cron';
 import { CATALOG_NAMES, getCatalog } from '../catalog/index.js';
 import type { CatalogName } from '../catalog/index.js';
-import { hostPort, isIPv4, isIPv6, normaliseHost, splitHostPort } from '../host-port.js';
+import { isIPv4, isIPv6, normaliseCidr, normaliseIp } from '../cidr.js';
+import { hostPort, normaliseHost, splitHostPort } from '../host-port.js';
 import { HISTOGRAM_NAMES, LATENCY_BUCKETS } from '../metrics/families.js';
 import type { HistogramName } from '../metrics/families.js';
 import { CHECK_NAMES, FAMILIES } from '../model/types.js';
@@ -137,22 +137,11 @@ export function parseResolverAddress(text: string): ResolverAddress | null {
   const { host: ip, port = DEFAULTS.dnsPort, bracketed: v6 } = address ?? { host: text, port: DEFAULTS.dnsPort, bracketed: true };
   if (v6) {
     if (!isIPv6(ip)) return null;
-    const normalised = ipaddr.IPv6.parse(ip).toString();
+    const normalised = normaliseIp(ip) ?? ip;
     return { name: `[${normalised}]:${port}`, ip: normalised, port };
   }
   if (!isIPv4(ip)) return null;
   return { name: `${ip}:${port}`, ip, port };
-}
-
-/** A CIDR normalised to its network address: `104.16.1.1/13` -> `104.16.0.0/13`. */
-export function normaliseCidr(text: string): string | null {
-  const match = /^([^/]+)\/(0|[1-9]\d{0,2})$/.exec(text);
-  if (match === null) return null;
-  const [, ip = '', prefixText = ''] = match;
-  const prefix = Number(prefixText);
-  if (isIPv4(ip) && prefix <= 32) return `${ipaddr.IPv4.networkAddressFromCIDR(`${ip}/${prefix}`).toString()}/${prefix}`;
-  if (isIPv6(ip) && prefix <= 128) return `${ipaddr.IPv6.networkAddressFromCIDR(`${ip}/${prefix}`).toString()}/${prefix}`;
-  return null;
 }
 
 function hostHint(input: unknown): string {
