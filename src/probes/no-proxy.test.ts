@@ -170,10 +170,10 @@ describe('NO_PROXY parsing', () => {
 
   it('envProxyFor names the proxy and returns null for a direct path', () => {
     const env = { HTTPS_PROXY: 'http://proxy.corp:3128', NO_PROXY: '.internal' };
-    expect(envProxyFor('cgr.dev', 443, env)).toEqual({ name: 'proxy', url: new URL('http://proxy.corp:3128') });
-    expect(envProxyFor('cgr.dev', 443, env, 'env')?.name).toBe('env');
-    expect(envProxyFor('git.internal', 443, env)).toBeNull();
-    expect(envProxyFor('cgr.dev', 443, {})).toBeNull();
+    expect(envProxyFor('cgr.dev', env)).toEqual({ name: 'proxy', url: new URL('http://proxy.corp:3128') });
+    expect(envProxyFor('cgr.dev', env, 'env')?.name).toBe('env');
+    expect(envProxyFor('git.internal', env)).toBeNull();
+    expect(envProxyFor('cgr.dev', {})).toBeNull();
   });
 });
 
@@ -200,7 +200,7 @@ describe('NO_PROXY table', () => {
   /** The path the exporter takes, and whether it reports a problem with the environment. */
   function exporterPath(row: Row, places: Places): { path: Path | 'other'; problem: boolean } {
     const env = envOf(row, places);
-    const spec = envProxyFor(row.host, 443, env);
+    const spec = envProxyFor(row.host, env);
     const problem = proxyFromEnv(env).problem !== undefined;
     if (spec === null) return { path: 'direct', problem };
     if (spec.url.href === new URL(places.PROXY).href) return { path: 'proxy', problem };

@@ -157,7 +157,7 @@ export function bypassesProxy(host: string, noProxy: NoProxy): boolean {
  * variable, an unusable one, or a NO_PROXY match). `name` becomes ProxySpec.name. The port
  * takes no part: curl 7.88 compares no port with NO_PROXY.
  */
-export function envProxyFor(host: string, _port: number, env: NodeJS.ProcessEnv, name = 'proxy'): ProxySpec | null {
+export function envProxyFor(host: string, env: NodeJS.ProcessEnv, name = 'proxy'): ProxySpec | null {
   const { url, noProxy } = proxyFromEnv(env);
   if (url === null || bypassesProxy(host, noProxy)) return null;
   return { name, url };

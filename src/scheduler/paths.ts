@@ -33,7 +33,7 @@ export function pathsFor(target: Target, config: Config, env: NodeJS.ProcessEnv 
   } else if (config.proxy === 'none') {
     proxied = [];
   } else {
-    const spec = config.proxy === 'env' ? envProxyFor(target.host, target.port, env, PROXY_PATH) : { name: PROXY_PATH, url: new URL(config.proxy) };
+    const spec = config.proxy === 'env' ? envProxyFor(target.host, env, PROXY_PATH) : { name: PROXY_PATH, url: new URL(config.proxy) };
     proxied = spec === null ? [] : [{ name: PROXY_PATH, proxy: spec, expectInterception: false }];
   }
   if (proxied.length === 0) return [DIRECT];

@@ -243,7 +243,7 @@ async function registryCheck(target: Target, pull: RegistryPull, path: ProbePath
   const dialFor = (host: string, port: number): Dial => {
     if (proxy === null) return direct(host, port);
     if (!envProxied) return proxyDial(proxy, host, port);
-    const spec = envProxyFor(host, port, ctx.env ?? process.env, PROXY_PATH);
+    const spec = envProxyFor(host, ctx.env ?? process.env, PROXY_PATH);
     return spec === null ? direct(host, port) : proxyDial(spec, host, port);
   };
   return runCheck<RegistryResult>(
