@@ -1,7 +1,7 @@
 // End to end: a real Prometheus (Debian's `prometheus`) scrapes the exporter, which runs
 // in process and probes loopback fixtures: a DNS server, an HTTP/2 registry origin for
 // cgr.dev, and a proxy named `corp`, probed alongside the direct path. Prometheus loads
-// the shipped alert rules (alerts/generate.mjs with every `for:` shortened to 2s) and
+// the shipped alert rules (alerts/generate.ts with every `for:` shortened to 2s) and
 // sends its alerts to a real Alertmanager (Debian's `prometheus-alertmanager`), which
 // delivers them to a webhook receiver in this test.
 //
@@ -437,8 +437,8 @@ describe('end to end: Prometheus scrapes the exporter, Alertmanager delivers its
 
     // The shipped rules, every `for:` shortened.
     rulesFile = join(dir, 'egress-rules.yml');
-    const generated = await runNode(['alerts/generate.mjs', '--for', FOR, '--out', rulesFile]);
-    if (generated.code !== 0) throw new Error(`alerts/generate.mjs failed: ${generated.stderr}`);
+    const generated = await runNode(['alerts/generate.ts', '--for', FOR, '--out', rulesFile]);
+    if (generated.code !== 0) throw new Error(`alerts/generate.ts failed: ${generated.stderr}`);
 
     const amDir = join(dir, 'alertmanager');
     await writeFile(

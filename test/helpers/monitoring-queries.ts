@@ -4,8 +4,9 @@
 // a real Prometheus for each one and checks every metric name exists in a scrape.
 import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parse } from 'yaml';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -278,10 +279,13 @@ export function runPromtool(args: readonly string[], options: { cwd?: string } =
   });
 }
 
-/** Runs node on a script of this repository (the generators). */
+/** `--import` this to run a TypeScript script, from any working directory (what `--import tsx` does in the repository). */
+export const TSX_IMPORT = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
+/** Runs node on a TypeScript script of this repository (the generators). */
 export function runNode(args: readonly string[]): Promise<ToolResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [...args], { cwd: REPO_ROOT, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile(process.execPath, ['--import', TSX_IMPORT, ...args], { cwd: REPO_ROOT, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });
