@@ -16,6 +16,9 @@ const HTTP_BROKEN_REASONS: readonly FailureReason[] = ['http_bad_response', 'tim
 /** HTTP check reasons after which its version and downgrade verdict are still current. */
 const HTTP_VERDICT_REASONS: readonly FailureReason[] = ['http_bad_response', 'http2_downgraded', 'tls_cert_invalid'];
 
+/** Where a check ran, in a description: the dns check's resolver, every other check's path. */
+const WHERE = '{{ with $labels.resolver }}resolver {{ . }}{{ else }}path {{ $labels.path }}{{ end }}';
+
 // Not families of results: the registry (src/metrics/registry.ts), prom-client and Prometheus make them.
 const UP = 'up';
 const BUILD_INFO = 'egress_exporter_build_info';
@@ -46,8 +49,8 @@ function buildRules(config: AlertsConfig): Record<Group, Rule[]> {
   const q = (id: FamilyId, ...matchers: string[]): string => `${F[id].name}${s(...matchers)}`;
   const a = config.alerts;
   const clean = config.interception_expected_paths === '' ? [] : [`path!~"${config.interception_expected_paths}"`];
-  /** The dns check's failure, relabelled so that its resolver (path) joins the DNS gauges' resolver. */
-  const dnsFailing = `label_replace(${q('failureReason', 'check="dns"')}, "resolver", "$1", "path", "(.*)")`;
+  /** The dns check's failure; its `resolver` label joins the DNS gauges' `resolver`. */
+  const dnsFailing = q('failureReason', 'check="dns"');
   const anchor = (name: string): string => `${config.runbook_base_url}#${name.toLowerCase()}`;
   const rule = (
     name: AlertName,
@@ -111,13 +114,13 @@ function buildRules(config: AlertsConfig): Record<Group, Rule[]> {
       rule('EgressDNSResolutionFailing', {
         expr: `${q('failureReason', 'check="dns"', `reason=~"${oneOf(DNS_UNRESOLVED_REASONS)}"`)} == 1`,
         summary: 'A required host name does not resolve.',
-        description: 'Resolving {{ $labels.host }} through resolver {{ $labels.path }} fails with {{ $labels.reason }}.',
+        description: 'Resolving {{ $labels.host }} through resolver {{ $labels.resolver }} fails with {{ $labels.reason }}.',
       }),
       rule('EgressDNSSinkholed', {
         expr: `${q('failureReason', 'check="dns"', 'reason="sinkholed"')} == 1`,
         summary: 'A required host name resolves to a sinkhole.',
         description:
-          'Resolver {{ $labels.path }} answers {{ $labels.host }} with addresses no public host has (0.0.0.0, loopback or private): a DNS filter blocks it.',
+          'Resolver {{ $labels.resolver }} answers {{ $labels.host }} with addresses no public host has (0.0.0.0, loopback or private): a DNS filter blocks it.',
       }),
       rule('EgressDNSTTLBelowFirewallRefresh', {
         expr:
@@ -243,7 +246,7 @@ function buildRules(config: AlertsConfig): Record<Group, Rule[]> {
         expr: `time() - ${q('lastRun')} > ${durationSeconds(a.EgressProbesStale.stale_after)}`,
         summary: 'A check has stopped producing results.',
         description:
-          'The {{ $labels.check }} check of {{ $labels.host }} (path {{ $labels.path }}) last finished {{ $value | humanizeDuration }} ago' +
+          `The {{ $labels.check }} check of {{ $labels.host }} (${WHERE}) last finished {{ $value | humanizeDuration }} ago` +
           ` (stale after ${a.EgressProbesStale.stale_after}).`,
       }),
       rule('EgressExporterDown', {
@@ -268,7 +271,7 @@ function buildRules(config: AlertsConfig): Record<Group, Rule[]> {
         expr: `${q('failureReason', 'reason="internal_error"')} == 1`,
         summary: 'A check hits a bug in the egress exporter.',
         description:
-          'The {{ $labels.check }} check of {{ $labels.host }} (path {{ $labels.path }}) fails with internal_error, a bug in the exporter: its logs say more; please report it.',
+          `The {{ $labels.check }} check of {{ $labels.host }} (${WHERE}) fails with internal_error, a bug in the exporter: its logs say more; please report it.`,
       }),
     ],
   };

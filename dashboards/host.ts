@@ -40,8 +40,17 @@ export function host(): JsonObject {
       ],
 
       [row('Status')],
-      [statusMatrix('check', 'path', 'Checks (check × path)', 'The latest run of every check on every path: "ok", or the reason it failed. For dns the path is the resolver.'), 12, 7],
-      [statusHistory('{{check}} · {{path}}', 'Every check over time: green OK, red FAIL.'), 12, 7],
+      [
+        statusMatrix(
+          'check',
+          'where',
+          'Checks (check × path or resolver)',
+          'The latest run of every check on every path (dns: through every resolver): "ok", or the reason it failed.',
+        ),
+        12,
+        7,
+      ],
+      [statusHistory('{{check}} · {{where}}', 'Every check over time: green OK, red FAIL.'), 12, 7],
 
       [row('DNS')],
       [ttlPanel([target(`max by (type, resolver) (${q('dnsTtl', RESOLVER)})`, { legend: 'TTL now {{type}} via {{resolver}}', refId: 'C' })]), 12, 8],
@@ -57,7 +66,7 @@ export function host(): JsonObject {
         8,
       ],
       [
-        heatmap('DNS check time', 'egress_probe_duration_seconds{check="dns"}: the A and AAAA lookups of each round, per resolver.', q('duration', 'check="dns"', 'path=~"$resolver"')),
+        heatmap('DNS check time', 'egress_probe_duration_seconds{check="dns"}: the A and AAAA lookups of each round, per resolver.', q('duration', 'check="dns"', RESOLVER)),
         24,
         7,
       ],

@@ -17,10 +17,15 @@ export const exp = (...extra: string[]): string => `{${[EXPORTER, ...extra].join
 export const q = (id: FamilyId, ...extra: string[]): string => `${F[id].name}${sel(...extra)}`;
 /** A family without a host label, or one shown for every host. */
 export const qx = (id: FamilyId, ...extra: string[]): string => `${F[id].name}${exp(...extra)}`;
-/** Paths of tcp/tls/http checks, and resolvers of the dns check (also carried in `path`). */
-export const PATHS = 'path=~"$path|$resolver"';
+/** The selected paths (`direct` or a proxy): where tcp, tls, http and registry checks went out. */
 export const PATH = 'path=~"$path"';
+/** The selected resolvers: where the dns check asked. */
 export const RESOLVER = 'resolver=~"$resolver"';
+
+/** A family of every check: the tcp/tls/http/registry checks' on the selected paths, the dns check's through the selected resolvers. */
+export const checkSeries = (id: FamilyId): string => `${q(id, PATH)} or ${q(id, 'check="dns"', RESOLVER)}`;
+/** checkSeries with a `where` label, its path or resolver (each series has one of them): one column for both. */
+const checkSeriesWhere = (id: FamilyId): string => `label_join(${checkSeries(id)}, "where", "", "path", "resolver")`;
 
 // Not families of results: the registry (src/metrics/registry.ts), the stall monitor and prom-client make them.
 export const BUILD_INFO = 'egress_exporter_build_info';
@@ -66,24 +71,24 @@ const refreshLine: Override = {
 // --- status ---------------------------------------------------------------------------
 
 /**
- * The current state of every check, one series per (host, check, path): the failure
+ * The current state of every check, one series per (host, check, where): the failure
  * reason when it fails, `ok` when it succeeds. Always returns data, healthy or not.
  */
 function checkStates(by: readonly string[]): string {
   const labels = by.join(', ');
   const withReason = (value: number, reason: string): string =>
-    `label_replace(max by (${labels}) (${q('success', PATHS)}) == ${value}, "reason", "${reason}", "host", ".*")`;
+    `label_replace(max by (${labels}) (${checkSeriesWhere('success')}) == ${value}, "reason", "${reason}", "host", ".*")`;
   return (
     `label_join(\n` +
-    `  max by (${labels}, reason) (${q('failureReason', PATHS)})\n` +
+    `  max by (${labels}, reason) (${checkSeriesWhere('failureReason')})\n` +
     `  or on (${labels}) ${withReason(1, 'ok')}\n` +
     `  or on (${labels}) ${withReason(0, 'failed')},\n` +
-    `  "check_path", " · ", "check", "path")`
+    `  "check_where", " · ", "check", "where")`
   );
 }
 
 export const statusMatrix = (rowField: string, columnField: string, title: string, description: string): Panel =>
-  table(title, description, [target(checkStates(['host', 'check', 'path']), { format: 'table', instant: true })], {
+  table(title, description, [target(checkStates(['host', 'check', 'where']), { format: 'table', instant: true })], {
     transformations: [{ id: 'groupingToMatrix', options: { rowField, columnField, valueField: 'reason', emptyValue: 'empty' } }],
     overrides: [
       {
@@ -97,7 +102,7 @@ export const statusMatrix = (rowField: string, columnField: string, title: strin
   });
 
 export const statusHistory = (legend: string, description: string): Panel =>
-  stateTimeline('status-history', 'Check status over time', description, [target(`max by (host, check, path) (${q('success', PATHS)})`, { legend })], {
+  stateTimeline('status-history', 'Check status over time', description, [target(`max by (host, check, where) (${checkSeriesWhere('success')})`, { legend })], {
     mappings: OK_FAIL,
     steps: [[null, 'red'], [1, 'green']],
   });

@@ -11,7 +11,7 @@ export function variables({ singleHost }: { singleHost: boolean }): JsonObject[]
     queryVariable('job', 'Job', `label_values(${BUILD_INFO}, job)`),
     queryVariable('instance', 'Instance', `label_values(${BUILD_INFO}{job=~"$job"}, instance)`),
     queryVariable('host', 'Host', `label_values(${F.targetInfo.name}${exp()}, host)`, singleHost ? { multi: false, includeAll: false } : {}),
-    queryVariable('path', 'Path', `label_values(${F.success.name}${exp('host=~"$host"', 'check!="dns"')}, path)`),
-    queryVariable('resolver', 'Resolver', `label_values(${F.success.name}${exp('host=~"$host"', 'check="dns"')}, path)`),
+    queryVariable('path', 'Path', `label_values(${F.success.name}${exp('host=~"$host"')}, path)`),
+    queryVariable('resolver', 'Resolver', `label_values(${F.success.name}${exp('host=~"$host"', 'check="dns"')}, resolver)`),
   ];
 }
