@@ -226,10 +226,12 @@ export interface QueryVariableOptions {
   /** What "All" stands for; unset: every option the query returned. */
   allValue?: string | null;
   regex?: string;
+  /** 2: hidden, a variable other variables are built from. */
+  hide?: 0 | 2;
 }
 
 /** A query variable. `query` is `label_values(selector, label)` or `query_result(expr)`. */
-export function queryVariable(name: string, label: string, query: string, { multi = true, includeAll = true, allValue = '.*', regex = '' }: QueryVariableOptions = {}): JsonObject {
+export function queryVariable(name: string, label: string, query: string, { multi = true, includeAll = true, allValue = '.*', regex = '', hide = 0 }: QueryVariableOptions = {}): JsonObject {
   return {
     type: 'query',
     name,
@@ -245,7 +247,7 @@ export function queryVariable(name: string, label: string, query: string, { mult
     ...(includeAll && allValue !== null ? { allValue } : {}),
     current: {},
     options: [],
-    hide: 0,
+    hide,
   };
 }
 

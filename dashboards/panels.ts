@@ -27,6 +27,37 @@ export const checkSeries = (id: FamilyId): string => `${q(id, PATH)} or ${q(id, 
 /** checkSeries with a `where` label, its path or resolver (each series has one of them): one column for both. */
 const checkSeriesWhere = (id: FamilyId): string => `label_join(${checkSeries(id)}, "where", "", "path", "resolver")`;
 
+// --- target labels --------------------------------------------------------------------
+
+/**
+ * The targets (job, instance, host, port) that the `label` and `value` variables select,
+ * each with `value`: its value of the config's target label `$label`
+ * (egress_target_label_info). A target without that label has the empty value, as a label
+ * matcher sees a missing label: "All" selects every target, a value only the targets that
+ * have it. egress_target_info always has `port`, the other series only off 443: relabelled
+ * to their shape. label_replace marks the targets whose value matches `$value` (the regex
+ * is anchored), and `and` keeps the marked ones.
+ */
+export const SELECTED_TARGETS =
+  `label_replace(\n` +
+  `    max by (job, instance, host, port, value) (${qx('targetLabels', 'name=~"$label"')})\n` +
+  `    or on (job, instance, host, port) label_replace(max by (job, instance, host, port) (${qx('targetInfo')}), "port", "", "port", "443"),\n` +
+  `    "selected", "yes", "value", "$value")\n` +
+  `  and on (selected) label_replace(vector(1), "selected", "yes", "", "")`;
+
+/** A target's series (job, instance, host and port kept) for the selected targets only, each with its `value`. */
+export const withTargetLabel = (expr: string): string => `(${expr}) * on (job, instance, host, port) group_left (value) (\n  ${SELECTED_TARGETS}\n)`;
+
+/**
+ * `host` after the target label's value (`eu · cgr.dev`), so rows sort by it; a host
+ * without the label reads as itself (`on (value) vector(1)` matches the series without `value`).
+ */
+const hostAfterValue = (expr: string): string =>
+  `label_join((${expr}) unless on (value) vector(1), "host", " · ", "value", "host")\nor ((${expr}) and on (value) vector(1))`;
+
+/** The `value` column of a table, named after the selected target label. */
+const targetLabelColumn: Override = { matcher: { id: 'byName', options: 'value' }, properties: [{ id: 'displayName', value: '${label}' }] };
+
 // Not families of results: the registry (src/metrics/registry.ts), the stall monitor and prom-client make them.
 export const BUILD_INFO = 'egress_exporter_build_info';
 export const STALL_MAX = 'egress_exporter_event_loop_stall_max_seconds';
@@ -77,18 +108,19 @@ const refreshLine: Override = {
 function checkStates(by: readonly string[]): string {
   const labels = by.join(', ');
   const withReason = (value: number, reason: string): string =>
-    `label_replace(max by (${labels}) (${checkSeriesWhere('success')}) == ${value}, "reason", "${reason}", "host", ".*")`;
-  return (
+    `label_replace(max by (${labels}) (${withTargetLabel(checkSeriesWhere('success'))}) == ${value}, "reason", "${reason}", "host", ".*")`;
+  return hostAfterValue(
     `label_join(\n` +
-    `  max by (${labels}, reason) (${checkSeriesWhere('failureReason')})\n` +
-    `  or on (${labels}) ${withReason(1, 'ok')}\n` +
-    `  or on (${labels}) ${withReason(0, 'failed')},\n` +
-    `  "check_where", " · ", "check", "where")`
+      `  max by (${labels}, reason) (${withTargetLabel(checkSeriesWhere('failureReason'))})\n` +
+      `  or on (${labels}) ${withReason(1, 'ok')}\n` +
+      `  or on (${labels}) ${withReason(0, 'failed')},\n` +
+      `  "check_where", " · ", "check", "where")`,
   );
 }
 
+/** The latest state of every check; its rows read `value · host` with the selected target label's value. */
 export const statusMatrix = (rowField: string, columnField: string, title: string, description: string): Panel =>
-  table(title, description, [target(checkStates(['host', 'check', 'where']), { format: 'table', instant: true })], {
+  table(title, description, [target(checkStates(['host', 'check', 'where', 'value']), { format: 'table', instant: true })], {
     transformations: [{ id: 'groupingToMatrix', options: { rowField, columnField, valueField: 'reason', emptyValue: 'empty' } }],
     overrides: [
       {
@@ -112,7 +144,7 @@ export const statusHistory = (legend: string, description: string): Panel =>
 export function tlsRequirementMatrix(rowField: 'host_path' | 'path'): Panel {
   const query =
     rowField === 'host_path'
-      ? `label_join(max by (host, path, requirement) (${q('tlsRequirement', PATH)}), "host_path", " via ", "host", "path")`
+      ? `label_join(${hostAfterValue(`max by (host, path, requirement, value) (${withTargetLabel(q('tlsRequirement', PATH))})`)}, "host_path", " via ", "host", "path")`
       : `max by (path, requirement) (${q('tlsRequirement', PATH)})`;
   return table(
     'TLS requirements',
@@ -134,7 +166,8 @@ export function tlsRequirementMatrix(rowField: 'host_path' | 'path'): Panel {
 }
 
 export function tlsWireTable(): Panel {
-  const info = (id: FamilyId, label: string, refId: string): Target => target(`max by (host, path, ${label}) (${q(id, PATH)})`, { format: 'table', instant: true, refId });
+  const info = (id: FamilyId, label: string, refId: string): Target =>
+    target(`max by (host, value, path, ${label}) (${withTargetLabel(q(id, PATH))})`, { format: 'table', instant: true, refId });
   return table(
     'TLS a default client gets',
     'The unconstrained handshake: version, cipher, group, ALPN and issuer; whether the chain verified and whether it was re-signed by another CA (interception).',
@@ -144,15 +177,15 @@ export function tlsWireTable(): Panel {
       info('tlsGroup', 'group', 'C'),
       info('tlsAlpn', 'alpn', 'D'),
       info('tlsIssuer', 'issuer', 'E'),
-      target(`max by (host, path) (${q('tlsIntercepted', PATH)})`, { format: 'table', instant: true, refId: 'F' }),
-      target(`max by (host, path) (${q('tlsVerified', PATH)})`, { format: 'table', instant: true, refId: 'G' }),
+      target(`max by (host, value, path) (${withTargetLabel(q('tlsIntercepted', PATH))})`, { format: 'table', instant: true, refId: 'F' }),
+      target(`max by (host, value, path) (${withTargetLabel(q('tlsVerified', PATH))})`, { format: 'table', instant: true, refId: 'G' }),
     ],
     {
       transformations: [
         { id: 'merge', options: {} },
         { id: 'organize', options: { excludeByName: { Time: true, 'Value #A': true, 'Value #B': true, 'Value #C': true, 'Value #D': true, 'Value #E': true }, indexByName: {}, renameByName: {} } },
       ],
-      overrides: [colored('Value #F', INTERCEPTED, [{ id: 'displayName', value: 'intercepted' }]), colored('Value #G', YES_NO, [{ id: 'displayName', value: 'verified' }])],
+      overrides: [colored('Value #F', INTERCEPTED, [{ id: 'displayName', value: 'intercepted' }]), colored('Value #G', YES_NO, [{ id: 'displayName', value: 'verified' }]), targetLabelColumn],
     },
   );
 }
@@ -172,7 +205,7 @@ export const certExpiry = (legend: string): Panel =>
 // --- HTTP -----------------------------------------------------------------------------
 
 export function httpTable(): Panel {
-  const one = (id: FamilyId, refId: string): Target => target(`max by (host, path) (${q(id, PATH)})`, { format: 'table', instant: true, refId });
+  const one = (id: FamilyId, refId: string): Target => target(`max by (host, value, path) (${withTargetLabel(q(id, PATH))})`, { format: 'table', instant: true, refId });
   return table(
     'HTTP version per host and path',
     'The protocol a client offering h2 and http/1.1 actually got, the status, and whether the answer is what the host should give. DOWNGRADED: the host speaks HTTP/2 but this path gives HTTP/1.1 (a TLS-inspecting proxy).',
@@ -187,6 +220,7 @@ export function httpTable(): Panel {
         colored('Value #B', DOWNGRADED, [{ id: 'displayName', value: 'downgraded' }]),
         rename('Value #C', 'status'),
         colored('Value #D', YES_NO, [{ id: 'displayName', value: 'expected answer' }]),
+        targetLabelColumn,
       ],
     },
   );
@@ -227,9 +261,9 @@ export const pullTable = (): Panel =>
     'Registry pull',
     'Per registry and path: whether the latest pull worked, the step and reason where it failed, and the blob host the registry redirected to (blocked while the registry answers: EgressRegistryBlobHostBlocked).',
     [
-      target(`max by (host, port, path) (${q('success', 'check="registry"', PATH)})`, { format: 'table', instant: true }),
-      target(`max by (host, port, path, step, reason) (${q('registryFailure', PATH)})`, { format: 'table', instant: true, refId: 'B' }),
-      target(`max by (host, port, path, blob_host) (${q('registryBlobHost', PATH)})`, { format: 'table', instant: true, refId: 'C' }),
+      target(`max by (host, port, value, path) (${withTargetLabel(q('success', 'check="registry"', PATH))})`, { format: 'table', instant: true }),
+      target(`max by (host, port, value, path, step, reason) (${withTargetLabel(q('registryFailure', PATH))})`, { format: 'table', instant: true, refId: 'B' }),
+      target(`max by (host, port, value, path, blob_host) (${withTargetLabel(q('registryBlobHost', PATH))})`, { format: 'table', instant: true, refId: 'C' }),
     ],
     {
       transformations: [
@@ -241,6 +275,7 @@ export const pullTable = (): Panel =>
           matcher: { id: 'byName', options: 'pull works' },
           properties: [{ id: 'mappings', value: [valueMap([['1', 'OK', 'green'], ['0', 'FAILS', 'red']])] }, { id: 'custom.cellOptions', value: { type: 'color-background' } }],
         },
+        targetLabelColumn,
       ],
     },
   );
