@@ -1,7 +1,7 @@
 // The alert rules: promtool checks and unit-tests them; every alert has the labels and
 // annotations the monitoring-mixin habits ask for, a runbook section that exists, and
 // unit tests where it fires and where it must not; the committed rules file is what
-// alerts/generate.mjs makes of alerts/generator/config.yml.
+// alerts/generate.ts makes of alerts/generator/config.yml.
 import { execFile } from 'node:child_process';
 import { describe, it, expect } from 'vitest';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -48,7 +48,7 @@ async function generateWith(dir: string, change: (config: Record<string, unknown
   const configFile = join(dir, 'config.yml');
   const out = join(dir, 'rules.yml');
   writeFileSync(configFile, stringify(config));
-  const result = await runNode(['alerts/generate.mjs', '--config', configFile, '--out', out]);
+  const result = await runNode(['alerts/generate.ts', '--config', configFile, '--out', out]);
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);
   return out;
@@ -83,11 +83,11 @@ describe('alert rules', () => {
     expect(result.code).toBe(0);
   });
 
-  it('are what alerts/generate.mjs makes of alerts/generator/config.yml', async () => {
-    const result = await runNode(['alerts/generate.mjs', '--check']);
+  it('are what alerts/generate.ts makes of alerts/generator/config.yml', async () => {
+    const result = await runNode(['alerts/generate.ts', '--check']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    const stdout = await runNode(['alerts/generate.mjs', '--stdout']);
+    const stdout = await runNode(['alerts/generate.ts', '--stdout']);
     expect(stdout.stdout).toBe(readFileSync(RULES_FILE, 'utf8'));
   });
 
@@ -270,7 +270,7 @@ describe('alert settings (alerts/generator/config.yml)', () => {
   });
 
   it('--for overrides every for: duration (for end-to-end tests)', async () => {
-    const result = await runNode(['alerts/generate.mjs', '--for', '15s', '--stdout']);
+    const result = await runNode(['alerts/generate.ts', '--for', '15s', '--stdout']);
     expect(result.code).toBe(0);
     const doc = parse(result.stdout) as { groups: Array<{ rules: Array<{ for: string }> }> };
     const fors = doc.groups.flatMap((g) => g.rules.map((r) => r.for));
@@ -286,16 +286,22 @@ describe('alert settings (alerts/generator/config.yml)', () => {
       config.alerts.EgressHostUnreachable!.for = 'five minutes';
       config.alerts.EgressConnectLatencyHigh!.threshold_seconds = -1;
       config.alerts.EgressProxyDenied!.severity = 'page';
+      // Units out of order: the exporter's config (and Prometheus) reject it, so the generator does too.
+      config.alerts.EgressProxyFailing!.for = '5s5m';
       delete config.alerts.EgressDNSSinkholed;
       const file = join(dir, 'config.yml');
       writeFileSync(file, stringify(config));
-      const result = await runNode(['alerts/generate.mjs', '--config', file, '--stdout']);
+      const result = await runNode(['alerts/generate.ts', '--config', file, '--stdout']);
       expect(result.code).toBe(1);
       expect(result.stderr).toContain('tresholds: unknown key');
       expect(result.stderr).toContain('alerts.EgressHostUnreachable.for: expected a duration such as 5m, got "five minutes"');
       expect(result.stderr).toContain('alerts.EgressConnectLatencyHigh.threshold_seconds: expected a positive number, got -1');
       expect(result.stderr).toContain('alerts.EgressProxyDenied.severity: expected one of critical, warning, info, got "page"');
       expect(result.stderr).toContain('alerts.EgressDNSSinkholed: missing');
+      expect(result.stderr).toContain('alerts.EgressProxyFailing.for: expected a duration such as 5m, got "5s5m"');
+      const badFor = await runNode(['alerts/generate.ts', '--for', '5s5m', '--stdout']);
+      expect(badFor.code).toBe(1);
+      expect(badFor.stderr).toBe('--for: expected a duration such as 30s, got 5s5m\n');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -64,8 +64,8 @@ describe('egress-exporter with no config, offline', () => {
     expect(hosts).toHaveLength(13);
     expect(m.labelValues('egress_probe_success', 'host', { check: 'dns' })).toEqual([...hosts].sort());
     for (const host of hosts) {
-      expect(m.value('egress_probe_success', { host, check: 'dns', path: 'system' }), host).toBe(0);
-      const reasons = m.find('egress_probe_failure_reason', { host, check: 'dns', path: 'system' });
+      expect(m.value('egress_probe_success', { host, check: 'dns', resolver: 'system' }), host).toBe(0);
+      const reasons = m.find('egress_probe_failure_reason', { host, check: 'dns', resolver: 'system' });
       expect(reasons, host).toHaveLength(1);
       expect(reasons[0]?.value).toBe(1);
       // Without addresses the tcp check cannot run, and says so.

@@ -94,8 +94,8 @@ describe('dashboards', () => {
     expect(uids.sort()).toEqual(EXPECTED_UIDS);
   });
 
-  it('are what dashboards/generate.mjs writes', async () => {
-    const result = await runNode(['dashboards/generate.mjs', '--check']);
+  it('are what dashboards/generate.ts writes', async () => {
+    const result = await runNode(['dashboards/generate.ts', '--check']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
   });

@@ -17,6 +17,7 @@ import { parseConfig } from '../src/config/load.js';
 import { NODE_FLAGS } from '../src/node-flags.js';
 import { getPki } from './fixtures/pki.js';
 import { spawnDaemon } from './helpers/daemon.js';
+import { TSX_IMPORT } from './helpers/monitoring-queries.js';
 
 const execFileAsync = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -26,7 +27,7 @@ const OPERATOR_COMPONENT = 'components/prometheus-operator';
 /** The ready overlay: the base plus that component. */
 const OPERATOR_OVERLAY = join(ROOT, 'deploy/kubernetes-prometheus-operator');
 const OPERATOR_KINDS = ['ServiceMonitor', 'PrometheusRule'];
-const GENERATOR = join(K8S_DIR, 'generate-prometheusrule.mjs');
+const GENERATOR = join(K8S_DIR, 'generate-prometheusrule.ts');
 
 // ---------------------------------------------------------------------------
 // The Dockerfile, read the way `docker build` reads it (enough of it for these checks)
@@ -391,7 +392,7 @@ describe('deploy/kubernetes', () => {
 // ---------------------------------------------------------------------------
 // The PrometheusRule generator
 
-describe('generate-prometheusrule.mjs', () => {
+describe('generate-prometheusrule.ts', () => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'egress-promrule-'));
@@ -402,7 +403,7 @@ describe('generate-prometheusrule.mjs', () => {
 
   async function generate(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     try {
-      const { stdout, stderr } = await execFileAsync(process.execPath, [GENERATOR, ...args], { cwd: dir, timeout: 20_000 });
+      const { stdout, stderr } = await execFileAsync(process.execPath, ['--import', TSX_IMPORT, GENERATOR, ...args], { cwd: dir, timeout: 20_000 });
       return { code: 0, stdout, stderr };
     } catch (err) {
       const e = err as { code?: unknown; stdout?: string; stderr?: string };

@@ -1,7 +1,7 @@
 // End to end: a real Prometheus (Debian's `prometheus`) scrapes the exporter, which runs
 // in process and probes loopback fixtures: a DNS server, an HTTP/2 registry origin for
 // cgr.dev, and a proxy named `corp`, probed alongside the direct path. Prometheus loads
-// the shipped alert rules (alerts/generate.mjs with every `for:` shortened to 2s) and
+// the shipped alert rules (alerts/generate.ts with every `for:` shortened to 2s) and
 // sends its alerts to a real Alertmanager (Debian's `prometheus-alertmanager`), which
 // delivers them to a webhook receiver in this test.
 //
@@ -43,6 +43,7 @@ const HOST = 'cgr.dev';
 const NO_REGISTRY_QUERY = 'no registry in this lab';
 const PROXY = 'corp';
 const JOB = 'egress';
+const ZONE = 'lab';
 /** Every `for:` of the test's rules file: long enough that one odd round never fires. */
 const FOR = '2s';
 
@@ -422,6 +423,8 @@ describe('end to end: Prometheus scrapes the exporter, Alertmanager delivers its
             host: HOST,
             port: origin.port,
             families: ['v4'],
+            // A target label, as users tell zones apart: the dashboards select and split by it.
+            labels: { egress_zone: ZONE },
             http: { path: '/v2/', expect_status: [401], expect_headers: { 'docker-distribution-api-version': 'registry/2.0' } },
           },
         ],
@@ -437,8 +440,8 @@ describe('end to end: Prometheus scrapes the exporter, Alertmanager delivers its
 
     // The shipped rules, every `for:` shortened.
     rulesFile = join(dir, 'egress-rules.yml');
-    const generated = await runNode(['alerts/generate.mjs', '--for', FOR, '--out', rulesFile]);
-    if (generated.code !== 0) throw new Error(`alerts/generate.mjs failed: ${generated.stderr}`);
+    const generated = await runNode(['alerts/generate.ts', '--for', FOR, '--out', rulesFile]);
+    if (generated.code !== 0) throw new Error(`alerts/generate.ts failed: ${generated.stderr}`);
 
     const amDir = join(dir, 'alertmanager');
     await writeFile(
@@ -506,7 +509,15 @@ describe('end to end: Prometheus scrapes the exporter, Alertmanager delivers its
 
   /** Dashboard variables as Grafana would set them for this exporter: every path, then each. */
   const variableSets = (): Array<Record<string, string>> => {
-    const common = { job: JOB, instance: instance.replace(/\./g, '\\\\.'), host: HOST.replace(/\./g, '\\\\.'), resolver: (dns?.address.name ?? '').replace(/\./g, '\\\\.') };
+    const common = {
+      job: JOB,
+      instance: instance.replace(/\./g, '\\\\.'),
+      label: 'egress_zone',
+      value: ZONE,
+      targets: HOST.replace(/\./g, '\\\\.'),
+      host: HOST.replace(/\./g, '\\\\.'),
+      resolver: (dns?.address.name ?? '').replace(/\./g, '\\\\.'),
+    };
     return [{}, { ...common, path: `direct|${PROXY}` }, { ...common, path: 'direct' }, { ...common, path: PROXY }];
   };
   const queryKey = (q: DashboardQuery) => `${q.dashboard} / ${q.title} / ${q.refId}`;
@@ -581,6 +592,22 @@ describe('end to end: Prometheus scrapes the exporter, Alertmanager delivers its
     // The allow-list holds only queries that are empty today: a stale entry must go.
     expect([...emptyButExpected].sort()).toEqual(Object.keys(EMPTY_WHEN_HEALTHY).sort());
   }, 90_000);
+
+  it("shows the target's label in the tables and the status matrix, and selects by it", async () => {
+    const values = variableSets()[1]!;
+    const table = dashboardQueries(values).filter((q) => q.dashboard === 'egress-overview' && (q.title.startsWith('HTTP version') || q.title.startsWith('TLS a default')));
+    expect(table.length).toBeGreaterThan(0);
+    for (const q of table) {
+      const rows = (await prom.query(q.expr)).result;
+      expect(rows.length, queryKey(q)).toBeGreaterThan(0);
+      expect(new Set(rows.map((r) => r.metric.value)), queryKey(q)).toEqual(new Set([ZONE]));
+    }
+    const matrix = dashboardQueries(values).find((q) => q.dashboard === 'egress-overview' && q.title.startsWith('Status matrix'));
+    expect(new Set((await prom.query(matrix!.expr)).result.map((r) => r.metric.host))).toEqual(new Set([`${ZONE} · ${HOST}`]));
+    // Another value selects nothing: no host, no row.
+    const none = dashboardQueries({ ...values, value: 'elsewhere' }).find((q) => q.dashboard === 'egress-overview' && q.title === 'targets');
+    expect((await prom.query(none!.expr)).result).toEqual([]);
+  });
 
   it('while healthy, shows the paths as they are: h2 everywhere, nothing intercepted, every requirement met', async () => {
     const byPath = async (expr: string): Promise<Record<string, number>> => {

@@ -123,7 +123,7 @@ targets:
   });
 
   it('keeps the dns check on the local resolver: one series per resolver, not per path', () => {
-    expect(m.find('egress_probe_success', { host, check: 'dns' }).map((s) => s.labels.path)).toEqual([dns.address.name]);
+    expect(m.find('egress_probe_success', { host, check: 'dns' }).map((s) => s.labels.resolver)).toEqual([dns.address.name]);
   });
 });
 

@@ -55,7 +55,7 @@ describe('the exporter on the Chainguard catalog, against a local DNS server', (
     const resolver = dns.address.name;
     expect(m.labelValues('egress_probe_success', 'host', { check: 'dns' })).toEqual([...CATALOG.map((h) => h.host), 'refusing.test'].sort());
     for (const entry of CATALOG) {
-      expect(m.value('egress_probe_success', { host: entry.host, check: 'dns', path: resolver }), entry.host).toBe(1);
+      expect(m.value('egress_probe_success', { host: entry.host, check: 'dns', resolver }), entry.host).toBe(1);
       expect(m.value('egress_dns_ttl_seconds', { host: entry.host, type: 'A', resolver })).toBe(60);
       expect(m.value('egress_dns_ttl_max_seconds', { host: entry.host, type: 'A', resolver })).toBe(60);
       expect(m.value('egress_dns_ttl_below_firewall_refresh', { host: entry.host, type: 'A', resolver })).toBe(1);
@@ -102,7 +102,7 @@ describe('the exporter on the Chainguard catalog, against a local DNS server', (
     const changes = log.lines().filter((l) => l.msg === 'check state changed' && l.check === 'dns' && l.host === 'enforce.dev');
     expect(changes).toHaveLength(1);
     expect(m.value('egress_exporter_rounds_total', { host: 'enforce.dev' })).toBeGreaterThanOrEqual(2);
-    expect(m.value('egress_probe_failures_total', { host: 'enforce.dev', check: 'dns', path: resolver })).toBe(0);
+    expect(m.value('egress_probe_failures_total', { host: 'enforce.dev', check: 'dns', resolver })).toBe(0);
   });
 
   it('classifies DNS failures as they happen', async () => {
@@ -111,7 +111,7 @@ describe('the exporter on the Chainguard catalog, against a local DNS server', (
     dns.set('issuer.enforce.dev', { rcode: 'SERVFAIL' });
     dns.set('apk.cgr.dev', { a: ['0.0.0.0'], ttl: 60 });
     dns.set('virtualapk.cgr.dev', { silent: true });
-    const reason = (host: string, r: string) => ({ host, check: 'dns', path: resolver, reason: r });
+    const reason = (host: string, r: string) => ({ host, check: 'dns', resolver, reason: r });
     const m = await scrapeUntil(
       base,
       (s) =>
@@ -121,17 +121,17 @@ describe('the exporter on the Chainguard catalog, against a local DNS server', (
         s.value('egress_probe_failure_reason', reason('virtualapk.cgr.dev', 'timeout')) === 1,
     );
     for (const host of ['enforce.dev', 'issuer.enforce.dev', 'apk.cgr.dev', 'virtualapk.cgr.dev']) {
-      expect(m.value('egress_probe_success', { host, check: 'dns', path: resolver })).toBe(0);
+      expect(m.value('egress_probe_success', { host, check: 'dns', resolver })).toBe(0);
       expect(m.find('egress_probe_failure_reason', { host, check: 'dns' })).toHaveLength(1);
     }
     // The silent server is cut off at the check deadline (800 ms), not Node's ~3 s of retries.
-    const slow = m.value('egress_probe_duration_seconds', { host: 'virtualapk.cgr.dev', check: 'dns', path: resolver }) ?? 0;
+    const slow = m.value('egress_probe_duration_seconds', { host: 'virtualapk.cgr.dev', check: 'dns', resolver }) ?? 0;
     expect(slow).toBeGreaterThan(0.5);
     expect(slow).toBeLessThan(1.5);
 
     // Healthy again: the reason series disappears.
     dns.set('enforce.dev', { a: ['127.0.10.5'], ttl: 60 });
-    const healed = await scrapeUntil(base, (s) => s.value('egress_probe_success', { host: 'enforce.dev', check: 'dns', path: resolver }) === 1);
+    const healed = await scrapeUntil(base, (s) => s.value('egress_probe_success', { host: 'enforce.dev', check: 'dns', resolver }) === 1);
     expect(healed.find('egress_probe_failure_reason', { host: 'enforce.dev', check: 'dns' })).toEqual([]);
   });
 
@@ -139,7 +139,7 @@ describe('the exporter on the Chainguard catalog, against a local DNS server', (
     const metrics = await fetch(`${base}/probe?target=cgr.dev`);
     expect(metrics.status).toBe(200);
     const text = await metrics.text();
-    expect(text).toContain(`egress_probe_success{host="cgr.dev",check="dns",path="${dns.address.name}"} 1`);
+    expect(text).toContain(`egress_probe_success{host="cgr.dev",check="dns",resolver="${dns.address.name}"} 1`);
     expect(text).not.toContain('host="enforce.dev"');
 
     const debug = await (await fetch(`${base}/probe?target=cgr.dev&debug=true`)).text();

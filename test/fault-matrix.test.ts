@@ -27,13 +27,15 @@ import { eventually } from './helpers/timing.js';
 /** A check may report its own reason this long after its deadline (a loaded event loop). */
 const REPORT_GRACE_SECONDS = 1;
 
-const labelsOf = (e: Pick<Expectation, 'host' | 'check' | 'path'>) => ({ host: e.host, check: e.check, path: e.path });
+/** A check's series labels: the dns check's resolver is its `resolver` label, every other check's path its `path`. */
+const checkLabels = (host: string, check: CheckName, path: string): Record<string, string> => (check === 'dns' ? { host, check, resolver: path } : { host, check, path });
+const labelsOf = (e: Pick<Expectation, 'host' | 'check' | 'path'>) => checkLabels(e.host, e.check, e.path);
 
 function outcomeIn(m: Scrape, host: string, check: CheckName, path: string): Outcome | undefined {
-  const success = m.value('egress_probe_success', { host, check, path });
+  const success = m.value('egress_probe_success', checkLabels(host, check, path));
   if (success === undefined) return undefined;
   if (success === 1) return 'ok';
-  const reasons = m.labelValues('egress_probe_failure_reason', 'reason', { host, check, path });
+  const reasons = m.labelValues('egress_probe_failure_reason', 'reason', checkLabels(host, check, path));
   return reasons.length === 1 ? (reasons[0] as Outcome) : (`${reasons.length} reasons` as Outcome);
 }
 

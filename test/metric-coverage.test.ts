@@ -144,7 +144,7 @@ registries:
       for (const check of ['tcp', 'tls', 'http']) expect(m.value('egress_probe_success', { host: 'cgr.dev', check, path }), `${check} over ${path}`).toBe(1);
       expect(m.value('egress_probe_success', { host: 'apk.cgr.dev', check: 'tls', path }), `apk.cgr.dev tls over ${path}`).toBe(1);
     }
-    expect(m.value('egress_probe_success', { host: 'cgr.dev', check: 'dns', path: dns.address.name })).toBe(1);
+    expect(m.value('egress_probe_success', { host: 'cgr.dev', check: 'dns', resolver: dns.address.name })).toBe(1);
     expect(m.value('egress_probe_failure_reason', { host: 'packages.wolfi.dev', check: 'tcp', path: 'direct', reason: 'refused' })).toBe(1);
     expect(m.value('egress_dns_addresses_outside_allowlist', { host: 'packages.wolfi.dev', family: 'v4', resolver: dns.address.name })).toBe(1);
     expect(m.value('egress_proxy_connect_duration_seconds_count', { path: 'tunnel' })).toBeGreaterThanOrEqual(1);

@@ -67,9 +67,9 @@ describe('reload', () => {
         base,
         (s) =>
           // Every target had a round with the new config: each replaced its report.
-          ['a.test', 'c.test'].every((host) => s.value('egress_probe_success', { host, check: 'dns', path: other.address.name }) === 1),
+          ['a.test', 'c.test'].every((host) => s.value('egress_probe_success', { host, check: 'dns', resolver: other.address.name }) === 1),
       );
-      expect(m.find('egress_probe_success', { check: 'dns', path: dns.address.name })).toEqual([]);
+      expect(m.find('egress_probe_success', { check: 'dns', resolver: dns.address.name })).toEqual([]);
       expect(m.find('egress_dns_ttl_seconds', { resolver: dns.address.name })).toEqual([]);
     } finally {
       await writeFile(file, configText(dns.address.name, ['a.test', 'c.test']));
@@ -95,7 +95,7 @@ describe('reload', () => {
   });
 
   it('keeps the running config when the new one is broken, and says why', async () => {
-    await scrapeUntil(base, (s) => s.value('egress_probe_success', { host: 'a.test', check: 'dns', path: dns.address.name }) === 1);
+    await scrapeUntil(base, (s) => s.value('egress_probe_success', { host: 'a.test', check: 'dns', resolver: dns.address.name }) === 1);
     await writeFile(file, configText(dns.address.name, ['a.test']).replace('interval: 1s', 'interval: soon'));
     const response = await fetch(`${base}/-/reload`, { method: 'POST' });
     expect(response.status).toBe(500);

@@ -5,7 +5,7 @@
 // latest round no longer has are simply not rendered, and their history goes.
 import type { Target } from '../model/types.js';
 import { issuerLabel } from '../probes/tls-certs.js';
-import type { RoundReport } from '../scheduler/report.js';
+import type { CheckResult, RoundReport } from '../scheduler/report.js';
 import { checkResults, targetLabels } from '../scheduler/report.js';
 import type { Allowlist } from './allowlist.js';
 import { DnsHistory } from './dns-history.js';
@@ -54,6 +54,9 @@ class Counter {
 
 const scopeOf = (check: string, path: string): string => `${check}\u0000${path}`;
 
+/** A check's labels: the dns check names the resolver it asked, every other check the path it went out by. */
+const checkLabels = ({ check, path }: Pick<CheckResult, 'check' | 'path'>): Labels => (check === 'dns' ? { check, resolver: path } : { check, path });
+
 export class TargetSeries {
   private readonly counters = new Keyed<Counter>();
   private readonly histograms = new Keyed<HistogramData>();
@@ -91,9 +94,10 @@ export class TargetSeries {
     for (const { check, path, outcome } of checkResults(report)) {
       const scope = scopeOf(check, path);
       live.add(scope);
-      const counter = this.counters.get(scope, { ...id, check, path, __family: 'failures' }, () => new Counter());
+      const labels = { ...id, ...checkLabels({ check, path }) };
+      const counter = this.counters.get(scope, { ...labels, __family: 'failures' }, () => new Counter());
       if (!outcome.ok) counter.n += 1;
-      if (wantsHistogram('probe')) observe('probe', scope, { ...id, check, path }, outcome.durationSeconds);
+      if (wantsHistogram('probe')) observe('probe', scope, labels, outcome.durationSeconds);
     }
 
     const liveDns = new Set<string>();
@@ -186,8 +190,9 @@ export class TargetSeries {
     add('roundDuration', id, report.durationSeconds);
     add('rounds', id, this.rounds);
     const at = report.finishedAtMs / 1000;
-    for (const { check, path, outcome } of checkResults(report)) {
-      const labels = { ...id, check, path };
+    for (const result of checkResults(report)) {
+      const { outcome } = result;
+      const labels = { ...id, ...checkLabels(result) };
       add('success', labels, outcome.ok ? 1 : 0);
       if (!outcome.ok && outcome.reason) add('failureReason', { ...labels, reason: outcome.reason }, 1);
       add('duration', labels, outcome.durationSeconds);

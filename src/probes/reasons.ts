@@ -64,3 +64,17 @@ export function socketErrorReason(err: unknown): FailureReason {
       return 'unreachable';
   }
 }
+
+// Named groups of reasons, for the alerts and dashboards that tell faults apart.
+
+/** The dns check got no usable answer for the name (`sinkholed` is an answer, of the wrong kind). */
+export const DNS_UNRESOLVED_REASONS = ['nxdomain', 'nodata', 'servfail', 'refused', 'timeout', 'unreachable', 'dns_error'] as const satisfies readonly FailureReason[];
+
+/** The host itself refused or never answered a connection (what socketErrorReason returns). */
+export const CONNECT_FAILURE_REASONS = ['refused', 'timeout', 'reset', 'unreachable'] as const satisfies readonly FailureReason[];
+
+/** The proxy refuses the host by its policy (403) or wants credentials (407). */
+export const PROXY_DENIED_REASONS = ['proxy_denied', 'proxy_auth_required'] as const satisfies readonly FailureReason[];
+
+/** The proxy is down, stalls, cannot reach the host, or breaks the tunnel. */
+export const PROXY_FAILING_REASONS = ['proxy_refused', 'proxy_timeout', 'proxy_bad_gateway', 'proxy_closed', 'proxy_protocol_error'] as const satisfies readonly FailureReason[];

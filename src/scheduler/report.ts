@@ -65,7 +65,7 @@ export function targetName(target: Pick<Target, 'host' | 'port'>): string {
 
 export interface CheckResult {
   check: CheckName;
-  /** The resolver for dns, else the path. */
+  /** The resolver for dns (its series' `resolver` label), else the path (their `path` label). */
   path: string;
   outcome: ProbeOutcome;
 }

@@ -152,7 +152,7 @@ describe('Scheduler', () => {
     await scheduler.runOnce();
     expect(Date.now() - started).toBeLessThan(3000);
     const text = await metrics();
-    expect(text).toContain('egress_probe_failure_reason{host="hang.test",check="dns",path="127.0.0.1:53",reason="timeout"} 1');
+    expect(text).toContain('egress_probe_failure_reason{host="hang.test",check="dns",resolver="127.0.0.1:53",reason="timeout"} 1');
   });
 
   it('reports a probe that throws as internal_error instead of crashing', async () => {
@@ -162,7 +162,7 @@ describe('Scheduler', () => {
     };
     const { scheduler, metrics } = harness({}, probes, [target('bug.test')]);
     await scheduler.runOnce();
-    expect(await metrics()).toContain('egress_probe_failure_reason{host="bug.test",check="dns",path="127.0.0.1:53",reason="internal_error"} 1');
+    expect(await metrics()).toContain('egress_probe_failure_reason{host="bug.test",check="dns",resolver="127.0.0.1:53",reason="internal_error"} 1');
   });
 
   it('aborts in-flight checks at stop and records nothing from them', async () => {

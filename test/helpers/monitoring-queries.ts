@@ -4,8 +4,9 @@
 // a real Prometheus for each one and checks every metric name exists in a scrape.
 import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parse } from 'yaml';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -118,7 +119,7 @@ export function expandGrafanaVariables(expr: string, values: Readonly<Record<str
 export interface DashboardQuery {
   /** The dashboard's uid. */
   dashboard: string;
-  /** `panel`: a panel target's expr; `variable`: the series selector of a `label_values()` variable. */
+  /** `panel`: a panel target's expr; `variable`: the series selector of a `label_values()` variable, or the expression of a `query_result()` one. */
   kind: 'panel' | 'variable';
   /** The panel's title, or the variable's name. */
   title: string;
@@ -129,9 +130,9 @@ export interface DashboardQuery {
   expr: string;
 }
 
-/** `label_values(selector, label)` -> selector; `label_values(label)` -> undefined. */
-function labelValuesSelector(query: string): string | undefined {
-  const m = /^\s*label_values\(\s*(.+),\s*[a-zA-Z_]\w*\s*\)\s*$/s.exec(query);
+/** `label_values(selector, label)` -> selector; `query_result(expr)` -> expr; `label_values(label)` -> undefined. */
+function variableExpression(query: string): string | undefined {
+  const m = /^\s*label_values\(\s*(.+),\s*[a-zA-Z_]\w*\s*\)\s*$/s.exec(query) ?? /^\s*query_result\(\s*(.+)\)\s*$/s.exec(query);
   return m?.[1];
 }
 
@@ -149,9 +150,9 @@ export function dashboardQueries(values: Readonly<Record<string, string>> = {}):
     for (const variable of dashboard.templating.list) {
       if (variable.type !== 'query') continue;
       const text = variableQueryText(variable);
-      const selector = text === undefined ? undefined : labelValuesSelector(text);
+      const selector = text === undefined ? undefined : variableExpression(text);
       if (text === undefined || selector === undefined) {
-        throw new Error(`${dashboard.uid}: variable ${variable.name}: expected label_values(selector, label), got ${JSON.stringify(variable.query)}`);
+        throw new Error(`${dashboard.uid}: variable ${variable.name}: expected label_values(selector, label) or query_result(expr), got ${JSON.stringify(variable.query)}`);
       }
       queries.push({ dashboard: dashboard.uid, kind: 'variable', title: variable.name, refId: variable.name, raw: text, expr: expandGrafanaVariables(selector, values) });
     }
@@ -278,10 +279,13 @@ export function runPromtool(args: readonly string[], options: { cwd?: string } =
   });
 }
 
-/** Runs node on a script of this repository (the generators). */
+/** `--import` this to run a TypeScript script, from any working directory (what `--import tsx` does in the repository). */
+export const TSX_IMPORT = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
+/** Runs node on a TypeScript script of this repository (the generators). */
 export function runNode(args: readonly string[]): Promise<ToolResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [...args], { cwd: REPO_ROOT, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile(process.execPath, ['--import', TSX_IMPORT, ...args], { cwd: REPO_ROOT, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });
@@ -289,6 +293,40 @@ export function runNode(args: readonly string[]): Promise<ToolResult> {
 }
 
 // --- a scrape as promtool input --------------------------------------------------------
+
+/**
+ * `samples` as promtool input series held steady for `minutes`. Timestamps
+ * (`*_timestamp_seconds`) are moved so that `nowSeconds` becomes the evaluation time at
+ * the end: expiry and staleness read as they did when the scrape was taken.
+ */
+function steadySeries(samples: readonly SeriesSample[], nowSeconds: number, minutes: number): Array<{ series: string; values: string }> {
+  return samples.map((s) => {
+    const value = s.name.endsWith('_timestamp_seconds') ? s.value - nowSeconds + minutes * 60 : s.value;
+    return { series: seriesNotation(s.name, s.labels), values: `${value}+0x${minutes}` };
+  });
+}
+
+/**
+ * A promtool test file (as an object, for yaml's stringify) that holds `samples` steady
+ * and checks, at the end, exactly which series (labels and value) each expression returns.
+ */
+export function queriesOnSeriesTest(
+  samples: readonly SeriesSample[],
+  cases: ReadonlyArray<{ expr: string; expected: ReadonlyArray<{ labels: Record<string, string>; value: number }> }>,
+  options: { nowSeconds: number; minutes?: number },
+): Record<string, unknown> {
+  const minutes = options.minutes ?? 10;
+  return {
+    evaluation_interval: '1m',
+    tests: [
+      {
+        interval: '1m',
+        input_series: steadySeries(samples, options.nowSeconds, minutes),
+        promql_expr_test: cases.map((c) => ({ expr: c.expr, eval_time: `${minutes}m`, exp_samples: c.expected.map((e) => ({ labels: seriesNotation('', e.labels), value: e.value })) })),
+      },
+    ],
+  };
+}
 
 export interface SeriesSample {
   name: string;
@@ -320,11 +358,7 @@ export function alertsOnSeriesTest(
   options: { nowSeconds: number; rulesFile?: string; minutes?: number },
 ): Record<string, unknown> {
   const minutes = options.minutes ?? 10;
-  const evalSeconds = minutes * 60;
-  const input_series = samples.map((s) => {
-    const value = s.name.endsWith('_timestamp_seconds') ? s.value - options.nowSeconds + evalSeconds : s.value;
-    return { series: seriesNotation(s.name, s.labels), values: `${value}+0x${minutes}` };
-  });
+  const input_series = steadySeries(samples, options.nowSeconds, minutes);
   const rules = alertExpressions(options.rulesFile);
   const promql_expr_test = rules.map((rule) => ({
     expr: `(${rule.expr}) * 0 + 1`,

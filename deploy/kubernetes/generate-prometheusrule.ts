@@ -1,10 +1,9 @@
-#!/usr/bin/env node
 // Writes deploy/kubernetes/components/prometheus-operator/prometheusrule.yaml, a Prometheus Operator
 // PrometheusRule, from the Prometheus rule file alerts/egress-rules.yml, so the
 // two never diverge: edit the rule file, then run
 //
-//   node deploy/kubernetes/generate-prometheusrule.mjs           # write it
-//   node deploy/kubernetes/generate-prometheusrule.mjs --check   # exit 1 if stale
+//   node --import tsx deploy/kubernetes/generate-prometheusrule.ts           # write it
+//   node --import tsx deploy/kubernetes/generate-prometheusrule.ts --check   # exit 1 if stale
 //
 // --rules FILE and --out FILE override the two paths (relative to the
 // repository root). Exit codes: 0 written or up to date, 1 missing or invalid
@@ -14,25 +13,29 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parse, stringify } from 'yaml';
+import { generatedState, runGenerator } from '../../scripts/generated-file.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DEFAULT_RULES = 'alerts/egress-rules.yml';
 const DEFAULT_OUT = 'deploy/kubernetes/components/prometheus-operator/prometheusrule.yaml';
+const PREFIX = 'generate-prometheusrule: ';
 
 class GenerateError extends Error {}
+
+const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /**
  * The PrometheusRule manifest for the text of a Prometheus rule file.
  * `source` is the rule file's path as shown in the header comment.
  */
-export function renderPrometheusRule(rulesText, source) {
-  let rules;
+export function renderPrometheusRule(rulesText: string, source: string): string {
+  let rules: unknown;
   try {
     rules = parse(rulesText);
   } catch (error) {
-    throw new GenerateError(`${source}: invalid YAML: ${error instanceof Error ? error.message : String(error)}`);
+    throw new GenerateError(`${source}: invalid YAML: ${message(error)}`);
   }
-  const groups = rules !== null && typeof rules === 'object' && !Array.isArray(rules) ? rules.groups : undefined;
+  const groups: unknown = rules !== null && typeof rules === 'object' && !Array.isArray(rules) ? (rules as { groups?: unknown }).groups : undefined;
   if (!Array.isArray(groups) || groups.length === 0) {
     throw new GenerateError(`${source}: expected a Prometheus rule file with a non-empty "groups" list`);
   }
@@ -49,15 +52,15 @@ export function renderPrometheusRule(rulesText, source) {
     spec: { groups },
   };
   const header = [
-    `# Generated from ${source} by deploy/kubernetes/generate-prometheusrule.mjs.`,
+    `# Generated from ${source} by deploy/kubernetes/generate-prometheusrule.ts.`,
     '# Do not edit: edit the rule file and run the script again.',
-    "# Your Prometheus must select it: add the label its ruleSelector expects.",
+    '# Your Prometheus must select it: add the label its ruleSelector expects.',
   ];
   return `${header.join('\n')}\n${stringify(manifest, { lineWidth: 0 })}`;
 }
 
-async function main(argv) {
-  let values;
+async function main(argv: string[]): Promise<number> {
+  let values: { rules: string; out: string; check: boolean };
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -70,35 +73,33 @@ async function main(argv) {
       },
     }));
   } catch (error) {
-    process.stderr.write(`generate-prometheusrule: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`${PREFIX}${message(error)}\n`);
     return 2;
   }
   const rulesPath = resolve(ROOT, values.rules);
   const outPath = resolve(ROOT, values.out);
 
-  let rulesText;
+  let rulesText: string;
   try {
     rulesText = await readFile(rulesPath, 'utf8');
   } catch (error) {
-    const reason = error && error.code === 'ENOENT' ? 'no such file or directory (ENOENT)' : String(error);
-    process.stderr.write(`generate-prometheusrule: cannot read the rule file ${rulesPath}: ${reason}\n`);
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory (ENOENT)' : String(error);
+    process.stderr.write(`${PREFIX}cannot read the rule file ${rulesPath}: ${reason}\n`);
     return 1;
   }
-  let manifest;
+  let manifest: string;
   try {
     manifest = renderPrometheusRule(rulesText, values.rules);
   } catch (error) {
     if (!(error instanceof GenerateError)) throw error;
-    process.stderr.write(`generate-prometheusrule: ${error.message}\n`);
+    process.stderr.write(`${PREFIX}${error.message}\n`);
     return 1;
   }
 
   if (values.check) {
-    const current = await readFile(outPath, 'utf8').catch(() => null);
-    if (current === manifest) return 0;
-    process.stderr.write(
-      `generate-prometheusrule: ${outPath} is ${current === null ? 'missing' : 'out of date'}: run node deploy/kubernetes/generate-prometheusrule.mjs\n`,
-    );
+    const state = generatedState(outPath, manifest);
+    if (state === 'current') return 0;
+    process.stderr.write(`${PREFIX}${outPath} is ${state === 'missing' ? 'missing' : 'out of date'}: run node --import tsx deploy/kubernetes/generate-prometheusrule.ts\n`);
     return 1;
   }
   await writeFile(outPath, manifest);
@@ -106,14 +107,4 @@ async function main(argv) {
   return 0;
 }
 
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error) => {
-      process.stderr.write(`generate-prometheusrule: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) runGenerator(() => main(process.argv.slice(2)), PREFIX);
