@@ -63,24 +63,25 @@ export class TargetSeries {
   private readonly dns = new Map<string, DnsFacts>();
   private rounds = 0;
   private overruns = 0;
-  /** The latest rendering, by family. */
-  rendered: RenderedFamilies = new Map();
 
   constructor(private target: Target) {}
 
-  /** A reload may change the target's labels or purpose: rendered again with the next round or now. */
-  retarget(target: Target, report: RoundReport | undefined, options: SeriesOptions): void {
+  // Each update returns the target's families rendered anew; the caller hands them on
+  // (the scrape assembler keeps them, packed), so no second copy stays here.
+
+  /** A reload may change the target's labels or purpose: rendered again now. */
+  retarget(target: Target, report: RoundReport | undefined, options: SeriesOptions): RenderedFamilies {
     this.target = target;
-    this.rendered = this.render(report, options);
+    return this.render(report, options);
   }
 
-  overrun(report: RoundReport | undefined, options: SeriesOptions): void {
+  overrun(report: RoundReport | undefined, options: SeriesOptions): RenderedFamilies {
     this.overruns += 1;
-    this.rendered = this.render(report, options);
+    return this.render(report, options);
   }
 
   /** Folds a new round into the cumulative series, then renders. */
-  observe(report: RoundReport, options: SeriesOptions): void {
+  observe(report: RoundReport, options: SeriesOptions): RenderedFamilies {
     this.rounds += 1;
     const id = targetLabels(this.target);
     const live = new Set<string>();
@@ -152,7 +153,7 @@ export class TargetSeries {
     }
     this.counters.keepScopes(live);
     this.histograms.keepScopes(live);
-    this.rendered = this.render(report, options);
+    return this.render(report, options);
   }
 
   /** Every family of this target, from its latest round (undefined: none finished yet). */

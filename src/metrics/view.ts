@@ -66,8 +66,7 @@ export class MetricsView implements ResultListener {
     const key = targetKey(state.target);
     const series = this.series.get(key) ?? new TargetSeries(state.target);
     this.series.set(key, series);
-    series.retarget(state.target, state.report, this.options);
-    this.assembler.set(key, series.rendered);
+    this.assembler.set(key, series.retarget(state.target, state.report, this.options));
   }
 
   reported(state: TargetState): void {
@@ -76,8 +75,7 @@ export class MetricsView implements ResultListener {
     const key = targetKey(state.target);
     const series = this.series.get(key);
     if (series !== undefined) {
-      series.observe(report, this.options);
-      this.assembler.set(key, series.rendered);
+      this.assembler.set(key, series.observe(report, this.options));
     }
     for (const entry of report.paths) {
       const seconds = entry.tcp?.proxyConnectSeconds;
@@ -100,8 +98,7 @@ export class MetricsView implements ResultListener {
     const key = targetKey(target);
     const series = this.series.get(key);
     if (series === undefined) return;
-    series.overrun(this.store.get(target)?.report, this.options);
-    this.assembler.set(key, series.rendered);
+    this.assembler.set(key, series.overrun(this.store.get(target)?.report, this.options));
   }
 
   /** The exposition, gzipped when asked; put together off this thread. */
@@ -144,11 +141,10 @@ export class MetricsView implements ResultListener {
 
 /** One round's series on their own, for /probe: the same families a scrape would show. */
 export function renderRound(report: RoundReport, config: Config): string {
-  const series = new TargetSeries(report.target);
-  series.observe(report, seriesOptionsFrom(config));
+  const rendered = new TargetSeries(report.target).observe(report, seriesOptionsFrom(config));
   let out = '';
   for (const id of TARGET_FAMILIES) {
-    const text = series.rendered.get(id);
+    const text = rendered.get(id);
     if (text !== undefined) out += header(F[id]) + text;
   }
   return out;
