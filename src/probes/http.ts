@@ -43,7 +43,6 @@ import { connect as http2Connect, constants as http2Constants } from 'node:http2
 import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders as Http2IncomingHeaders } from 'node:http2';
 import { request as httpRequest } from 'node:http';
 import type { ClientRequest, IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import type { Socket } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import type { SecureContext, TLSSocket } from 'node:tls';
 import type { Readable } from 'node:stream';
@@ -53,8 +52,10 @@ import { socketErrorReason } from './reasons.js';
 import type { FailureReason } from './reasons.js';
 import { authority } from './proxy.js';
 import type { WireTap } from './tls-wire.js';
-import { connectTls, trustedContext } from './tls-client.js';
-import { dialUntilAbort } from './dial.js';
+import { dialTls, trustedContext } from './tls-client.js';
+import { withDeadline } from './abort.js';
+import { secondsSince } from './clock.js';
+import { RESET_CODES, errorCode, errorMessage } from './errors.js';
 import type { Dial, ProbeOutcome } from './types.js';
 import type { Target } from '../model/types.js';
 
@@ -123,16 +124,6 @@ const ALPN = ['h2', 'http/1.1'];
 const MAX_DEBUG_HEADERS = 40;
 const MAX_DEBUG_HEADER_VALUE = 200;
 
-const secondsSince = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
-
-function errorCode(err: unknown): string {
-  return typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 const noop = (): void => {};
 
 /** Whether a response is the expected one; `problem` says why not. Exported for tests. */
@@ -194,7 +185,6 @@ function debugHeaders(all: Record<string, string>): Record<string, string> {
 
 /** Everything this check opened; destroyed before the probe resolves. */
 class Resources {
-  raw?: Socket;
   tap?: WireTap;
   tls?: TLSSocket;
   session?: ClientHttp2Session;
@@ -213,7 +203,6 @@ class Resources {
     this.request?.destroy();
     this.tls?.destroy();
     this.tap?.destroy();
-    this.raw?.destroy();
   }
 }
 
@@ -236,23 +225,18 @@ interface Context {
 export async function probeHttp(target: Target, options: HttpProbeOptions, signal: AbortSignal): Promise<HttpResult> {
   const start = process.hrtime.bigint();
   const viaProxy = options.viaProxy ?? false;
-  const ac = new AbortController();
-  const onParentAbort = () => ac.abort();
-  signal.addEventListener('abort', onParentAbort, { once: true });
-  if (signal.aborted) ac.abort();
-  const timer = setTimeout(() => ac.abort(), options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS);
+  const deadline = withDeadline(signal, options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS);
   const res = new Resources();
   const result: HttpResult = { ok: false, valid: false, alpn: 'none', phases: {}, viaProxy, durationSeconds: 0 };
   try {
-    await run(target, options, ac.signal, res, result);
+    await run(target, options, deadline.signal, res, result);
   } catch (err) {
     result.ok = false;
     result.valid = false;
     result.reason = 'internal_error';
     result.message = `http probe bug: ${errorMessage(err)}`;
   } finally {
-    clearTimeout(timer);
-    signal.removeEventListener('abort', onParentAbort);
+    deadline.release();
     res.release();
   }
   result.durationSeconds = secondsSince(start);
@@ -272,14 +256,6 @@ async function run(target: Target, options: HttpProbeOptions, signal: AbortSigna
   } catch (err) {
     return fail('internal_error', `cannot use the configured CA certificates: ${errorMessage(err)}`);
   }
-  const dialed = await dialUntilAbort(options.dial, signal);
-  if (dialed === undefined) return fail(result.viaProxy ? 'proxy_timeout' : 'timeout', 'no connection before the deadline');
-  if (!dialed.ok) return fail(dialed.reason, dialed.message);
-  res.raw = dialed.socket;
-  res.raw.on('error', noop);
-  result.phases.connect = dialed.connectSeconds;
-  if (dialed.proxyConnectSeconds !== undefined) result.phases.proxy_connect = dialed.proxyConnectSeconds;
-
   const ctx: Context = {
     host: target.host,
     port: target.port,
@@ -292,7 +268,12 @@ async function run(target: Target, options: HttpProbeOptions, signal: AbortSigna
     signal,
     res,
   };
-  const secured = await connectTls(dialed.socket, { servername: ctx.servername, secureContext: context, alpn: ALPN, viaProxy: ctx.viaProxy, signal });
+  const secured = await dialTls(options.dial, { servername: ctx.servername, secureContext: context, alpn: ALPN, viaProxy: ctx.viaProxy, signal });
+  const dialed = secured.ok || secured.stage === 'tls' ? secured.dialed : undefined;
+  if (dialed !== undefined) {
+    result.phases.connect = dialed.connectSeconds;
+    if (dialed.proxyConnectSeconds !== undefined) result.phases.proxy_connect = dialed.proxyConnectSeconds;
+  }
   if (!secured.ok) return fail(secured.reason, secured.message);
   res.tap = secured.tap;
   res.tls = secured.socket;
@@ -329,8 +310,6 @@ async function run(target: Target, options: HttpProbeOptions, signal: AbortSigna
     result.message = `${line}: ${verdict.problem ?? 'not the expected answer'}`;
   }
 }
-
-const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_SSL_UNEXPECTED_EOF_WHILE_READING', 'ERR_STREAM_PREMATURE_CLOSE']);
 
 type Exchange = Step<{ status: number; headers: Record<string, string>; firstByteSeconds: number; bodyBytes: number }>;
 
