@@ -1,5 +1,6 @@
 // A probe's deadline, and the one way the probes wait for events that may come in any
 // order (connect, error, close, the deadline): settle once, undo every listener.
+import type { EventEmitter } from 'node:events';
 
 /** A signal that aborts with `parent` or after `ms`; `release()` drops the timer and the parent's listener. */
 export function withDeadline(parent: AbortSignal, ms: number): { signal: AbortSignal; release: () => void } {
@@ -45,6 +46,15 @@ export function settleOnce<T>(signal: AbortSignal, onAbort: () => T, start: (set
     // Settled while starting: the undo was not known yet.
     if (settled !== undefined) undo?.(settled.value);
   });
+}
+
+/** Adds each handler to `emitter` for its event; the function returned removes them all. */
+export function listen(emitter: EventEmitter, handlers: Readonly<Record<string, (...args: never[]) => void>>): () => void {
+  const pairs = Object.entries(handlers) as [string, (...args: unknown[]) => void][];
+  for (const [event, handler] of pairs) emitter.on(event, handler);
+  return () => {
+    for (const [event, handler] of pairs) emitter.removeListener(event, handler);
+  };
 }
 
 /**

@@ -4,7 +4,7 @@
 import net from 'node:net';
 import { probeDns, sinkholePolicy } from './dns.js';
 import type { DnsProbeOptions } from './dns.js';
-import { settleOnce } from './abort.js';
+import { listen, settleOnce } from './abort.js';
 import { secondsSince } from './clock.js';
 import { errorMessage } from './errors.js';
 import { socketErrorReason } from './reasons.js';
@@ -24,11 +24,9 @@ export function connectTcp(ip: string, port: number, signal: AbortSignal): Promi
       const onError = (err: Error): void =>
         settle({ ok: false, reason: socketErrorReason(err), message: `connect to ${ip} port ${port}: ${err.message}`, durationSeconds: secondsSince(start) });
       const onConnect = (): void => settle({ ok: true, socket, connectSeconds: secondsSince(start), remoteAddress: ip });
-      socket.once('error', onError);
-      socket.once('connect', onConnect);
+      const unlisten = listen(socket, { error: onError, connect: onConnect });
       return (result) => {
-        socket.removeListener('error', onError);
-        socket.removeListener('connect', onConnect);
+        unlisten();
         if (!result.ok) socket.destroy();
       };
     },

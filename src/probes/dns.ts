@@ -20,22 +20,16 @@ export interface DnsProbeOptions {
   sinkhole?: (address: string) => boolean;
 }
 
-export interface DnsRecordResult {
+/** One record type's lookup; its durationSeconds is that lookup's time. */
+export interface DnsRecordResult extends ProbeOutcome {
   type: 'A' | 'AAAA';
   family: Family;
-  ok: boolean;
-  /** Only when !ok. */
-  reason?: FailureReason;
-  /** Human detail, never a label. */
-  message?: string;
   /** Unique, sorted; IPv6 in canonical compressed form; at most MAX_ADDRESSES_PER_RECORD. */
   addresses: string[];
   /** Set when the answer held more unique addresses than were kept: how many. */
   answered?: number;
   /** Minimum TTL of the answer set; null when there is no answer. */
   ttl: number | null;
-  /** This record type's lookup time. */
-  durationSeconds: number;
 }
 
 export interface DnsResult extends ProbeOutcome {
@@ -77,11 +71,16 @@ const SINKHOLE_RANGES = [
 
 const UNSPECIFIED_RANGES = SINKHOLE_RANGES.filter(([range]) => range.range() === 'unspecified');
 
-/** 0.0.0.0/8 or :: : nothing is ever reachable there, whoever answers it. */
-export function isUnspecifiedAddress(address: string): boolean {
+/** Whether an address lies in one of `ranges`; ::ffff:10.0.0.1 counts as 10.0.0.1 (ipaddr.process), so mapped forms are caught too. */
+function inRanges(address: string, ranges: typeof SINKHOLE_RANGES): boolean {
   if (!ipaddr.isValid(address)) return false;
   const ip = ipaddr.process(address);
-  return UNSPECIFIED_RANGES.some((range) => ip.kind() === range[0].kind() && ip.match(range));
+  return ranges.some((range) => ip.kind() === range[0].kind() && ip.match(range));
+}
+
+/** 0.0.0.0/8 or :: : nothing is ever reachable there, whoever answers it. */
+export function isUnspecifiedAddress(address: string): boolean {
+  return inRanges(address, UNSPECIFIED_RANGES);
 }
 
 /**
@@ -98,10 +97,7 @@ export function sinkholePolicy(resolver: DnsProbeOptions['resolver']): (address:
 
 /** True when a public name should never resolve to this address. */
 export function isSinkholeAddress(address: string): boolean {
-  if (!ipaddr.isValid(address)) return false;
-  // process() turns ::ffff:10.0.0.1 into 10.0.0.1, so mapped forms are caught too.
-  const ip = ipaddr.process(address);
-  return SINKHOLE_RANGES.some((range) => ip.kind() === range[0].kind() && ip.match(range));
+  return inRanges(address, SINKHOLE_RANGES);
 }
 
 /** Maps a node:dns error to a reason. `aborted` = we cancelled because the deadline passed. */

@@ -53,21 +53,19 @@ import type { FailureReason } from './reasons.js';
 import { authority } from './proxy.js';
 import type { WireTap } from './tls-wire.js';
 import { dialTls, trustedContext } from './tls-client.js';
-import { untilAborted, withDeadline } from './abort.js';
+import type { TrustOptions } from './tls-client.js';
+import { listen, settleOnce, withDeadline } from './abort.js';
+import { closeClient, requestBefore } from './undici-client.js';
 import { secondsSince } from './clock.js';
 import { RESET_CODES, errorCode, errorMessage } from './errors.js';
 import type { Dial, ProbeOutcome } from './types.js';
 import type { Target } from '../model/types.js';
 
-export interface HttpProbeOptions {
+export interface HttpProbeOptions extends TrustOptions {
   /** Opens the byte stream: direct TCP, or a CONNECT tunnel (proxyDial). */
   dial: Dial;
   /** SNI and name to verify; default target.host. An IP literal is verified but not sent as SNI. */
   servername?: string;
-  /** Extra trusted CAs (PEM), added to the system roots for `tlsAuthorized`. */
-  ca?: readonly string[];
-  /** The "system" trust store. Default: tls.rootCertificates. Tests override it. */
-  systemRoots?: readonly string[];
   /** The request and the answer that proves the host. Default GET /, any status below 500. */
   expectation?: HttpExpectation;
   /** Default DEFAULT_USER_AGENT. */
@@ -183,9 +181,6 @@ function debugHeaders(all: Record<string, string>): Record<string, string> {
   return out;
 }
 
-/** Time given to undici to close its client before the sockets are destroyed under it. */
-const RELEASE_MS = 200;
-
 /** Everything this check opened; destroyed before the probe resolves. */
 class Resources {
   tap?: WireTap;
@@ -195,8 +190,7 @@ class Resources {
 
   async release(): Promise<void> {
     this.body?.destroy();
-    // The client first: undici 7's h2 session trips over a socket destroyed under it.
-    if (this.client !== undefined) await untilAborted(this.client.destroy(), AbortSignal.timeout(RELEASE_MS), 'UND_ERR_ABORTED').catch(noop);
+    if (this.client !== undefined) await closeClient(this.client);
     this.tls?.destroy();
     this.tap?.destroy();
   }
@@ -311,31 +305,21 @@ type Exchange = Step<{ status: number; headers: Record<string, string>; firstByt
 
 /** Reads at most maxBodyBytes of a body, for at most bodyTimeoutMs; never fails the check. */
 function drainBody(ctx: Context, body: Readable): Promise<number> {
-  return new Promise((resolve) => {
-    let bytes = 0;
-    let done = false;
-    const finish = () => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      ctx.signal.removeEventListener('abort', finish);
-      body.removeListener('data', onData);
-      body.removeListener('end', finish);
-      body.removeListener('close', finish);
-      body.removeListener('error', finish);
-      resolve(Math.min(bytes, ctx.maxBodyBytes));
-    };
+  let bytes = 0;
+  const read = () => Math.min(bytes, ctx.maxBodyBytes);
+  return settleOnce(ctx.signal, read, (settle) => {
+    const finish = () => settle(read());
+    const timer = setTimeout(finish, ctx.bodyTimeoutMs);
     const onData = (chunk: Buffer | string) => {
       bytes += chunk.length;
       if (bytes >= ctx.maxBodyBytes) finish();
     };
-    const timer = setTimeout(finish, ctx.bodyTimeoutMs);
-    ctx.signal.addEventListener('abort', finish, { once: true });
-    body.on('data', onData);
-    body.once('end', finish);
-    body.once('close', finish);
-    body.once('error', finish);
-    if (ctx.signal.aborted || body.destroyed) finish();
+    const unlisten = listen(body, { data: onData, end: finish, close: finish, error: finish });
+    if (body.destroyed) finish();
+    return () => {
+      clearTimeout(timer);
+      unlisten();
+    };
   });
 }
 
@@ -379,13 +363,7 @@ async function exchange(ctx: Context, socket: TLSSocket, protocol: '2' | '1.1'):
   const sent = process.hrtime.bigint();
   let response: Dispatcher.ResponseData;
   try {
-    // undici settles an aborted request only once it was dispatched: the race makes
-    // the deadline hold whatever state the client is in.
-    response = await untilAborted(
-      client.request({ method: ctx.expectation.method, path: ctx.expectation.path, headers, signal: ctx.signal }),
-      ctx.signal,
-      'UND_ERR_ABORTED',
-    );
+    response = await requestBefore(client, { method: ctx.expectation.method, path: ctx.expectation.path, headers }, ctx.signal);
   } catch (err) {
     return requestFailure(ctx, err, protocol);
   }

@@ -39,7 +39,7 @@ import { secondsSince } from './clock.js';
 import { connectTls, trustedContext } from './tls-client.js';
 import type { FailureReason } from './reasons.js';
 import type { Dial, DialResult } from './types.js';
-import { untilAborted } from './abort.js';
+import { listen, settleOnce, untilAborted } from './abort.js';
 
 /** A named proxy. `url` is http://[user:pass@]host[:port] or https://... */
 export interface ProxySpec {
@@ -293,29 +293,18 @@ type ConnectAnswer =
 
 /** Writes the CONNECT request and reads the answer head. Leaves the socket paused, with any extra bytes unshifted. */
 function awaitConnectAnswer(socket: Socket, request: string, maxHeadBytes: number, signal: AbortSignal): Promise<ConnectAnswer> {
-  return new Promise((resolve) => {
-    let buffered: Buffer = Buffer.alloc(0);
-    let sent = process.hrtime.bigint();
-    let done = false;
-    const finish = (answer: ConnectAnswer) => {
-      if (done) return;
-      done = true;
-      // Pause before dropping the 'data' listener: a flowing socket without one drops bytes.
-      socket.pause();
-      socket.removeListener('data', onData);
-      socket.removeListener('end', onEnd);
-      socket.removeListener('close', onClose);
-      socket.removeListener('error', onError);
-      signal.removeEventListener('abort', onAbort);
-      resolve(answer);
-    };
+  let buffered: Buffer = Buffer.alloc(0);
+  return settleOnce<ConnectAnswer>(signal, () => ({ kind: 'timeout', bytes: buffered.length }), (settle) => {
+    const sent = process.hrtime.bigint();
+    /** Bytes after the 200's head: the tunnel's first. */
+    let rest: Buffer | undefined;
     const onData = (chunk: Buffer) => {
       buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
       for (;;) {
         const head = parseProxyHead(buffered, maxHeadBytes);
         if (head.kind === 'incomplete') return;
-        if (head.kind === 'garbage') return finish({ kind: 'garbage', detail: head.detail });
-        if (head.kind === 'too_large') return finish({ kind: 'too_large' });
+        if (head.kind === 'garbage') return settle({ kind: 'garbage', detail: head.detail });
+        if (head.kind === 'too_large') return settle({ kind: 'too_large' });
         if (head.status < 200) {
           // 1xx interim answer: skip it and keep reading.
           buffered = buffered.subarray(head.headLength);
@@ -325,29 +314,21 @@ function awaitConnectAnswer(socket: Socket, request: string, maxHeadBytes: numbe
         if (head.status >= 300) {
           const answer: ConnectAnswer = { kind: 'status', status: head.status, reasonPhrase: head.reasonPhrase };
           if (head.headers['proxy-authenticate'] !== undefined) answer.authenticate = head.headers['proxy-authenticate'];
-          return finish(answer);
+          return settle(answer);
         }
-        const proxyConnectSeconds = secondsSince(sent);
-        const rest = buffered.subarray(head.headLength);
-        finish({ kind: 'ok', proxyConnectSeconds });
-        if (rest.length > 0) socket.unshift(rest);
-        return;
+        rest = buffered.subarray(head.headLength);
+        return settle({ kind: 'ok', proxyConnectSeconds: secondsSince(sent) });
       }
     };
-    const onEnd = () => finish({ kind: 'closed', bytes: buffered.length });
-    const onClose = () => finish({ kind: 'closed', bytes: buffered.length });
-    const onError = (err: Error) => finish({ kind: 'closed', bytes: buffered.length, code: errorCode(err) || err.message });
-    const onAbort = () => finish({ kind: 'timeout', bytes: buffered.length });
-    signal.addEventListener('abort', onAbort, { once: true });
-    socket.on('data', onData);
-    socket.once('end', onEnd);
-    socket.once('close', onClose);
-    socket.on('error', onError);
-    if (signal.aborted) {
-      onAbort();
-      return;
-    }
-    sent = process.hrtime.bigint();
+    const closed = () => settle({ kind: 'closed', bytes: buffered.length });
+    const onError = (err: Error) => settle({ kind: 'closed', bytes: buffered.length, code: errorCode(err) || err.message });
+    const unlisten = listen(socket, { data: onData, end: closed, close: closed, error: onError });
     socket.write(request);
+    return () => {
+      // Pause before dropping the 'data' listener: a flowing socket without one drops bytes.
+      socket.pause();
+      unlisten();
+      if (rest !== undefined && rest.length > 0) socket.unshift(rest);
+    };
   });
 }

@@ -50,6 +50,7 @@ import type { PasswordExpiry, RegistryCredential, RegistryCredentials } from '..
 import { secondsSince } from './clock.js';
 import { errorCode, errorMessage } from './errors.js';
 import { DEFAULT_USER_AGENT, proxyGeneratedError } from './http.js';
+import { closeClient, requestBefore } from './undici-client.js';
 import { authority } from './proxy.js';
 import { socketErrorReason } from './reasons.js';
 import type { FailureReason } from './reasons.js';
@@ -57,8 +58,9 @@ import { parseWwwAuthenticate } from './registry-challenge.js';
 import { DIGEST_RE, MANIFEST_ACCEPT, describePlatforms, formatPlatform, matchesDigest, parseManifest, parsePlatform, selectPlatform, sha256Digest, smallestBlob } from './registry-manifest.js';
 import type { Descriptor } from './registry-manifest.js';
 import { dialTls, trustedContext } from './tls-client.js';
+import type { TrustOptions } from './tls-client.js';
 import type { DialFactory, ProbeOutcome } from './types.js';
-import { untilAborted, withDeadline } from './abort.js';
+import { withDeadline } from './abort.js';
 
 export const REGISTRY_STEPS = ['ping', 'token', 'manifest', 'blob_redirect', 'blob_first_byte'] as const;
 export type RegistryStep = (typeof REGISTRY_STEPS)[number];
@@ -74,7 +76,7 @@ export interface RegistryTarget {
   platform: string;
 }
 
-export interface RegistryProbeOptions {
+export interface RegistryProbeOptions extends TrustOptions {
   /**
    * Opens connections on this check's path, for the registry and for every host it
    * sends the check to (token realm, blob host): each call's Dial opens a fresh one.
@@ -84,10 +86,6 @@ export interface RegistryProbeOptions {
   viaProxy?: boolean;
   /** From loadRegistryCredentials; absent: anonymous. */
   credentials?: RegistryCredentials;
-  /** Extra trusted CAs (PEM, tls.ca_file), added to the system roots. */
-  ca?: readonly string[];
-  /** The "system" trust store. Default: tls.rootCertificates. Tests override it. */
-  systemRoots?: readonly string[];
   userAgent?: string;
   /** Deadline of the whole check. Default 15000 ms. The signal always wins. */
   timeoutMs?: number;
@@ -210,8 +208,6 @@ const SHOWN_QUERY = new Set(['service', 'scope']);
 
 const noop = (): void => {};
 
-/** Time given to undici to close its clients once their sockets are destroyed. */
-const RELEASE_MS = 200;
 
 /** The `registry` label value: host, or host:port off 443. */
 export function registryName(host: string, port: number): string {
@@ -407,8 +403,7 @@ class Run {
   }
 
   async release(): Promise<void> {
-    // The clients first: undici 7's h2 session trips over a socket destroyed under it.
-    await Promise.all([...this.origins.values()].map((o) => untilAborted(o.client.destroy(), AbortSignal.timeout(RELEASE_MS), 'UND_ERR_ABORTED').catch(noop)));
+    await Promise.all([...this.origins.values()].map((o) => closeClient(o.client)));
     for (const s of this.sockets) s.destroy();
   }
 
@@ -487,17 +482,10 @@ class Run {
     const sent = process.hrtime.bigint();
     let response: Dispatcher.ResponseData;
     try {
-      // undici settles an aborted request only once it was dispatched: the race makes
-      // the deadline hold whatever state the client is in.
-      response = await untilAborted(
-        origin.client.request({
-          method: 'GET',
-          path: `${url.pathname}${url.search}`,
-          headers: { 'user-agent': this.options.userAgent ?? DEFAULT_USER_AGENT, ...headers },
-          signal: this.signal,
-        }),
+      response = await requestBefore(
+        origin.client,
+        { method: 'GET', path: `${url.pathname}${url.search}`, headers: { 'user-agent': this.options.userAgent ?? DEFAULT_USER_AGENT, ...headers } },
         this.signal,
-        'UND_ERR_ABORTED',
       );
     } catch (err) {
       entry.seconds = secondsSince(sent);

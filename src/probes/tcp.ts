@@ -15,12 +15,9 @@ export interface TcpProbeOptions {
   maxPerFamily?: number;
 }
 
-export interface TcpAttempt {
+export interface TcpAttempt extends Omit<ProbeOutcome, 'durationSeconds'> {
   address: string;
   family: Family;
-  ok: boolean;
-  reason?: FailureReason;
-  message?: string;
   connectSeconds: number;
 }
 

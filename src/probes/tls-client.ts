@@ -27,7 +27,7 @@ import { isIP } from 'node:net';
 import type { Socket } from 'node:net';
 import { connect as tlsConnect, createSecureContext } from 'node:tls';
 import type { SecureContext, TLSSocket } from 'node:tls';
-import { settleOnce } from './abort.js';
+import { listen, settleOnce } from './abort.js';
 import { secondsSince } from './clock.js';
 import { dialUntilAbort } from './dial.js';
 import { RESET_CODES, errorCode, errorMessage } from './errors.js';
@@ -37,6 +37,14 @@ import { anchorsFromPems } from './tls-certs.js';
 import { ServerFlightParser, WireTap, alertName, versionName } from './tls-wire.js';
 import type { WireObservation } from './tls-wire.js';
 import type { Dial, DialResult } from './types.js';
+
+/** Whom a TLS-speaking check trusts: the options the tls, http and registry checks share. */
+export interface TrustOptions {
+  /** Extra trusted CAs (PEM text from tls.ca_file; a string may hold several certificates), added to the system roots. */
+  ca?: readonly string[];
+  /** The "system" trust store. Default: tls.rootCertificates. Tests override it. */
+  systemRoots?: readonly string[];
+}
 
 const contexts = new WeakMap<readonly string[], Map<string, SecureContext>>();
 
@@ -224,8 +232,7 @@ export function connectTls(raw: Socket, options: TlsClientOptions): Promise<TlsC
         return release;
       }
       const s = socket;
-      s.on('error', fail);
-      s.once('close', onClose);
+      const unlisten = listen(s, { error: fail, close: onClose });
       s.once('secureConnect', () => {
         const connected: TlsConnected = {
           ok: true,
@@ -244,8 +251,7 @@ export function connectTls(raw: Socket, options: TlsClientOptions): Promise<TlsC
         settle(connected);
       });
       return (r) => {
-        s.removeListener('error', fail);
-        s.removeListener('close', onClose);
+        unlisten();
         // The caller's from here: an error it does not listen for must not crash the process.
         s.on('error', noop);
         release(r);

@@ -43,7 +43,7 @@ import { PREPARED_HANDSHAKES, REQUIREMENT_SPECS, TLS_REQUIREMENTS } from './tls-
 import type { HandshakeExpectation, RequirementSpec, TlsRequirement } from './tls-requirements.js';
 import { anchorsFromPems, certFacts, chainFromPeer } from './tls-certs.js';
 import { dialTls, trustedContext } from './tls-client.js';
-import type { TlsConnected } from './tls-client.js';
+import type { TlsConnected, TrustOptions } from './tls-client.js';
 import type { TlsCertFacts } from './tls-certs.js';
 import { groupName, signatureSchemeName } from './tls-wire.js';
 import type { WireObservation } from './tls-wire.js';
@@ -85,13 +85,11 @@ export interface TlsResult extends ProbeOutcome {
   certificate?: TlsCertFacts;
 }
 
-export interface TlsProbeOptions {
+export interface TlsProbeOptions extends TrustOptions {
   /** Opens the byte stream (TCP, or a proxy tunnel); called once per handshake. */
   dial: Dial;
   /** SNI and name to verify; default target.host. An IP literal is verified but not sent as SNI. */
   servername?: string;
-  /** Extra trusted CAs (PEM text from tls.ca_file; a string may hold several certificates). */
-  ca?: readonly string[];
   /** Issuer O/CN substrings the host's chain is known to come from (interception check). */
   expectedIssuers?: readonly string[];
   /** Deadline of one handshake, dial included. Default 5000 ms. The probe's signal always wins. */
@@ -100,8 +98,6 @@ export interface TlsProbeOptions {
   concurrency?: number;
   /** Which requirements to check. Default: all of TLS_REQUIREMENTS. */
   requirements?: readonly TlsRequirement[];
-  /** The "system" trust store. Default: tls.rootCertificates. Tests override it. */
-  systemRoots?: readonly string[];
 }
 
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5000;
@@ -110,14 +106,8 @@ export const DEFAULT_CONCURRENCY = 3;
 const DEFAULT_ALPN = ['h2', 'http/1.1'];
 
 /** What one handshake showed. */
-interface ObservedHandshake {
-  version: string;
-  cipher: string;
-  group: string;
-  alpn: string;
-  ems: boolean | null;
+interface ObservedHandshake extends TlsHandshakeFacts {
   signatureScheme?: number;
-  handshakeSeconds: number;
   reused: boolean;
   authorized: boolean;
   authorizationError?: string;
