@@ -413,7 +413,7 @@ class Run {
   }
 
   private end(ok: boolean, status?: number, at: bigint = process.hrtime.bigint()): void {
-    const r: RegistryStepResult = { ok, seconds: Number(at - this.stepStart) / 1e9 };
+    const r: RegistryStepResult = { ok, seconds: secondsSince(this.stepStart, at) };
     if (status !== undefined) r.status = status;
     this.result.steps[this.step] = r;
   }

@@ -260,9 +260,9 @@ export function connectTls(raw: Socket, options: TlsClientOptions): Promise<TlsC
   );
 }
 
+/** A failure at stage 'tls' still carries the dial's facts (`dialed`): the connect was made and timed. */
 export type DialedTls =
   | (TlsConnected & { dialed: Extract<DialResult, { ok: true }> })
-  /** stage 'tls': the dial succeeded (its facts in `dialed`) and the handshake failed. */
   | (TlsFailed & { stage: 'dial' | 'tls'; dialed?: Extract<DialResult, { ok: true }> });
 
 export interface DialTlsOptions extends Omit<TlsClientOptions, 'viaProxy'> {
