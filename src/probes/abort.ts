@@ -1,26 +1,79 @@
-// Racing work that cannot be cancelled (dns.lookup, an undici request not yet
-// dispatched) against a probe's signal: the probe's deadline wins either way.
+// A probe's deadline, and the one way the probes wait for events that may come in any
+// order (connect, error, close, the deadline): settle once, undo every listener.
+import type { EventEmitter } from 'node:events';
+
+/** A signal that aborts with `parent` or after `ms`; `release()` drops the timer and the parent's listener. */
+export function withDeadline(parent: AbortSignal, ms: number): { signal: AbortSignal; release: () => void } {
+  const ac = new AbortController();
+  const onParentAbort = (): void => ac.abort();
+  parent.addEventListener('abort', onParentAbort, { once: true });
+  if (parent.aborted) ac.abort();
+  const timer = setTimeout(onParentAbort, ms);
+  return {
+    signal: ac.signal,
+    release: () => {
+      clearTimeout(timer);
+      parent.removeEventListener('abort', onParentAbort);
+    },
+  };
+}
+
+/**
+ * A promise settled by the first of several events. `start` wires the events, calls
+ * `settle` from them (only the first call counts) and returns the undo of its wiring,
+ * which runs once, synchronously, with the value settled on (so a failure can destroy
+ * what it opened before another event fires). If `signal` aborts first (or already
+ * has), the value is `onAbort()` and `start` is not called.
+ */
+export function settleOnce<T>(signal: AbortSignal, onAbort: () => T, start: (settle: (value: T) => void) => ((value: T) => void) | void): Promise<T> {
+  return new Promise<T>((resolve) => {
+    if (signal.aborted) {
+      resolve(onAbort());
+      return;
+    }
+    let undo: ((value: T) => void) | void = undefined;
+    let settled: { value: T } | undefined;
+    const settle = (value: T): void => {
+      if (settled !== undefined) return;
+      settled = { value };
+      signal.removeEventListener('abort', abort);
+      undo?.(value);
+      resolve(value);
+    };
+    const abort = (): void => settle(onAbort());
+    signal.addEventListener('abort', abort, { once: true });
+    undo = start(settle);
+    // Settled while starting: the undo was not known yet.
+    if (settled !== undefined) undo?.(settled.value);
+  });
+}
+
+/** Adds each handler to `emitter` for its event; the function returned removes them all. */
+export function listen(emitter: EventEmitter, handlers: Readonly<Record<string, (...args: never[]) => void>>): () => void {
+  const pairs = Object.entries(handlers) as [string, (...args: unknown[]) => void][];
+  for (const [event, handler] of pairs) emitter.on(event, handler);
+  return () => {
+    for (const [event, handler] of pairs) emitter.removeListener(event, handler);
+  };
+}
 
 /**
  * Settles with `work`, or rejects with an error of `code` as soon as `signal`
- * aborts. A late rejection of `work` is swallowed, so it never goes unhandled.
+ * aborts: for work that cannot be cancelled (dns.lookup, an undici request not yet
+ * dispatched). A late rejection of `work` is swallowed, so it never goes unhandled.
  */
-export function untilAborted<T>(work: Promise<T>, signal: AbortSignal, code = 'ABORT_ERR'): Promise<T> {
+export async function untilAborted<T>(work: Promise<T>, signal: AbortSignal, code = 'ABORT_ERR'): Promise<T> {
   work.catch(() => undefined);
-  const aborted = () => Object.assign(new Error('aborted'), { code });
-  if (signal.aborted) return Promise.reject(aborted());
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(aborted());
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err instanceof Error ? err : new Error(String(err)));
-      },
-    );
-  });
+  const outcome = await settleOnce<{ ok: true; value: T } | { ok: false; error: Error }>(
+    signal,
+    () => ({ ok: false, error: Object.assign(new Error('aborted'), { code }) }),
+    (settle) => {
+      work.then(
+        (value) => settle({ ok: true, value }),
+        (err: unknown) => settle({ ok: false, error: err instanceof Error ? err : new Error(String(err)) }),
+      );
+    },
+  );
+  if (!outcome.ok) throw outcome.error;
+  return outcome.value;
 }

@@ -4,33 +4,33 @@
 import net from 'node:net';
 import { probeDns, sinkholePolicy } from './dns.js';
 import type { DnsProbeOptions } from './dns.js';
+import { listen, settleOnce } from './abort.js';
+import { secondsSince } from './clock.js';
+import { errorMessage } from './errors.js';
 import { socketErrorReason } from './reasons.js';
 import type { Family, Target } from '../model/types.js';
 import type { Dial, DialResult } from './types.js';
 
-const seconds = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
 
 /** Connects to ip:port; resolves with the connected socket or a failure reason. */
 export function connectTcp(ip: string, port: number, signal: AbortSignal): Promise<DialResult> {
   const start = process.hrtime.bigint();
   if (signal.aborted) return Promise.resolve({ ok: false, reason: 'timeout', message: 'deadline passed before connect', durationSeconds: 0 });
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: ip, port, noDelay: true });
-    const finish = (result: DialResult): void => {
-      signal.removeEventListener('abort', onAbort);
-      socket.removeListener('error', onError);
-      socket.removeListener('connect', onConnect);
-      if (!result.ok) socket.destroy();
-      resolve(result);
-    };
-    const onAbort = (): void => finish({ ok: false, reason: 'timeout', message: `connect to ${ip} port ${port} timed out`, durationSeconds: seconds(start) });
-    const onError = (err: Error): void =>
-      finish({ ok: false, reason: socketErrorReason(err), message: `connect to ${ip} port ${port}: ${err.message}`, durationSeconds: seconds(start) });
-    const onConnect = (): void => finish({ ok: true, socket, connectSeconds: seconds(start), remoteAddress: ip });
-    signal.addEventListener('abort', onAbort, { once: true });
-    socket.once('error', onError);
-    socket.once('connect', onConnect);
-  });
+  const socket = net.connect({ host: ip, port, noDelay: true });
+  return settleOnce<DialResult>(
+    signal,
+    () => ({ ok: false, reason: 'timeout', message: `connect to ${ip} port ${port} timed out`, durationSeconds: secondsSince(start) }),
+    (settle) => {
+      const onError = (err: Error): void =>
+        settle({ ok: false, reason: socketErrorReason(err), message: `connect to ${ip} port ${port}: ${err.message}`, durationSeconds: secondsSince(start) });
+      const onConnect = (): void => settle({ ok: true, socket, connectSeconds: secondsSince(start), remoteAddress: ip });
+      const unlisten = listen(socket, { error: onError, connect: onConnect });
+      return (result) => {
+        unlisten();
+        if (!result.ok) socket.destroy();
+      };
+    },
+  );
 }
 
 /** A Dial that connects straight to one address. */
@@ -48,12 +48,7 @@ const DIAL_ABORT_GRACE_MS = 20;
  */
 export function dialUntilAbort(dial: Dial, signal: AbortSignal): Promise<DialResult | undefined> {
   if (signal.aborted) return Promise.resolve(undefined);
-  const failed = (err: unknown): DialResult => ({
-    ok: false,
-    reason: socketErrorReason(err),
-    message: err instanceof Error ? err.message : String(err),
-    durationSeconds: 0,
-  });
+  const failed = (err: unknown): DialResult => ({ ok: false, reason: socketErrorReason(err), message: errorMessage(err), durationSeconds: 0 });
   let pending: Promise<DialResult>;
   try {
     pending = dial(signal);
@@ -119,7 +114,7 @@ export function resolvingDial(host: string, port: number, options: ResolvingDial
     if (addresses.length === 0) {
       const failed = dns.records.find((r) => !r.ok);
       const detail = failed?.message ?? 'no addresses';
-      return { ok: false, reason: failed?.reason ?? 'no_addresses', message: `looking up ${host}: ${detail}`, durationSeconds: seconds(start) };
+      return { ok: false, reason: failed?.reason ?? 'no_addresses', message: `looking up ${host}: ${detail}`, durationSeconds: secondsSince(start) };
     }
     let first: DialResult | undefined;
     for (const address of addresses.slice(0, MAX_DIAL_ADDRESSES)) {
@@ -128,6 +123,6 @@ export function resolvingDial(host: string, port: number, options: ResolvingDial
       first ??= dialed;
       if (signal.aborted) break;
     }
-    return first ?? { ok: false, reason: 'no_addresses', message: `no address of ${host} to connect to`, durationSeconds: seconds(start) };
+    return first ?? { ok: false, reason: 'no_addresses', message: `no address of ${host} to connect to`, durationSeconds: secondsSince(start) };
   };
 }

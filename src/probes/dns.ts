@@ -10,6 +10,8 @@ import type { ProbeOutcome } from './types.js';
 import type { Family, Target } from '../model/types.js';
 import { hostPort } from '../host-port.js';
 import { CidrSet, normaliseIp } from '../cidr.js';
+import { secondsSince } from './clock.js';
+import { errorCode } from './errors.js';
 
 export interface DnsProbeOptions {
   /** 'system' = the resolver's default servers (from /etc/resolv.conf, i.e. dns.getServers()); otherwise an explicit server. */
@@ -18,22 +20,16 @@ export interface DnsProbeOptions {
   sinkhole?: (address: string) => boolean;
 }
 
-export interface DnsRecordResult {
+/** One record type's lookup; its durationSeconds is that lookup's time. */
+export interface DnsRecordResult extends ProbeOutcome {
   type: 'A' | 'AAAA';
   family: Family;
-  ok: boolean;
-  /** Only when !ok. */
-  reason?: FailureReason;
-  /** Human detail, never a label. */
-  message?: string;
   /** Unique, sorted; IPv6 in canonical compressed form; at most MAX_ADDRESSES_PER_RECORD. */
   addresses: string[];
   /** Set when the answer held more unique addresses than were kept: how many. */
   answered?: number;
   /** Minimum TTL of the answer set; null when there is no answer. */
   ttl: number | null;
-  /** This record type's lookup time. */
-  durationSeconds: number;
 }
 
 export interface DnsResult extends ProbeOutcome {
@@ -98,10 +94,6 @@ export function isSinkholeAddress(address: string): boolean {
   return SINKHOLE_RANGES.contains(address);
 }
 
-function errorCode(err: unknown): string {
-  return typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
-}
-
 /** Maps a node:dns error to a reason. `aborted` = we cancelled because the deadline passed. */
 export function dnsErrorReason(err: unknown, aborted = false): FailureReason {
   const code = errorCode(err);
@@ -129,10 +121,6 @@ export function dnsErrorReason(err: unknown, aborted = false): FailureReason {
   }
 }
 
-function elapsedSeconds(start: bigint): number {
-  return Number(process.hrtime.bigint() - start) / 1e9;
-}
-
 function canonical(address: string): string {
   return normaliseIp(address) ?? address;
 }
@@ -151,7 +139,7 @@ export async function probeDns(target: Target, options: DnsProbeOptions, signal:
     message: 'deadline reached before the answer',
     addresses: [],
     ttl: null,
-    durationSeconds: elapsedSeconds(start),
+    durationSeconds: secondsSince(start),
   });
 
   // Already past the deadline: do not send a single packet.
@@ -187,7 +175,7 @@ export async function probeDns(target: Target, options: DnsProbeOptions, signal:
         const walked = await Promise.race([cnames, aborted]);
         if (walked === 'aborted') return timedOut(family);
         const end = walked.chain.at(-1) ?? target.host;
-        const failed = (reason: FailureReason, message: string): DnsRecordResult => ({ type, family, ok: false, reason, message, addresses: [], ttl: null, durationSeconds: elapsedSeconds(start) });
+        const failed = (reason: FailureReason, message: string): DnsRecordResult => ({ type, family, ok: false, reason, message, addresses: [], ttl: null, durationSeconds: secondsSince(start) });
         if (walked.loop) return failed('dns_error', `CNAME loop: ${[target.host, ...walked.chain].join(' -> ')} -> ${walked.loop}`);
         return failed('nodata', `${type} lookup answered no address: the CNAME chain ends at ${end}, which has no ${type} record`);
       }
@@ -195,7 +183,7 @@ export async function probeDns(target: Target, options: DnsProbeOptions, signal:
       const addresses = unique.slice(0, MAX_ADDRESSES_PER_RECORD);
       const capped = unique.length > addresses.length ? { answered: unique.length } : {};
       const ttl = Math.min(...answers.map((a) => a.ttl));
-      const durationSeconds = elapsedSeconds(start);
+      const durationSeconds = secondsSince(start);
       const sinkholed = addresses.filter(isSinkhole);
       // Any sinkhole address fails the record, even mixed with public ones:
       // a public name has no business answering them at all.
@@ -209,7 +197,7 @@ export async function probeDns(target: Target, options: DnsProbeOptions, signal:
     } catch (err) {
       const reason = dnsErrorReason(err, signal.aborted);
       const message = signal.aborted ? 'deadline reached before the answer' : `${type} lookup failed: ${errorCode(err) || String(err)}`;
-      return { type, family, ok: false, reason, message, addresses: [], ttl: null, durationSeconds: elapsedSeconds(start) };
+      return { type, family, ok: false, reason, message, addresses: [], ttl: null, durationSeconds: secondsSince(start) };
     }
   }
 
@@ -255,7 +243,7 @@ function summarize(records: DnsRecordResult[], cnameChain: string[], resolver: s
       ? `${r.type} ${r.addresses.join(', ')} (ttl ${r.ttl}${r.answered === undefined ? '' : `; kept ${r.addresses.length} of ${r.answered}`})`
       : `${r.type} ${r.reason}: ${r.message ?? ''}`;
   const message = records.map(describe).join('; ') + (cnameChain.length > 0 ? `; via ${cnameChain.join(' -> ')}` : '');
-  const result: DnsResult = { ok: failed.length === 0, resolver, records, cnameChain, message, durationSeconds: elapsedSeconds(start) };
+  const result: DnsResult = { ok: failed.length === 0, resolver, records, cnameChain, message, durationSeconds: secondsSince(start) };
   if (failed.length > 0) result.reason = failed[0]?.reason;
   return result;
 }

@@ -9,10 +9,10 @@
 //                  the SETTINGS exchange, as a client's first request does)
 // DNS is timed by the scheduler, not here.
 //
-// Protocol: ALPN 'h2' -> node:http2 on the TLS socket; ALPN 'http/1.1' or none at all
-// -> node:http on the TLS socket. http2.connect is never used without ALPN 'h2': a
-// server without ALPN would leave it waiting forever. Any HTTP/1.x answer is reported
-// as protocol '1.1'. Whether that is a downgrade is not decided here.
+// Protocol: one undici Client (`allowH2`) on the check's own TLS socket speaks HTTP/2
+// exactly when ALPN selected 'h2', and HTTP/1.1 after 'http/1.1' or no ALPN at all (a
+// server without ALPN would leave an HTTP/2 client waiting forever). Any HTTP/1.x
+// answer is reported as protocol '1.1'. Whether that is a downgrade is not decided here.
 //
 // TLS: SNI is the host (not sent for an IP literal), no session is ever resumed (no
 // `session` option, and Node's client keeps no session cache), and certificates do
@@ -37,13 +37,12 @@
 //                                                proxy_protocol_error; answeredByProxy: true
 //
 // Hygiene: one deadline (min of timeoutMs and the caller's signal) covers everything;
-// the probe never throws and, before it resolves, destroys the http2 session, the
-// request, the TLS socket and the dialled socket, and clears every timer and listener.
-import { connect as http2Connect, constants as http2Constants } from 'node:http2';
-import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders as Http2IncomingHeaders } from 'node:http2';
-import { request as httpRequest } from 'node:http';
-import type { ClientRequest, IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import type { Socket } from 'node:net';
+// the probe never throws and, before it resolves, destroys the undici client (and so its
+// HTTP/2 session or HTTP/1.1 request), the TLS socket and the dialled socket, and clears
+// every timer and listener.
+import type { IncomingHttpHeaders } from 'node:http';
+import { Client } from 'undici';
+import type { Dispatcher } from 'undici';
 import { rootCertificates } from 'node:tls';
 import type { SecureContext, TLSSocket } from 'node:tls';
 import type { Readable } from 'node:stream';
@@ -53,20 +52,20 @@ import { socketErrorReason } from './reasons.js';
 import type { FailureReason } from './reasons.js';
 import { authority } from './proxy.js';
 import type { WireTap } from './tls-wire.js';
-import { connectTls, trustedContext } from './tls-client.js';
-import { dialUntilAbort } from './dial.js';
+import { dialTls, trustedContext } from './tls-client.js';
+import type { TrustOptions } from './tls-client.js';
+import { listen, settleOnce, withDeadline } from './abort.js';
+import { closeClient, requestBefore } from './undici-client.js';
+import { secondsSince } from './clock.js';
+import { RESET_CODES, errorCode, errorMessage } from './errors.js';
 import type { Dial, ProbeOutcome } from './types.js';
 import type { Target } from '../model/types.js';
 
-export interface HttpProbeOptions {
+export interface HttpProbeOptions extends TrustOptions {
   /** Opens the byte stream: direct TCP, or a CONNECT tunnel (proxyDial). */
   dial: Dial;
   /** SNI and name to verify; default target.host. An IP literal is verified but not sent as SNI. */
   servername?: string;
-  /** Extra trusted CAs (PEM), added to the system roots for `tlsAuthorized`. */
-  ca?: readonly string[];
-  /** The "system" trust store. Default: tls.rootCertificates. Tests override it. */
-  systemRoots?: readonly string[];
   /** The request and the answer that proves the host. Default GET /, any status below 500. */
   expectation?: HttpExpectation;
   /** Default DEFAULT_USER_AGENT. */
@@ -123,16 +122,6 @@ const ALPN = ['h2', 'http/1.1'];
 const MAX_DEBUG_HEADERS = 40;
 const MAX_DEBUG_HEADER_VALUE = 200;
 
-const secondsSince = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
-
-function errorCode(err: unknown): string {
-  return typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 const noop = (): void => {};
 
 /** Whether a response is the expected one; `problem` says why not. Exported for tests. */
@@ -172,7 +161,7 @@ export function proxyGeneratedError(status: number, headers: Readonly<Record<str
 }
 
 /** All headers lower-case with string values (repeated ones joined by ", "); pseudo-headers dropped. */
-function flattenHeaders(raw: IncomingHttpHeaders | Http2IncomingHeaders): Record<string, string> {
+function flattenHeaders(raw: IncomingHttpHeaders): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(raw)) {
     if (name.startsWith(':') || value === undefined) continue;
@@ -194,26 +183,16 @@ function debugHeaders(all: Record<string, string>): Record<string, string> {
 
 /** Everything this check opened; destroyed before the probe resolves. */
 class Resources {
-  raw?: Socket;
   tap?: WireTap;
   tls?: TLSSocket;
-  session?: ClientHttp2Session;
-  stream?: ClientHttp2Stream;
-  request?: ClientRequest;
-  response?: IncomingMessage;
+  client?: Client;
+  body?: Readable;
 
-  release(): void {
-    try {
-      if (this.stream !== undefined && !this.stream.destroyed) this.stream.close(http2Constants.NGHTTP2_CANCEL);
-    } catch {
-      // already closing
-    }
-    this.session?.destroy();
-    this.response?.destroy();
-    this.request?.destroy();
+  async release(): Promise<void> {
+    this.body?.destroy();
+    if (this.client !== undefined) await closeClient(this.client);
     this.tls?.destroy();
     this.tap?.destroy();
-    this.raw?.destroy();
   }
 }
 
@@ -236,24 +215,19 @@ interface Context {
 export async function probeHttp(target: Target, options: HttpProbeOptions, signal: AbortSignal): Promise<HttpResult> {
   const start = process.hrtime.bigint();
   const viaProxy = options.viaProxy ?? false;
-  const ac = new AbortController();
-  const onParentAbort = () => ac.abort();
-  signal.addEventListener('abort', onParentAbort, { once: true });
-  if (signal.aborted) ac.abort();
-  const timer = setTimeout(() => ac.abort(), options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS);
+  const deadline = withDeadline(signal, options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS);
   const res = new Resources();
   const result: HttpResult = { ok: false, valid: false, alpn: 'none', phases: {}, viaProxy, durationSeconds: 0 };
   try {
-    await run(target, options, ac.signal, res, result);
+    await run(target, options, deadline.signal, res, result);
   } catch (err) {
     result.ok = false;
     result.valid = false;
     result.reason = 'internal_error';
     result.message = `http probe bug: ${errorMessage(err)}`;
   } finally {
-    clearTimeout(timer);
-    signal.removeEventListener('abort', onParentAbort);
-    res.release();
+    deadline.release();
+    await res.release();
   }
   result.durationSeconds = secondsSince(start);
   return result;
@@ -272,14 +246,6 @@ async function run(target: Target, options: HttpProbeOptions, signal: AbortSigna
   } catch (err) {
     return fail('internal_error', `cannot use the configured CA certificates: ${errorMessage(err)}`);
   }
-  const dialed = await dialUntilAbort(options.dial, signal);
-  if (dialed === undefined) return fail(result.viaProxy ? 'proxy_timeout' : 'timeout', 'no connection before the deadline');
-  if (!dialed.ok) return fail(dialed.reason, dialed.message);
-  res.raw = dialed.socket;
-  res.raw.on('error', noop);
-  result.phases.connect = dialed.connectSeconds;
-  if (dialed.proxyConnectSeconds !== undefined) result.phases.proxy_connect = dialed.proxyConnectSeconds;
-
   const ctx: Context = {
     host: target.host,
     port: target.port,
@@ -292,7 +258,12 @@ async function run(target: Target, options: HttpProbeOptions, signal: AbortSigna
     signal,
     res,
   };
-  const secured = await connectTls(dialed.socket, { servername: ctx.servername, secureContext: context, alpn: ALPN, viaProxy: ctx.viaProxy, signal });
+  const secured = await dialTls(options.dial, { servername: ctx.servername, secureContext: context, alpn: ALPN, viaProxy: ctx.viaProxy, signal });
+  const dialed = secured.ok || secured.stage === 'tls' ? secured.dialed : undefined;
+  if (dialed !== undefined) {
+    result.phases.connect = dialed.connectSeconds;
+    if (dialed.proxyConnectSeconds !== undefined) result.phases.proxy_connect = dialed.proxyConnectSeconds;
+  }
   if (!secured.ok) return fail(secured.reason, secured.message);
   res.tap = secured.tap;
   res.tls = secured.socket;
@@ -301,9 +272,9 @@ async function run(target: Target, options: HttpProbeOptions, signal: AbortSigna
   result.tlsAuthorized = secured.authorized;
   if (secured.authorizationError !== undefined) result.tlsAuthorizationError = secured.authorizationError;
 
-  const h2 = secured.alpn === 'h2';
-  result.protocol = h2 ? '2' : '1.1';
-  const answered = h2 ? await exchangeH2(ctx, secured.socket) : await exchangeH1(ctx, secured.socket);
+  // undici speaks HTTP/2 exactly when ALPN selected h2 (allowH2), as this says.
+  result.protocol = secured.alpn === 'h2' ? '2' : '1.1';
+  const answered = await exchange(ctx, secured.socket, result.protocol);
   if (!answered.ok) return fail(answered.reason, answered.message);
   result.phases.first_byte = answered.firstByteSeconds;
   result.status = answered.status;
@@ -330,139 +301,75 @@ async function run(target: Target, options: HttpProbeOptions, signal: AbortSigna
   }
 }
 
-const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_SSL_UNEXPECTED_EOF_WHILE_READING', 'ERR_STREAM_PREMATURE_CLOSE']);
-
 type Exchange = Step<{ status: number; headers: Record<string, string>; firstByteSeconds: number; bodyBytes: number }>;
 
 /** Reads at most maxBodyBytes of a body, for at most bodyTimeoutMs; never fails the check. */
 function drainBody(ctx: Context, body: Readable): Promise<number> {
-  return new Promise((resolve) => {
-    let bytes = 0;
-    let done = false;
-    const finish = () => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      ctx.signal.removeEventListener('abort', finish);
-      body.removeListener('data', onData);
-      body.removeListener('end', finish);
-      body.removeListener('close', finish);
-      body.removeListener('error', finish);
-      resolve(Math.min(bytes, ctx.maxBodyBytes));
-    };
+  let bytes = 0;
+  const read = () => Math.min(bytes, ctx.maxBodyBytes);
+  return settleOnce(ctx.signal, read, (settle) => {
+    const finish = () => settle(read());
+    const timer = setTimeout(finish, ctx.bodyTimeoutMs);
     const onData = (chunk: Buffer | string) => {
       bytes += chunk.length;
       if (bytes >= ctx.maxBodyBytes) finish();
     };
-    const timer = setTimeout(finish, ctx.bodyTimeoutMs);
-    ctx.signal.addEventListener('abort', finish, { once: true });
-    body.on('data', onData);
-    body.once('end', finish);
-    body.once('close', finish);
-    body.once('error', finish);
-    if (ctx.signal.aborted || body.destroyed) finish();
+    const unlisten = listen(body, { data: onData, end: finish, close: finish, error: finish });
+    if (body.destroyed) finish();
+    return () => {
+      clearTimeout(timer);
+      unlisten();
+    };
   });
 }
 
-function exchangeH2(ctx: Context, socket: TLSSocket): Promise<Exchange> {
-  return new Promise((resolve) => {
-    let done = false;
-    const finish = (r: Exchange) => {
-      if (done) return;
-      done = true;
-      ctx.signal.removeEventListener('abort', onAbort);
-      resolve(r);
-    };
-    // Once the head is in, the result is decided: a close or error while the body is
-    // drained must not turn it into a failure.
-    let responded = false;
-    const failUnlessResponded = (r: Exchange) => {
-      if (!responded) finish(r);
-    };
-    const onAbort = () => failUnlessResponded({ ok: false, reason: 'timeout', message: 'no HTTP/2 response before the deadline' });
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
-    if (ctx.signal.aborted) return onAbort();
-    const errorStep = (where: string, err: unknown): Exchange => {
-      const code = errorCode(err);
-      if (RESET_CODES.has(code) || code === 'ERR_HTTP2_GOAWAY_SESSION') return { ok: false, reason: 'reset', message: `HTTP/2 ${where}: ${code}` };
-      if (code.startsWith('ERR_HTTP2_')) return { ok: false, reason: 'http_bad_response', message: `HTTP/2 ${where}: ${code}: ${errorMessage(err).slice(0, 200)}` };
-      return { ok: false, reason: socketErrorReason(err), message: `HTTP/2 ${where}: ${code || 'error'}: ${errorMessage(err).slice(0, 200)}` };
-    };
-    const sent = process.hrtime.bigint();
-    let session: ClientHttp2Session;
-    let stream: ClientHttp2Stream;
-    try {
-      session = http2Connect(`https://${authority(ctx.host, ctx.port)}`, { createConnection: () => socket });
-      ctx.res.session = session;
-      session.on('error', (err) => failUnlessResponded(errorStep('session', err)));
-      session.once('close', () => failUnlessResponded({ ok: false, reason: 'reset', message: 'HTTP/2 session closed before the response' }));
-      stream = session.request(
-        { ':method': ctx.expectation.method, ':path': ctx.expectation.path, 'user-agent': ctx.userAgent, accept: '*/*' },
-        { endStream: true },
-      );
-      ctx.res.stream = stream;
-    } catch (err) {
-      return finish(errorStep('request', err));
-    }
-    stream.on('error', (err) => failUnlessResponded(errorStep('stream', err)));
-    stream.once('close', () => failUnlessResponded({ ok: false, reason: 'reset', message: `HTTP/2 stream closed before the response (RST code ${stream.rstCode ?? 'none'})` }));
-    stream.once('response', (headers) => {
-      if (done) return;
-      responded = true;
-      const firstByteSeconds = secondsSince(sent);
-      const status = Number(headers[':status']);
-      const flat = flattenHeaders(headers);
-      void drainBody(ctx, stream).then((bodyBytes) => finish({ ok: true, status, headers: flat, firstByteSeconds, bodyBytes }));
-    });
-  });
+/** What a failed request means. Once the head is in, nothing fails the check. */
+function requestFailure(ctx: Context, err: unknown, protocol: '2' | '1.1'): Exchange {
+  const code = errorCode(err);
+  if (ctx.signal.aborted) return { ok: false, reason: 'timeout', message: `no HTTP/${protocol} response before the deadline` };
+  if (RESET_CODES.has(code) || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED' || code === 'ERR_HTTP2_GOAWAY_SESSION') {
+    return { ok: false, reason: 'reset', message: `connection closed before the HTTP/${protocol} response (${code})` };
+  }
+  if (code.startsWith('HPE_') || code.startsWith('ERR_HTTP2_')) {
+    return { ok: false, reason: 'http_bad_response', message: `not an HTTP/${protocol} answer (${code}: ${errorMessage(err).slice(0, 200)})` };
+  }
+  return { ok: false, reason: socketErrorReason(err), message: `HTTP/${protocol}: ${code || 'error'}: ${errorMessage(err).slice(0, 200)}` };
 }
 
-function exchangeH1(ctx: Context, socket: TLSSocket): Promise<Exchange> {
-  return new Promise((resolve) => {
-    let done = false;
-    const finish = (r: Exchange) => {
-      if (done) return;
-      done = true;
-      ctx.signal.removeEventListener('abort', onAbort);
-      resolve(r);
-    };
-    // Once the head is in, the result is decided (see exchangeH2).
-    let responded = false;
-    const onAbort = () => {
-      if (!responded) finish({ ok: false, reason: 'timeout', message: 'no HTTP/1.1 response before the deadline' });
-    };
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
-    if (ctx.signal.aborted) return onAbort();
-    const sent = process.hrtime.bigint();
-    let req: ClientRequest;
-    try {
-      req = httpRequest({
-        method: ctx.expectation.method,
-        path: ctx.expectation.path,
-        headers: { host: authority(ctx.host, ctx.port).replace(/:443$/, ''), 'user-agent': ctx.userAgent, accept: '*/*', connection: 'close' },
-        createConnection: () => socket,
-      });
-    } catch (err) {
-      return finish({ ok: false, reason: 'internal_error', message: `HTTP/1.1 request: ${errorMessage(err)}` });
-    }
-    ctx.res.request = req;
-    req.on('error', (err) => {
-      if (responded) return;
-      const code = errorCode(err);
-      if (code.startsWith('HPE_')) return finish({ ok: false, reason: 'http_bad_response', message: `not an HTTP/1.1 answer (${code})` });
-      if (RESET_CODES.has(code)) return finish({ ok: false, reason: 'reset', message: `connection closed before the HTTP/1.1 response (${errorMessage(err)})` });
-      finish({ ok: false, reason: socketErrorReason(err), message: `HTTP/1.1: ${code || 'error'}: ${errorMessage(err).slice(0, 200)}` });
-    });
-    req.once('response', (response) => {
-      ctx.res.response = response;
-      response.on('error', noop);
-      if (done) return;
-      responded = true;
-      const firstByteSeconds = secondsSince(sent);
-      const status = response.statusCode ?? 0;
-      const flat = flattenHeaders(response.headers);
-      void drainBody(ctx, response).then((bodyBytes) => finish({ ok: true, status, headers: flat, firstByteSeconds, bodyBytes }));
-    });
-    req.end();
+/**
+ * One request over the check's own TLS socket, through undici: HTTP/2 when ALPN
+ * selected h2, else HTTP/1.1. The client gets this one socket and no other.
+ */
+async function exchange(ctx: Context, socket: TLSSocket, protocol: '2' | '1.1'): Promise<Exchange> {
+  let unused: TLSSocket | undefined = socket;
+  const client = new Client(`https://${authority(ctx.host, ctx.port)}`, {
+    allowH2: true,
+    pipelining: 1,
+    // The check's deadline bounds everything; undici's own timers would only race it.
+    headersTimeout: 0,
+    bodyTimeout: 0,
+    connect: (_opts, callback) => {
+      const given = unused;
+      unused = undefined;
+      // Asynchronously: called synchronously, undici would not send the waiting request.
+      if (given !== undefined) queueMicrotask(() => callback(null, given));
+      else callback(Object.assign(new Error('the check has one connection'), { code: 'ECONNRESET' }), null);
+    },
   });
+  ctx.res.client = client;
+  client.on('connectionError', noop);
+  const headers: Record<string, string> = { 'user-agent': ctx.userAgent, accept: '*/*' };
+  if (protocol === '1.1') headers.connection = 'close';
+  const sent = process.hrtime.bigint();
+  let response: Dispatcher.ResponseData;
+  try {
+    response = await requestBefore(client, { method: ctx.expectation.method, path: ctx.expectation.path, headers }, ctx.signal);
+  } catch (err) {
+    return requestFailure(ctx, err, protocol);
+  }
+  const firstByteSeconds = secondsSince(sent);
+  ctx.res.body = response.body;
+  response.body.on('error', noop);
+  const bodyBytes = await drainBody(ctx, response.body);
+  return { ok: true, status: response.statusCode, headers: flattenHeaders(response.headers), firstByteSeconds, bodyBytes };
 }

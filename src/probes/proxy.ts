@@ -31,12 +31,15 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { Socket } from 'node:net';
-import { connect as tlsConnect, rootCertificates } from 'node:tls';
-import type { TLSSocket } from 'node:tls';
+import { createSecureContext, rootCertificates } from 'node:tls';
+import type { SecureContext, TLSSocket } from 'node:tls';
 import { connectTcp } from './dial.js';
+import { errorCode, errorMessage } from './errors.js';
+import { secondsSince } from './clock.js';
+import { connectTls, trustedContext } from './tls-client.js';
 import type { FailureReason } from './reasons.js';
 import type { Dial, DialResult } from './types.js';
-import { untilAborted } from './abort.js';
+import { listen, settleOnce, untilAborted } from './abort.js';
 
 /** A named proxy. `url` is http://[user:pass@]host[:port] or https://... */
 export interface ProxySpec {
@@ -107,16 +110,6 @@ export function authority(host: string, port: number): string {
 function proxyHostname(url: URL): string {
   const h = url.hostname;
   return h.startsWith('[') && h.endsWith(']') ? h.slice(1, -1) : h;
-}
-
-const seconds = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
-
-function errorCode(err: unknown): string {
-  return typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /** Text the proxy controls, made safe to quote: printable ASCII, bounded, no password. */
@@ -203,7 +196,7 @@ async function dialThroughProxy(proxy: ProxySpec, host: string, port: number, op
     for (const s of secrets) if (s.length >= 4) out = out.split(s).join('***');
     return out;
   };
-  const fail = (reason: FailureReason, message: string): DialResult => ({ ok: false, reason, message: scrub(message), durationSeconds: seconds(start) });
+  const fail = (reason: FailureReason, message: string): DialResult => ({ ok: false, reason, message: scrub(message), durationSeconds: secondsSince(start) });
 
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     return fail('proxy_protocol_error', `${label}: unsupported proxy scheme ${url.protocol} (http:// and https:// only)`);
@@ -237,7 +230,7 @@ async function dialThroughProxy(proxy: ProxySpec, host: string, port: number, op
     socket = secured.socket;
     socket.on('error', () => {});
   }
-  const connectSeconds = seconds(start);
+  const connectSeconds = secondsSince(start);
 
   const target = authority(host, port);
   const lines = [`CONNECT ${target} HTTP/1.1`, `Host: ${target}`];
@@ -269,47 +262,25 @@ async function dialThroughProxy(proxy: ProxySpec, host: string, port: number, op
   return { ok: true, socket, connectSeconds, proxyConnectSeconds: answered.proxyConnectSeconds, remoteAddress: address, viaProxy: true };
 }
 
+/** Node's default trust (system roots, NODE_EXTRA_CA_CERTS), built once: what any client of an https:// proxy verifies it with. */
+let defaultTrust: SecureContext | undefined;
+
 type TlsToProxy = { ok: true; socket: TLSSocket } | { ok: false; reason: FailureReason; message: string };
 
-function tlsToProxy(raw: Socket, servername: string, extraCa: readonly string[], signal: AbortSignal): Promise<TlsToProxy> {
-  return new Promise((resolve) => {
-    let done = false;
-    let socket: TLSSocket | undefined;
-    const finish = (r: TlsToProxy) => {
-      if (done) return;
-      done = true;
-      signal.removeEventListener('abort', onAbort);
-      if (socket !== undefined) {
-        socket.removeListener('error', onError);
-        socket.removeListener('close', onClose);
-        if (!r.ok) socket.destroy();
-      }
-      resolve(r);
-    };
-    const onAbort = () => finish({ ok: false, reason: 'proxy_timeout', message: 'handshake timed out' });
-    const onError = (err: Error) => {
-      const code = errorCode(err);
-      const reason: FailureReason = code === 'ECONNRESET' || code === 'EPIPE' ? 'proxy_closed' : 'proxy_protocol_error';
-      finish({ ok: false, reason, message: `${code || 'error'}: ${err.message}` });
-    };
-    const onClose = () => finish({ ok: false, reason: 'proxy_closed', message: 'connection closed during the handshake' });
-    signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      socket = tlsConnect({
-        socket: raw,
-        ...(isIP(servername) === 0 && { servername }),
-        host: servername,
-        ALPNProtocols: ['http/1.1'],
-        ...(extraCa.length > 0 && { ca: [...rootCertificates, ...extraCa] }),
-      });
-    } catch (err) {
-      finish({ ok: false, reason: 'proxy_protocol_error', message: errorMessage(err) });
-      return;
-    }
-    socket.on('error', onError);
-    socket.once('close', onClose);
-    socket.once('secureConnect', () => finish({ ok: true, socket }));
-  });
+/** TLS to an https:// proxy: the shared handshake, its failures named as the proxy's, its certificate required to verify. */
+async function tlsToProxy(raw: Socket, servername: string, extraCa: readonly string[], signal: AbortSignal): Promise<TlsToProxy> {
+  const secureContext = extraCa.length > 0 ? trustedContext(rootCertificates, extraCa) : (defaultTrust ??= createSecureContext());
+  const secured = await connectTls(raw, { servername, secureContext, alpn: ['http/1.1'], viaProxy: false, signal });
+  if (!secured.ok) {
+    const reason: FailureReason = secured.reason === 'timeout' ? 'proxy_timeout' : secured.reason === 'reset' ? 'proxy_closed' : 'proxy_protocol_error';
+    return { ok: false, reason, message: secured.detail };
+  }
+  if (!secured.authorized) {
+    secured.socket.destroy();
+    secured.tap.destroy();
+    return { ok: false, reason: 'proxy_protocol_error', message: `its certificate did not verify (${secured.authorizationError ?? 'unknown'})` };
+  }
+  return { ok: true, socket: secured.socket };
 }
 
 type ConnectAnswer =
@@ -322,29 +293,18 @@ type ConnectAnswer =
 
 /** Writes the CONNECT request and reads the answer head. Leaves the socket paused, with any extra bytes unshifted. */
 function awaitConnectAnswer(socket: Socket, request: string, maxHeadBytes: number, signal: AbortSignal): Promise<ConnectAnswer> {
-  return new Promise((resolve) => {
-    let buffered: Buffer = Buffer.alloc(0);
-    let sent = process.hrtime.bigint();
-    let done = false;
-    const finish = (answer: ConnectAnswer) => {
-      if (done) return;
-      done = true;
-      // Pause before dropping the 'data' listener: a flowing socket without one drops bytes.
-      socket.pause();
-      socket.removeListener('data', onData);
-      socket.removeListener('end', onEnd);
-      socket.removeListener('close', onClose);
-      socket.removeListener('error', onError);
-      signal.removeEventListener('abort', onAbort);
-      resolve(answer);
-    };
+  let buffered: Buffer = Buffer.alloc(0);
+  return settleOnce<ConnectAnswer>(signal, () => ({ kind: 'timeout', bytes: buffered.length }), (settle) => {
+    const sent = process.hrtime.bigint();
+    /** Bytes after the 200's head: the tunnel's first. */
+    let rest: Buffer | undefined;
     const onData = (chunk: Buffer) => {
       buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
       for (;;) {
         const head = parseProxyHead(buffered, maxHeadBytes);
         if (head.kind === 'incomplete') return;
-        if (head.kind === 'garbage') return finish({ kind: 'garbage', detail: head.detail });
-        if (head.kind === 'too_large') return finish({ kind: 'too_large' });
+        if (head.kind === 'garbage') return settle({ kind: 'garbage', detail: head.detail });
+        if (head.kind === 'too_large') return settle({ kind: 'too_large' });
         if (head.status < 200) {
           // 1xx interim answer: skip it and keep reading.
           buffered = buffered.subarray(head.headLength);
@@ -354,29 +314,21 @@ function awaitConnectAnswer(socket: Socket, request: string, maxHeadBytes: numbe
         if (head.status >= 300) {
           const answer: ConnectAnswer = { kind: 'status', status: head.status, reasonPhrase: head.reasonPhrase };
           if (head.headers['proxy-authenticate'] !== undefined) answer.authenticate = head.headers['proxy-authenticate'];
-          return finish(answer);
+          return settle(answer);
         }
-        const proxyConnectSeconds = seconds(sent);
-        const rest = buffered.subarray(head.headLength);
-        finish({ kind: 'ok', proxyConnectSeconds });
-        if (rest.length > 0) socket.unshift(rest);
-        return;
+        rest = buffered.subarray(head.headLength);
+        return settle({ kind: 'ok', proxyConnectSeconds: secondsSince(sent) });
       }
     };
-    const onEnd = () => finish({ kind: 'closed', bytes: buffered.length });
-    const onClose = () => finish({ kind: 'closed', bytes: buffered.length });
-    const onError = (err: Error) => finish({ kind: 'closed', bytes: buffered.length, code: errorCode(err) || err.message });
-    const onAbort = () => finish({ kind: 'timeout', bytes: buffered.length });
-    signal.addEventListener('abort', onAbort, { once: true });
-    socket.on('data', onData);
-    socket.once('end', onEnd);
-    socket.once('close', onClose);
-    socket.on('error', onError);
-    if (signal.aborted) {
-      onAbort();
-      return;
-    }
-    sent = process.hrtime.bigint();
+    const closed = () => settle({ kind: 'closed', bytes: buffered.length });
+    const onError = (err: Error) => settle({ kind: 'closed', bytes: buffered.length, code: errorCode(err) || err.message });
+    const unlisten = listen(socket, { data: onData, end: closed, close: closed, error: onError });
     socket.write(request);
+    return () => {
+      // Pause before dropping the 'data' listener: a flowing socket without one drops bytes.
+      socket.pause();
+      unlisten();
+      if (rest !== undefined && rest.length > 0) socket.unshift(rest);
+    };
   });
 }

@@ -47,17 +47,20 @@ import { Client } from 'undici';
 import type { Dispatcher } from 'undici';
 import { describeExpiry } from '../config/registry-credentials.js';
 import type { PasswordExpiry, RegistryCredential, RegistryCredentials } from '../config/registry-credentials.js';
-import { dialUntilAbort } from './dial.js';
+import { secondsSince } from './clock.js';
+import { errorCode, errorMessage } from './errors.js';
 import { DEFAULT_USER_AGENT, proxyGeneratedError } from './http.js';
+import { closeClient, requestBefore } from './undici-client.js';
 import { authority } from './proxy.js';
 import { socketErrorReason } from './reasons.js';
 import type { FailureReason } from './reasons.js';
 import { parseWwwAuthenticate } from './registry-challenge.js';
 import { DIGEST_RE, MANIFEST_ACCEPT, describePlatforms, formatPlatform, matchesDigest, parseManifest, parsePlatform, selectPlatform, sha256Digest, smallestBlob } from './registry-manifest.js';
 import type { Descriptor } from './registry-manifest.js';
-import { connectTls, trustedContext } from './tls-client.js';
+import { dialTls, trustedContext } from './tls-client.js';
+import type { TrustOptions } from './tls-client.js';
 import type { DialFactory, ProbeOutcome } from './types.js';
-import { untilAborted } from './abort.js';
+import { withDeadline } from './abort.js';
 
 export const REGISTRY_STEPS = ['ping', 'token', 'manifest', 'blob_redirect', 'blob_first_byte'] as const;
 export type RegistryStep = (typeof REGISTRY_STEPS)[number];
@@ -73,7 +76,7 @@ export interface RegistryTarget {
   platform: string;
 }
 
-export interface RegistryProbeOptions {
+export interface RegistryProbeOptions extends TrustOptions {
   /**
    * Opens connections on this check's path, for the registry and for every host it
    * sends the check to (token realm, blob host): each call's Dial opens a fresh one.
@@ -83,10 +86,6 @@ export interface RegistryProbeOptions {
   viaProxy?: boolean;
   /** From loadRegistryCredentials; absent: anonymous. */
   credentials?: RegistryCredentials;
-  /** Extra trusted CAs (PEM, tls.ca_file), added to the system roots. */
-  ca?: readonly string[];
-  /** The "system" trust store. Default: tls.rootCertificates. Tests override it. */
-  systemRoots?: readonly string[];
   userAgent?: string;
   /** Deadline of the whole check. Default 15000 ms. The signal always wins. */
   timeoutMs?: number;
@@ -207,20 +206,8 @@ const SHOWN_RESPONSE_HEADERS = [
 /** Query parameters of a token request that are safe to show. */
 const SHOWN_QUERY = new Set(['service', 'scope']);
 
-const secondsSince = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
 const noop = (): void => {};
 
-/** Time given to undici to close its clients once their sockets are destroyed. */
-const RELEASE_MS = 200;
-
-
-function errorCode(err: unknown): string {
-  return typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 /** The `registry` label value: host, or host:port off 443. */
 export function registryName(host: string, port: number): string {
@@ -335,16 +322,15 @@ class Origin {
     } catch (err) {
       return failed('internal_error', `the dial factory threw: ${errorMessage(err)}`);
     }
-    const dialed = await dialUntilAbort(dial, run.signal);
-    if (dialed === undefined) return failed(run.viaProxy ? 'proxy_timeout' : 'timeout', `no connection to ${authority(this.host, this.port)} before the deadline`);
-    if (!dialed.ok) return failed(dialed.reason, dialed.message);
-    run.own(dialed.socket);
-    if (dialed.remoteAddress !== undefined) entry.remoteAddress = dialed.remoteAddress;
-    if (dialed.lookupSeconds !== undefined) entry.lookupSeconds = dialed.lookupSeconds;
-    entry.connectSeconds = dialed.connectSeconds;
-    if (dialed.proxyConnectSeconds !== undefined) entry.proxyConnectSeconds = dialed.proxyConnectSeconds;
-    const tls = await connectTls(dialed.socket, { servername: this.host, secureContext: run.context, alpn: ALPN, viaProxy: run.viaProxy, signal: run.signal });
-    if (!tls.ok) return failed(tls.reason, `${authority(this.host, this.port)}: ${tls.message}`);
+    const tls = await dialTls(dial, { servername: this.host, secureContext: run.context, alpn: ALPN, viaProxy: run.viaProxy, signal: run.signal });
+    const dialed = tls.ok || tls.stage === 'tls' ? tls.dialed : undefined;
+    if (dialed !== undefined) {
+      if (dialed.remoteAddress !== undefined) entry.remoteAddress = dialed.remoteAddress;
+      if (dialed.lookupSeconds !== undefined) entry.lookupSeconds = dialed.lookupSeconds;
+      entry.connectSeconds = dialed.connectSeconds;
+      if (dialed.proxyConnectSeconds !== undefined) entry.proxyConnectSeconds = dialed.proxyConnectSeconds;
+    }
+    if (!tls.ok) return failed(tls.reason, tls.stage === 'tls' ? `${authority(this.host, this.port)}: ${tls.message}` : tls.message);
     run.own(tls.tap);
     run.own(tls.socket);
     entry.tlsSeconds = tls.seconds;
@@ -417,8 +403,7 @@ class Run {
   }
 
   async release(): Promise<void> {
-    // The clients first: undici 7's h2 session trips over a socket destroyed under it.
-    await Promise.all([...this.origins.values()].map((o) => untilAborted(o.client.destroy(), AbortSignal.timeout(RELEASE_MS), 'UND_ERR_ABORTED').catch(noop)));
+    await Promise.all([...this.origins.values()].map((o) => closeClient(o.client)));
     for (const s of this.sockets) s.destroy();
   }
 
@@ -428,7 +413,7 @@ class Run {
   }
 
   private end(ok: boolean, status?: number, at: bigint = process.hrtime.bigint()): void {
-    const r: RegistryStepResult = { ok, seconds: Number(at - this.stepStart) / 1e9 };
+    const r: RegistryStepResult = { ok, seconds: secondsSince(this.stepStart, at) };
     if (status !== undefined) r.status = status;
     this.result.steps[this.step] = r;
   }
@@ -497,17 +482,10 @@ class Run {
     const sent = process.hrtime.bigint();
     let response: Dispatcher.ResponseData;
     try {
-      // undici settles an aborted request only once it was dispatched: the race makes
-      // the deadline hold whatever state the client is in.
-      response = await untilAborted(
-        origin.client.request({
-          method: 'GET',
-          path: `${url.pathname}${url.search}`,
-          headers: { 'user-agent': this.options.userAgent ?? DEFAULT_USER_AGENT, ...headers },
-          signal: this.signal,
-        }),
+      response = await requestBefore(
+        origin.client,
+        { method: 'GET', path: `${url.pathname}${url.search}`, headers: { 'user-agent': this.options.userAgent ?? DEFAULT_USER_AGENT, ...headers } },
         this.signal,
-        'UND_ERR_ABORTED',
       );
     } catch (err) {
       entry.seconds = secondsSince(sent);
@@ -897,12 +875,8 @@ class Run {
 /** Checks the pull path of one registry over one path. Never throws. */
 export async function probeRegistry(target: RegistryTarget, options: RegistryProbeOptions, signal: AbortSignal): Promise<RegistryResult> {
   const start = process.hrtime.bigint();
-  const ac = new AbortController();
-  const onParentAbort = () => ac.abort();
-  signal.addEventListener('abort', onParentAbort, { once: true });
-  if (signal.aborted) ac.abort();
-  const timer = setTimeout(() => ac.abort(), options.timeoutMs ?? DEFAULT_REGISTRY_TIMEOUT_MS);
-  const run = new Run(target, options, ac.signal);
+  const deadline = withDeadline(signal, options.timeoutMs ?? DEFAULT_REGISTRY_TIMEOUT_MS);
+  const run = new Run(target, options, deadline.signal);
   try {
     await run.go();
   } catch (err) {
@@ -912,8 +886,7 @@ export async function probeRegistry(target: RegistryTarget, options: RegistryPro
     r.failedStep = run.step;
     r.message = run.scrub(`${run.step}: registry probe bug: ${errorMessage(err)}`);
   } finally {
-    clearTimeout(timer);
-    signal.removeEventListener('abort', onParentAbort);
+    deadline.release();
     await run.release();
   }
   run.result.durationSeconds = secondsSince(start);

@@ -6,6 +6,7 @@ import { connectTcp } from './dial.js';
 import type { FailureReason } from './reasons.js';
 import type { Dial, ProbeOutcome } from './types.js';
 import type { Family, Target } from '../model/types.js';
+import { secondsSince } from './clock.js';
 
 export interface TcpProbeOptions {
   /** Addresses from the DNS check, per family. */
@@ -14,12 +15,9 @@ export interface TcpProbeOptions {
   maxPerFamily?: number;
 }
 
-export interface TcpAttempt {
+export interface TcpAttempt extends Omit<ProbeOutcome, 'durationSeconds'> {
   address: string;
   family: Family;
-  ok: boolean;
-  reason?: FailureReason;
-  message?: string;
   connectSeconds: number;
 }
 
@@ -79,7 +77,7 @@ export async function probeTcp(target: Target, options: TcpProbeOptions, signal:
     }),
   );
   signal.removeEventListener('abort', abort);
-  const durationSeconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const durationSeconds = secondsSince(start);
   const probedFamilies = families.filter((f) => f.probed > 0);
   if (probedFamilies.length === 0) {
     return { ok: false, reason: 'no_addresses', message: 'no addresses to connect to (the DNS check found none)', durationSeconds, families };
@@ -108,7 +106,7 @@ export interface TcpTunnelOptions {
 export async function probeTcpTunnel(_target: Target, options: TcpTunnelOptions, signal: AbortSignal): Promise<TcpResult> {
   const start = process.hrtime.bigint();
   const dialed = await options.dial(signal);
-  const durationSeconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const durationSeconds = secondsSince(start);
   const family: Family = dialed.ok && dialed.socket.remoteFamily === 'IPv6' ? 'v6' : 'v4';
   if (!dialed.ok) {
     const attempt: TcpAttempt = { address: 'proxy', family, ok: false, reason: dialed.reason, message: dialed.message, connectSeconds: dialed.durationSeconds };

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getPki } from '../../test/fixtures/pki.js';
 import { startTlsServer } from '../../test/fixtures/tls-servers.js';
 import type { RunningServer, TlsVariant } from '../../test/fixtures/tls-servers.js';
+import { sessionEmsFlag } from '../../test/fixtures/session-der.js';
 import {
   MAX_BYTES,
   ServerFlightParser,
@@ -13,7 +14,6 @@ import {
   alertName,
   groupName,
   parseServerKeyExchange,
-  sessionEmsFlag,
   signatureSchemeName,
   versionName,
 } from './tls-wire.js';

@@ -324,51 +324,6 @@ export function parseServerKeyExchange(body: Buffer): ServerKeyExchangeInfo {
 }
 
 /**
- * Cross-check for EMS: OpenSSL's SSL_SESSION DER (what `tlsSocket.getSession()`
- * returns) carries a `[13] EXPLICIT INTEGER flags` field whose bit 0x1 is
- * SSL_SESS_FLAG_EXTMS. An absent field means 0. Returns null when the DER is not
- * understood.
- */
-export function sessionEmsFlag(der: Buffer | undefined): boolean | null {
-  if (der === undefined) return null;
-  try {
-    const outer = readTlv(der, 0);
-    if (outer === undefined || outer.tag !== 0x30) return null;
-    let p = outer.valueStart;
-    while (p < outer.end) {
-      const tlv = readTlv(der, p);
-      if (tlv === undefined || tlv.end > outer.end) return null;
-      if (tlv.tag === 0xad) {
-        const inner = readTlv(der, tlv.valueStart);
-        if (inner === undefined || inner.tag !== 0x02 || inner.end > tlv.end || inner.end === inner.valueStart) return null;
-        // INTEGER, big-endian: only the lowest bit matters.
-        return (der[inner.end - 1]! & 0x01) === 0x01;
-      }
-      p = tlv.end;
-    }
-    return false;
-  } catch {
-    return null;
-  }
-}
-
-function readTlv(buf: Buffer, at: number): { tag: number; valueStart: number; end: number } | undefined {
-  if (at + 2 > buf.length) return undefined;
-  const tag = buf[at]!;
-  if ((tag & 0x1f) === 0x1f) return undefined; // high tag numbers: not used by SSL_SESSION
-  let len = buf[at + 1]!;
-  let p = at + 2;
-  if (len & 0x80) {
-    const n = len & 0x7f;
-    if (n === 0 || n > 4 || p + n > buf.length) return undefined;
-    len = buf.readUIntBE(p, n);
-    p += n;
-  }
-  if (p + len > buf.length) return undefined;
-  return { tag, valueStart: p, end: p + len };
-}
-
-/**
  * Forwards bytes both ways between a raw socket and `tls.connect({ socket })`, and
  * hands every inbound chunk to `onInbound` first (passing the raw socket to
  * tls.connect directly hides its data: TLS takes it over).

@@ -10,7 +10,8 @@ import type { RawVariant, RunningServer, TlsVariant } from '../../test/fixtures/
 import { deadline, eventually } from '../../test/helpers/timing.js';
 import { startProxy } from '../../test/fixtures/proxies.js';
 import { proxyDial } from './proxy.js';
-import { TLS_REQUIREMENTS, classifyHandshakeFailure, probeTls } from './tls.js';
+import { TLS_REQUIREMENTS, probeTls } from './tls.js';
+import { classifyHandshakeFailure } from './tls-client.js';
 import type { TlsProbeOptions, TlsRequirement, TlsResult } from './tls.js';
 import { PREPARED_HANDSHAKES, REQUIREMENT_SPECS, buildClientContext } from './tls-requirements.js';
 import { certFacts, chainsTo, dnField, matchesExpectedIssuer, parsePemCertificates } from './tls-certs.js';

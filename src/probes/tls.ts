@@ -30,22 +30,22 @@
 // deadline (min of handshakeTimeoutMs and the caller's signal), and every socket and
 // timer is released before the probe resolves. At most `concurrency` handshakes per
 // target run at once.
-import { isIP } from 'node:net';
-import { connect as tlsConnect, rootCertificates } from 'node:tls';
+import { rootCertificates } from 'node:tls';
 import type { SecureContext, TLSSocket } from 'node:tls';
-import type { Socket } from 'node:net';
 import type { X509Certificate } from 'node:crypto';
-import { socketErrorReason } from './reasons.js';
 import type { FailureReason } from './reasons.js';
-import { dialUntilAbort } from './dial.js';
+import { withDeadline } from './abort.js';
+import { secondsSince } from './clock.js';
+import { errorMessage } from './errors.js';
 import type { Dial, ProbeOutcome } from './types.js';
 import type { Target } from '../model/types.js';
 import { PREPARED_HANDSHAKES, REQUIREMENT_SPECS, TLS_REQUIREMENTS } from './tls-requirements.js';
 import type { HandshakeExpectation, RequirementSpec, TlsRequirement } from './tls-requirements.js';
 import { anchorsFromPems, certFacts, chainFromPeer } from './tls-certs.js';
-import { trustedContext } from './tls-client.js';
+import { dialTls, trustedContext } from './tls-client.js';
+import type { TlsConnected, TrustOptions } from './tls-client.js';
 import type { TlsCertFacts } from './tls-certs.js';
-import { ServerFlightParser, WireTap, alertName, groupName, sessionEmsFlag, signatureSchemeName, versionName } from './tls-wire.js';
+import { groupName, signatureSchemeName } from './tls-wire.js';
 import type { WireObservation } from './tls-wire.js';
 
 export { TLS_REQUIREMENTS, REQUIREMENT_SPECS };
@@ -85,13 +85,11 @@ export interface TlsResult extends ProbeOutcome {
   certificate?: TlsCertFacts;
 }
 
-export interface TlsProbeOptions {
+export interface TlsProbeOptions extends TrustOptions {
   /** Opens the byte stream (TCP, or a proxy tunnel); called once per handshake. */
   dial: Dial;
   /** SNI and name to verify; default target.host. An IP literal is verified but not sent as SNI. */
   servername?: string;
-  /** Extra trusted CAs (PEM text from tls.ca_file; a string may hold several certificates). */
-  ca?: readonly string[];
   /** Issuer O/CN substrings the host's chain is known to come from (interception check). */
   expectedIssuers?: readonly string[];
   /** Deadline of one handshake, dial included. Default 5000 ms. The probe's signal always wins. */
@@ -100,8 +98,6 @@ export interface TlsProbeOptions {
   concurrency?: number;
   /** Which requirements to check. Default: all of TLS_REQUIREMENTS. */
   requirements?: readonly TlsRequirement[];
-  /** The "system" trust store. Default: tls.rootCertificates. Tests override it. */
-  systemRoots?: readonly string[];
 }
 
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5000;
@@ -110,14 +106,8 @@ export const DEFAULT_CONCURRENCY = 3;
 const DEFAULT_ALPN = ['h2', 'http/1.1'];
 
 /** What one handshake showed. */
-interface ObservedHandshake {
-  version: string;
-  cipher: string;
-  group: string;
-  alpn: string;
-  ems: boolean | null;
+interface ObservedHandshake extends TlsHandshakeFacts {
   signatureScheme?: number;
-  handshakeSeconds: number;
   reused: boolean;
   authorized: boolean;
   authorizationError?: string;
@@ -172,89 +162,6 @@ type HandshakeRun =
   | { status: 'failed'; detail: string; durationSeconds: number }
   | { status: 'untested'; reason: FailureReason; detail: string; durationSeconds: number };
 
-type FailureClass = { verdict: true; detail: string } | { verdict: false; reason: FailureReason; detail: string };
-
-/** Local errors that are an answer about the path: the peer chose something the client did not offer, or nothing is left to offer. */
-const LOCAL_VERDICT_CODES = new Set([
-  'ERR_SSL_NO_CIPHERS_AVAILABLE',
-  'ERR_SSL_NO_PROTOCOLS_AVAILABLE',
-  'ERR_SSL_UNSUPPORTED_PROTOCOL',
-  'ERR_SSL_WRONG_SSL_VERSION',
-  'ERR_SSL_VERSION_TOO_LOW',
-  'ERR_SSL_VERSION_TOO_HIGH',
-  'ERR_SSL_INAPPROPRIATE_FALLBACK',
-  'ERR_SSL_WRONG_CIPHER_RETURNED',
-  'ERR_SSL_WRONG_CURVE',
-  'ERR_SSL_BAD_KEY_SHARE',
-  'ERR_SSL_WRONG_SIGNATURE_TYPE',
-  'ERR_SSL_NO_SUITABLE_SIGNATURE_ALGORITHM',
-  'ERR_SSL_NO_SHARED_CIPHER',
-  'ERR_SSL_NO_SHARED_SIGNATURE_ALGORITHMS',
-  'ERR_SSL_NO_SUITABLE_KEY_SHARE',
-  'ERR_SSL_NO_SUITABLE_GROUPS',
-  'ERR_SSL_UNSUPPORTED_ELLIPTIC_CURVE',
-  'ERR_SSL_NO_APPLICATION_PROTOCOL',
-]);
-
-/** Answers that are not TLS at all (an HTTP error page, a captive portal...). */
-const NOT_TLS_CODES = new Set([
-  'ERR_SSL_WRONG_VERSION_NUMBER',
-  'ERR_SSL_PACKET_LENGTH_TOO_LONG',
-  'ERR_SSL_RECORD_LAYER_FAILURE',
-  'ERR_SSL_HTTP_REQUEST',
-  'ERR_SSL_HTTPS_PROXY_REQUEST',
-  'ERR_SSL_UNKNOWN_PROTOCOL',
-]);
-
-const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_SSL_UNEXPECTED_EOF_WHILE_READING', 'ERR_STREAM_PREMATURE_CLOSE']);
-
-function errorCode(err: unknown): string {
-  return typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-/**
- * Sorts a failed handshake into "the path answered" (verdict) or "could not test".
- * Exported for tests.
- */
-export function classifyHandshakeFailure(err: unknown, wire: WireObservation, viaProxy = false): FailureClass {
-  if (wire.alert !== undefined) {
-    return { verdict: true, detail: `alert ${wire.alert.description} ${alertName(wire.alert.description)}` };
-  }
-  const code = errorCode(err);
-  if (/^ERR_SSL_(SSLV3|TLSV1|TLSV13)_ALERT_/.test(code)) {
-    const num = /SSL alert number (\d+)/.exec(errorMessage(err))?.[1];
-    const description = num === undefined ? undefined : Number(num);
-    const name = description === undefined ? code.replace(/^ERR_SSL_(SSLV3|TLSV1|TLSV13)_ALERT_/, '').toLowerCase() : alertName(description);
-    return { verdict: true, detail: description === undefined ? `alert ${name}` : `alert ${description} ${name}` };
-  }
-  if (LOCAL_VERDICT_CODES.has(code)) {
-    return { verdict: true, detail: `local ${code.replace(/^ERR_SSL_/, '').toLowerCase()}` };
-  }
-  if (wire.garbage !== undefined) {
-    return { verdict: false, reason: 'tls_handshake_failed', detail: `not a TLS answer: ${wire.garbage}` };
-  }
-  if (NOT_TLS_CODES.has(code)) {
-    return { verdict: false, reason: 'tls_handshake_failed', detail: `not a TLS answer: ${code.replace(/^ERR_SSL_/, '').toLowerCase()}` };
-  }
-  if (RESET_CODES.has(code)) {
-    // Through a tunnel, nothing at all from the far end means the proxy dropped it.
-    if (viaProxy && wire.bytesSeen === 0) return { verdict: false, reason: 'proxy_closed', detail: `the proxy closed the tunnel before any TLS answer (${code})` };
-    return { verdict: false, reason: 'reset', detail: `connection closed without an alert after ${wire.bytesSeen} bytes (${code})` };
-  }
-  if (code.startsWith('ERR_SSL_')) {
-    return { verdict: false, reason: 'tls_handshake_failed', detail: `handshake error ${code.replace(/^ERR_SSL_/, '').toLowerCase()}` };
-  }
-  return { verdict: false, reason: socketErrorReason(err), detail: `${code || 'error'}: ${errorMessage(err).slice(0, 200)}` };
-}
-
-function secondsSince(start: bigint): number {
-  return Number(process.hrtime.bigint() - start) / 1e9;
-}
-
 function negotiatedGroup(wire: WireObservation, socket: TLSSocket): string {
   const hello = wire.serverHello;
   if (hello?.version === 0x0304 && hello.keyShareGroup !== undefined) return groupName(hello.keyShareGroup);
@@ -279,29 +186,24 @@ function negotiatedGroup(wire: WireObservation, socket: TLSSocket): string {
   }
 }
 
-function observe(socket: TLSSocket, wire: WireObservation, handshakeSeconds: number, needsChain: HandshakePlan['needsChain']): ObservedHandshake {
-  const version = socket.getProtocol() ?? (wire.serverHello === undefined ? 'unknown' : versionName(wire.serverHello.version));
+function observe(tls: TlsConnected, needsChain: HandshakePlan['needsChain']): ObservedHandshake {
+  const { socket, wire } = tls;
   const cipher = socket.getCipher() as { standardName?: string; name?: string } | undefined;
-  let ems: boolean | null = null;
-  if (version === 'TLSv1.2') {
-    ems = wire.serverHello !== undefined ? wire.serverHello.ems : sessionEmsFlag(socket.getSession());
-  }
   const facts: ObservedHandshake = {
-    version,
+    version: tls.version,
     cipher: cipher?.standardName ?? cipher?.name ?? 'unknown',
     group: negotiatedGroup(wire, socket),
-    alpn: typeof socket.alpnProtocol === 'string' && socket.alpnProtocol.length > 0 ? socket.alpnProtocol : 'none',
-    ems,
-    handshakeSeconds,
+    alpn: tls.alpn,
+    // The tap sees every byte before TLS does, so a TLS 1.2 handshake that succeeded had
+    // its ServerHello parsed; without one, EMS is 'not observable' (judgeSuccess).
+    ems: tls.version === 'TLSv1.2' ? (wire.serverHello?.ems ?? null) : null,
+    handshakeSeconds: tls.seconds,
     reused: socket.isSessionReused(),
-    authorized: socket.authorized,
+    authorized: tls.authorized,
     chain: [],
   };
   if (wire.serverKeyExchange?.signatureScheme !== undefined) facts.signatureScheme = wire.serverKeyExchange.signatureScheme;
-  if (!socket.authorized) {
-    const authErr: unknown = socket.authorizationError;
-    facts.authorizationError = typeof authErr === 'string' ? authErr : errorCode(authErr) || errorMessage(authErr);
-  }
+  if (tls.authorizationError !== undefined) facts.authorizationError = tls.authorizationError;
   if (needsChain !== undefined) {
     // getPeerCertificate(false), not getPeerX509Certificate(): after the latter, Node 20 answers getPeerCertificate(true) with {}.
     const leaf: string | undefined = socket.getPeerCertificate(false).fingerprint256 || undefined;
@@ -319,93 +221,34 @@ interface HandshakePlan {
 }
 
 interface Connection {
-  servername: string | undefined;
-  host: string;
+  servername: string;
   dial: Dial;
   timeoutMs: number;
 }
 
-/** One fresh connection and handshake. Never rejects. */
+/** One fresh connection and handshake, under its own deadline. Never rejects; leaves nothing open. */
 async function runHandshake(conn: Connection, plan: HandshakePlan, parent: AbortSignal): Promise<HandshakeRun> {
   const start = process.hrtime.bigint();
-  const ac = new AbortController();
-  const onParentAbort = () => ac.abort();
-  parent.addEventListener('abort', onParentAbort, { once: true });
-  if (parent.aborted) ac.abort();
-  const timer = setTimeout(() => ac.abort(), conn.timeoutMs);
-  const untested = (reason: FailureReason, detail: string): HandshakeRun => ({ status: 'untested', reason, detail, durationSeconds: secondsSince(start) });
+  const deadline = withDeadline(parent, conn.timeoutMs);
   try {
-    const dialed = await dialUntilAbort(conn.dial, ac.signal);
-    if (dialed === undefined) return untested('timeout', 'no connection before the deadline');
-    if (!dialed.ok) return untested(dialed.reason, dialed.message);
-    return await handshakeOn(dialed.socket, dialed.viaProxy === true, conn, plan, ac.signal, start);
-  } catch (err) {
-    return untested('internal_error', `unexpected: ${errorMessage(err)}`);
-  } finally {
-    clearTimeout(timer);
-    parent.removeEventListener('abort', onParentAbort);
-  }
-}
-
-function handshakeOn(raw: Socket, viaProxy: boolean, conn: Connection, plan: HandshakePlan, signal: AbortSignal, start: bigint): Promise<HandshakeRun> {
-  return new Promise<HandshakeRun>((resolve) => {
-    const parser = new ServerFlightParser();
-    const wire = parser.result;
-    raw.on('error', () => {});
-    const tap = new WireTap(raw, (chunk) => parser.feed(chunk));
-    tap.on('error', () => {});
-    let socket: TLSSocket | undefined;
-    let settled = false;
-    const finish = (run: HandshakeRun) => {
-      if (settled) return;
-      settled = true;
-      signal.removeEventListener('abort', onAbort);
-      socket?.destroy();
-      tap.destroy();
-      raw.destroy();
-      resolve(run);
-    };
-    const duration = () => secondsSince(start);
-    const fail = (err: unknown) => {
-      const cls = classifyHandshakeFailure(err, wire, viaProxy);
-      finish(cls.verdict ? { status: 'failed', detail: cls.detail, durationSeconds: duration() } : { status: 'untested', reason: cls.reason, detail: cls.detail, durationSeconds: duration() });
-    };
-    const onAbort = () => {
-      const detail =
-        wire.bytesSeen === 0 ? 'no answer before the deadline' : `stalled after ${wire.bytesSeen} bytes${wire.serverHello ? ' (ServerHello seen)' : ''}`;
-      finish({ status: 'untested', reason: 'timeout', detail, durationSeconds: duration() });
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    if (signal.aborted) {
-      onAbort();
-      return;
+    const tls = await dialTls(conn.dial, { servername: conn.servername, secureContext: plan.context, ...(plan.alpn !== undefined && { alpn: plan.alpn }), signal: deadline.signal });
+    if (!tls.ok) {
+      const durationSeconds = secondsSince(start);
+      return tls.verdict ? { status: 'failed', detail: tls.detail, durationSeconds } : { status: 'untested', reason: tls.reason, detail: tls.detail, durationSeconds };
     }
-    const hsStart = process.hrtime.bigint();
     try {
-      socket = tlsConnect({
-        socket: tap,
-        secureContext: plan.context,
-        ...(conn.servername !== undefined && { servername: conn.servername }),
-        host: conn.host,
-        rejectUnauthorized: false,
-        ...(plan.alpn !== undefined && { ALPNProtocols: [...plan.alpn] }),
-      });
+      return { status: 'ok', facts: observe(tls, plan.needsChain), durationSeconds: secondsSince(start) };
     } catch (err) {
-      fail(err);
-      return;
+      return { status: 'untested', reason: 'internal_error', detail: `reading the handshake: ${errorMessage(err)}`, durationSeconds: secondsSince(start) };
+    } finally {
+      tls.socket.destroy();
+      tls.tap.destroy();
     }
-    socket.on('error', fail);
-    socket.once('close', () => fail(Object.assign(new Error('connection closed before the handshake finished'), { code: 'ECONNRESET' })));
-    socket.once('secureConnect', () => {
-      if (settled || socket === undefined) return;
-      try {
-        const facts = observe(socket, wire, secondsSince(hsStart), plan.needsChain);
-        finish({ status: 'ok', facts, durationSeconds: duration() });
-      } catch (err) {
-        finish({ status: 'untested', reason: 'internal_error', detail: `reading the handshake: ${errorMessage(err)}`, durationSeconds: duration() });
-      }
-    });
-  });
+  } catch (err) {
+    return { status: 'untested', reason: 'internal_error', detail: `unexpected: ${errorMessage(err)}`, durationSeconds: secondsSince(start) };
+  } finally {
+    deadline.release();
+  }
 }
 
 interface PartVerdict {
@@ -514,8 +357,7 @@ export async function probeTls(target: Target, options: TlsProbeOptions, signal:
 async function probe(target: Target, options: TlsProbeOptions, signal: AbortSignal, start: bigint): Promise<TlsResult> {
   const name = options.servername ?? target.host;
   const conn: Connection = {
-    servername: isIP(name) === 0 ? name : undefined,
-    host: name,
+    servername: name,
     dial: options.dial,
     timeoutMs: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
   };
