@@ -5,6 +5,7 @@
 // (it serves the index only to a client that accepts it) and our blob request.
 //
 // docker-registry is required: if it is missing these tests fail (they never skip).
+import type { RegistryImage } from '../src/model/types.js';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DISTRIBUTION_NAME, DIST_BLOB_HOST, TOKEN_HOST, pushImage, startDistribution } from './fixtures/distribution.js';
@@ -17,7 +18,7 @@ import { timed } from './helpers/timing.js';
 import { credentialsFromEnv } from '../src/config/registry-credentials.js';
 import { proxyDial } from '../src/probes/proxy.js';
 import { probeRegistry } from '../src/probes/registry.js';
-import type { RegistryProbeOptions, RegistryResult, RegistryTarget } from '../src/probes/registry.js';
+import type { RegistryProbeOptions, RegistryResult } from '../src/probes/registry.js';
 
 const REPOSITORY = 'egress-test/static';
 const USER = 'puller';
@@ -39,11 +40,11 @@ afterAll(async () => {
   await dist?.close();
 });
 
-function target(over: Partial<RegistryTarget> = {}): RegistryTarget {
+function target(over: Partial<RegistryImage> = {}): RegistryImage {
   return { host: DISTRIBUTION_NAME, port: dist.registryPort, repository: REPOSITORY, reference: 'latest', platform: 'linux/amd64', ...over };
 }
 
-async function probe(over: Partial<RegistryTarget> = {}, options: Partial<RegistryProbeOptions> = {}): Promise<RegistryResult> {
+async function probe(over: Partial<RegistryImage> = {}, options: Partial<RegistryProbeOptions> = {}): Promise<RegistryResult> {
   const { result } = await timed(20_000, (signal) => probeRegistry(target(over), { dialFor: dist.dialFor, ca: [pki.rootCa], ...options }, signal));
   return result;
 }

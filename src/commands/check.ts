@@ -1,6 +1,7 @@
 // `egress-exporter check`: every check once, now, as a table of host x check.
 // The fastest answer to "does my network meet the vendor's requirements?".
 import { Writable } from 'node:stream';
+import { secondsSince } from '../probes/clock.js';
 import { oneOf, parseCommandLine } from './flags.js';
 import { ConfigError, defaultConfig, loadConfigFile } from '../config/load.js';
 import { resolveTargets } from '../config/targets.js';
@@ -250,7 +251,7 @@ export async function runCheckCommand(argv: string[], streams: CheckStreams, pro
     streams.err.write('egress-exporter check: interrupted\n');
     return 1;
   }
-  const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
+  const elapsed = secondsSince(started);
   streams.out.write(output === 'json' ? renderJson(reports) : renderTable(reports, styleFor(streams.out), elapsed));
   return reports.every(roundOk) ? 0 : 1;
 }

@@ -1,5 +1,7 @@
 // The fixed set of failure reasons. Only these strings ever become the
 // `reason` label, so its cardinality is bounded by this list.
+import { errorCode } from './errors.js';
+
 export const FAILURE_REASONS = [
   // DNS
   'nxdomain',
@@ -48,8 +50,7 @@ export function isFailureReason(value: string): value is FailureReason {
  * rather than leaking the code into a label.
  */
 export function socketErrorReason(err: unknown): FailureReason {
-  const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
-  switch (code) {
+  switch (errorCode(err)) {
     case 'ECONNREFUSED':
       return 'refused';
     case 'ETIMEDOUT':

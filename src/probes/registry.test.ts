@@ -1,4 +1,5 @@
 import { inspect } from 'node:util';
+import type { RegistryImage } from '../model/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BLOB_HOST_NAME, REGISTRY_NAME, REPOSITORY, loopbackDialFactory, startRegistryFixture } from '../../test/fixtures/registry-server.js';
 import type { RegistryFixture, RegistryFixtureOptions } from '../../test/fixtures/registry-server.js';
@@ -13,7 +14,7 @@ import { credentialsFromDockerConfig, credentialsFromEnv } from '../config/regis
 import type { RegistryCredentials } from '../config/registry-credentials.js';
 import { proxyDial } from './proxy.js';
 import { boundedHost, probeRegistry, redactUrl, registryName } from './registry.js';
-import type { RegistryProbeOptions, RegistryResult, RegistryTarget } from './registry.js';
+import type { RegistryProbeOptions, RegistryResult } from './registry.js';
 import type { DialFactory } from './types.js';
 
 const PASSWORD = 'pull-token-secret-Xy9';
@@ -42,11 +43,11 @@ async function proxy(fx: RegistryFixture, options: Omit<ProxyFixtureOptions, 'ma
   return p;
 }
 
-function target(fx: RegistryFixture, over: Partial<RegistryTarget> = {}): RegistryTarget {
+function target(fx: RegistryFixture, over: Partial<RegistryImage> = {}): RegistryImage {
   return { host: REGISTRY_NAME, port: fx.registryPort, repository: REPOSITORY, reference: 'latest', platform: 'linux/amd64', ...over };
 }
 
-async function probe(fx: RegistryFixture, over: Partial<RegistryTarget> = {}, options: Partial<RegistryProbeOptions> = {}): Promise<RegistryResult> {
+async function probe(fx: RegistryFixture, over: Partial<RegistryImage> = {}, options: Partial<RegistryProbeOptions> = {}): Promise<RegistryResult> {
   const { result } = await timed(20_000, (signal) => probeRegistry(target(fx, over), { dialFor: fx.dialFor, ca: [pki.rootCa], ...options }, signal));
   return result;
 }

@@ -39,6 +39,7 @@
 // signed URL carries its signature there), and every message is scrubbed of the secrets.
 // Authorization is never sent to another origin than the registry's (nor the token
 // endpoint's): a redirect to the blob host goes without it.
+import type { RegistryImage } from '../model/types.js';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
@@ -64,17 +65,6 @@ import { withDeadline } from './abort.js';
 
 export const REGISTRY_STEPS = ['ping', 'token', 'manifest', 'blob_redirect', 'blob_first_byte'] as const;
 export type RegistryStep = (typeof REGISTRY_STEPS)[number];
-
-/** One registry and the image whose pull is tried. */
-export interface RegistryTarget {
-  host: string;
-  port: number;
-  repository: string;
-  /** A tag or a digest. */
-  reference: string;
-  /** os/architecture[/variant]. */
-  platform: string;
-}
 
 export interface RegistryProbeOptions extends TrustOptions {
   /**
@@ -348,7 +338,7 @@ class Origin {
 /** One run of the check: its state, its resources, its result. */
 class Run {
   readonly options: RegistryProbeOptions;
-  readonly target: RegistryTarget;
+  readonly target: RegistryImage;
   readonly signal: AbortSignal;
   readonly viaProxy: boolean;
   readonly timeoutMs: number;
@@ -366,7 +356,7 @@ class Run {
   /** The Bearer challenge of GET /v2/. */
   private challenge: { realm: string; service: string | undefined } = { realm: '', service: undefined };
 
-  constructor(target: RegistryTarget, options: RegistryProbeOptions, signal: AbortSignal) {
+  constructor(target: RegistryImage, options: RegistryProbeOptions, signal: AbortSignal) {
     this.target = target;
     this.options = options;
     this.signal = signal;
@@ -873,7 +863,7 @@ class Run {
 }
 
 /** Checks the pull path of one registry over one path. Never throws. */
-export async function probeRegistry(target: RegistryTarget, options: RegistryProbeOptions, signal: AbortSignal): Promise<RegistryResult> {
+export async function probeRegistry(target: RegistryImage, options: RegistryProbeOptions, signal: AbortSignal): Promise<RegistryResult> {
   const start = process.hrtime.bigint();
   const deadline = withDeadline(signal, options.timeoutMs ?? DEFAULT_REGISTRY_TIMEOUT_MS);
   const run = new Run(target, options, deadline.signal);

@@ -9,6 +9,7 @@ import { Allowlist } from '../metrics/allowlist.js';
 import type { CheckName, Family, Target } from '../model/types.js';
 import { loadRegistryCredentials } from '../config/registry-credentials.js';
 import type { RegistryPull } from '../model/types.js';
+import { secondsSince } from '../probes/clock.js';
 import { directDial, resolvingDial } from '../probes/dial.js';
 import type { ResolvingDialOptions } from '../probes/dial.js';
 import { envProxyFor } from '../probes/no-proxy.js';
@@ -119,7 +120,7 @@ export async function runRound(target: Target, ctx: RoundContext): Promise<Round
   const paths = pathsFor(target, ctx.config, ctx.env);
   const report: RoundReport = { target, startedAtMs, finishedAtMs: startedAtMs, durationSeconds: 0, addresses: {}, dns: [], paths: paths.map((path) => ({ path })) };
   const finish = (): RoundReport => {
-    report.durationSeconds = Number(process.hrtime.bigint() - start) / 1e9;
+    report.durationSeconds = secondsSince(start);
     report.finishedAtMs = now();
     return report;
   };
