@@ -73,7 +73,9 @@ function assemblerMain(port: MessagePort, setup: WorkerSetup, gzipSync: typeof G
           }
         });
         at += tail.copy(text, at);
-        const body = request.gzip ? gzipSync(text) : text;
+        // Level 1: a 1,000-host scrape gzips in a quarter of the time of the default level 6, for
+        // about a sixth more bytes on the wire (still a twentieth of the plain text).
+        const body = request.gzip ? gzipSync(text, { level: 1 }) : text;
         // gzipSync's answer may be a view of a larger or shared buffer: send exactly its
         // bytes, in memory of their own (Buffer.from would put a small copy in the pool).
         let own = body;
