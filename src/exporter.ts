@@ -6,7 +6,8 @@ import { ConfigError, defaultConfig, loadConfigFile } from './config/load.js';
 import { resolveTargets } from './config/targets.js';
 import type { Config } from './config/types.js';
 import type { Logger } from './logging/logger.js';
-import { createRegistry, createReloadMetrics } from './metrics/registry.js';
+import { configHash, createRegistry, createReloadMetrics } from './metrics/registry.js';
+import { renderConfig } from './config/render.js';
 import { StallMonitor } from './metrics/stall-monitor.js';
 import { MetricsView, renderRound } from './metrics/view.js';
 import type { PathInfo } from './metrics/view.js';
@@ -83,6 +84,7 @@ export class Exporter {
   ) {
     const registry = createRegistry({ version: VERSION, revision: REVISION });
     this.reloadMetrics = createReloadMetrics(registry);
+    this.reloadMetrics.hash.set(configHash(renderConfig(config, { redactSecrets: true })));
     this.metrics = new MetricsView(this.results, config, registry, this.stalls);
     this.web = new WebServer(options.web ?? null, options.logger);
     const targets = resolveTargets(config);
@@ -255,6 +257,7 @@ export class Exporter {
     this.startScheduler();
     this.reloadMetrics.successful.set(1);
     this.reloadMetrics.timestamp.set(reloadedAt / 1000);
+    this.reloadMetrics.hash.set(configHash(renderConfig(config, { redactSecrets: true })));
     this.logger.info({ file, targets: targets.length }, 'config reloaded');
     return { ok: true };
   }

@@ -45,6 +45,12 @@ describe('reload', () => {
     const before = await scrape(base);
     expect(before.value('egress_probe_success', { host: 'b.test', check: 'dns' })).toBe(1);
     expect(before.value('egress_exporter_config_last_reload_successful')).toBe(1);
+    const hashBefore = before.value('egress_exporter_config_hash');
+    expect(hashBefore).toBeGreaterThan(0);
+    // The same effective config, written another way: a reload leaves the hash as it was.
+    await writeFile(file, `# the same, with a comment\n${configText(dns.address.name, ['a.test', 'b.test'])}`);
+    expect((await fetch(`${base}/-/reload`, { method: 'POST' })).status).toBe(200);
+    expect((await scrape(base)).value('egress_exporter_config_hash')).toBe(hashBefore);
 
     await writeFile(file, configText(dns.address.name, ['a.test', 'c.test']));
     const response = await fetch(`${base}/-/reload`, { method: 'POST' });
@@ -56,6 +62,8 @@ describe('reload', () => {
     expect(m.value('egress_probe_success', { host: 'a.test', check: 'dns' })).toBe(1);
     expect(m.value('egress_exporter_config_last_reload_successful')).toBe(1);
     expect(Math.abs((m.value('egress_exporter_config_last_reload_success_timestamp_seconds') ?? 0) - Date.now() / 1000)).toBeLessThan(10);
+    // Another config, another hash.
+    expect(m.value('egress_exporter_config_hash')).not.toBe(hashBefore);
   });
 
   it('drops the series of a resolver the new config no longer asks', async () => {
@@ -95,7 +103,7 @@ describe('reload', () => {
   });
 
   it('keeps the running config when the new one is broken, and says why', async () => {
-    await scrapeUntil(base, (s) => s.value('egress_probe_success', { host: 'a.test', check: 'dns', resolver: dns.address.name }) === 1);
+    const running = await scrapeUntil(base, (s) => s.value('egress_probe_success', { host: 'a.test', check: 'dns', resolver: dns.address.name }) === 1);
     await writeFile(file, configText(dns.address.name, ['a.test']).replace('interval: 1s', 'interval: soon'));
     const response = await fetch(`${base}/-/reload`, { method: 'POST' });
     expect(response.status).toBe(500);
@@ -103,6 +111,8 @@ describe('reload', () => {
     const runs = (s: Awaited<ReturnType<typeof scrape>>) => s.value('egress_exporter_rounds_total', { host: 'c.test' }) ?? 0;
     const failed = await scrape(base);
     expect(failed.value('egress_exporter_config_last_reload_successful')).toBe(0);
+    // The hash is the running config's, not the broken file's.
+    expect(failed.value('egress_exporter_config_hash')).toBe(running.value('egress_exporter_config_hash'));
     // c.test is still probed: the old config keeps running.
     await scrapeUntil(base, (s) => runs(s) > runs(failed));
   });

@@ -1,4 +1,5 @@
 // The registry and the exporter's own metrics (process, event loop, build).
+import { createHash } from 'node:crypto';
 import client from 'prom-client';
 
 export interface BuildInfo {
@@ -20,8 +21,18 @@ export function createRegistry(build: BuildInfo): client.Registry {
   return registry;
 }
 
+/**
+ * The running config as a number, as Alertmanager's `alertmanager_config_hash`: replicas with
+ * the same effective config (defaults applied, comments and layout aside) read the same value,
+ * and a reload that changed nothing leaves it as it was. 48 bits of its SHA-256: an exact float.
+ * Hashed as `--config.check` prints it, secrets redacted: the number must say nothing of them.
+ */
+export function configHash(effectiveConfig: string): number {
+  return parseInt(createHash('sha256').update(effectiveConfig).digest('hex').slice(0, 12), 16);
+}
+
 /** Prometheus's own names for the same facts, so the same alerts read them. */
-export function createReloadMetrics(registry: client.Registry): { successful: client.Gauge; timestamp: client.Gauge } {
+export function createReloadMetrics(registry: client.Registry): { successful: client.Gauge; timestamp: client.Gauge; hash: client.Gauge } {
   const successful = new client.Gauge({
     name: 'egress_exporter_config_last_reload_successful',
     help: 'Whether the last configuration reload attempt was successful.',
@@ -32,7 +43,12 @@ export function createReloadMetrics(registry: client.Registry): { successful: cl
     help: 'Timestamp of the last successful configuration load (start-up counts).',
     registers: [registry],
   });
+  const hash = new client.Gauge({
+    name: 'egress_exporter_config_hash',
+    help: 'Hash of the running configuration (the effective config, defaults applied); equal on replicas with the same config.',
+    registers: [registry],
+  });
   successful.set(1);
   timestamp.set(Date.now() / 1000);
-  return { successful, timestamp };
+  return { successful, timestamp, hash };
 }
