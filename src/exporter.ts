@@ -6,7 +6,8 @@ import { ConfigError, defaultConfig, loadConfigFile } from './config/load.js';
 import { resolveTargets } from './config/targets.js';
 import type { Config } from './config/types.js';
 import type { Logger } from './logging/logger.js';
-import { configHash, createRegistry, createReloadMetrics } from './metrics/registry.js';
+import { createRegistry, createReloadMetrics } from './metrics/registry.js';
+import type { ReloadMetrics } from './metrics/registry.js';
 import { renderConfig } from './config/render.js';
 import { StallMonitor } from './metrics/stall-monitor.js';
 import { MetricsView, renderRound } from './metrics/view.js';
@@ -67,7 +68,7 @@ export class Exporter {
   readonly results = new ResultStore();
   readonly metrics: MetricsView;
   private readonly stalls = new StallMonitor();
-  private readonly reloadMetrics: ReturnType<typeof createReloadMetrics>;
+  private readonly reloadMetrics: ReloadMetrics;
   /** The server and the web config in force; reload reads that again too. */
   private readonly web: WebServer;
   private current: { config: Config; targets: Target[]; scheduler: Scheduler; trust: Trust };
@@ -84,7 +85,7 @@ export class Exporter {
   ) {
     const registry = createRegistry({ version: VERSION, revision: REVISION });
     this.reloadMetrics = createReloadMetrics(registry);
-    this.reloadMetrics.hash.set(configHash(renderConfig(config, { redactSecrets: true })));
+    this.reloadMetrics.loaded(renderConfig(config, { redactSecrets: true }), Date.now());
     this.metrics = new MetricsView(this.results, config, registry, this.stalls);
     this.web = new WebServer(options.web ?? null, options.logger);
     const targets = resolveTargets(config);
@@ -239,7 +240,7 @@ export class Exporter {
     } catch (error) {
       const message =
         error instanceof ConfigError || error instanceof WebConfigError ? error.message : `${file ?? 'config'}: ${error instanceof Error ? error.message : String(error)}`;
-      this.reloadMetrics.successful.set(0);
+      this.reloadMetrics.failed();
       this.logger.error({ file, problems: message.split('\n') }, 'reload failed: keeping the running config');
       return { ok: false, error: message };
     }
@@ -255,9 +256,7 @@ export class Exporter {
     const reloadedAt = Date.now();
     this.current = { config, targets, scheduler: this.createScheduler(config, targets, trust), trust };
     this.startScheduler();
-    this.reloadMetrics.successful.set(1);
-    this.reloadMetrics.timestamp.set(reloadedAt / 1000);
-    this.reloadMetrics.hash.set(configHash(renderConfig(config, { redactSecrets: true })));
+    this.reloadMetrics.loaded(renderConfig(config, { redactSecrets: true }), reloadedAt);
     this.logger.info({ file, targets: targets.length }, 'config reloaded');
     return { ok: true };
   }

@@ -25,14 +25,23 @@ export function createRegistry(build: BuildInfo): client.Registry {
  * The running config as a number, as Alertmanager's `alertmanager_config_hash`: replicas with
  * the same effective config (defaults applied, comments and layout aside) read the same value,
  * and a reload that changed nothing leaves it as it was. 48 bits of its SHA-256: an exact float.
- * Hashed as `--config.check` prints it, secrets redacted: the number must say nothing of them.
  */
-export function configHash(effectiveConfig: string): number {
+function configHash(effectiveConfig: string): number {
   return parseInt(createHash('sha256').update(effectiveConfig).digest('hex').slice(0, 12), 16);
 }
 
+export interface ReloadMetrics {
+  /**
+   * A config is running (start-up counts), loaded at `atMs`. `effectiveConfig` is as
+   * `--config.check` prints it, secrets redacted: the hash must say nothing of them.
+   */
+  loaded(effectiveConfig: string, atMs: number): void;
+  /** A reload failed; the running config stays, and so does its hash. */
+  failed(): void;
+}
+
 /** Prometheus's own names for the same facts, so the same alerts read them. */
-export function createReloadMetrics(registry: client.Registry): { successful: client.Gauge; timestamp: client.Gauge; hash: client.Gauge } {
+export function createReloadMetrics(registry: client.Registry): ReloadMetrics {
   const successful = new client.Gauge({
     name: 'egress_exporter_config_last_reload_successful',
     help: 'Whether the last configuration reload attempt was successful.',
@@ -48,7 +57,14 @@ export function createReloadMetrics(registry: client.Registry): { successful: cl
     help: 'Hash of the running configuration (the effective config, defaults applied); equal on replicas with the same config.',
     registers: [registry],
   });
-  successful.set(1);
-  timestamp.set(Date.now() / 1000);
-  return { successful, timestamp, hash };
+  return {
+    loaded(effectiveConfig, atMs) {
+      successful.set(1);
+      timestamp.set(atMs / 1000);
+      hash.set(configHash(effectiveConfig));
+    },
+    failed() {
+      successful.set(0);
+    },
+  };
 }
