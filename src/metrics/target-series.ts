@@ -5,8 +5,8 @@
 // latest round no longer has are simply not rendered, and their history goes.
 import type { Target } from '../model/types.js';
 import { issuerLabel } from '../probes/tls-certs.js';
-import type { CheckResult, RoundReport } from '../scheduler/report.js';
-import { checkResults, targetLabels } from '../scheduler/report.js';
+import type { RoundReport } from '../scheduler/report.js';
+import { checkLabels, checkResults, targetLabels } from '../scheduler/report.js';
 import type { Allowlist } from './allowlist.js';
 import { DnsHistory } from './dns-history.js';
 import { HistogramData, sampleLine } from './exposition.js';
@@ -54,8 +54,6 @@ class Counter {
 
 const scopeOf = (check: string, path: string): string => `${check}\u0000${path}`;
 
-/** A check's labels: the dns check names the resolver it asked, every other check the path it went out by. */
-const checkLabels = ({ check, path }: Pick<CheckResult, 'check' | 'path'>): Labels => (check === 'dns' ? { check, resolver: path } : { check, path });
 
 export class TargetSeries {
   private readonly counters = new Keyed<Counter>();

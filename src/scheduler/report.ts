@@ -70,6 +70,11 @@ export interface CheckResult {
   outcome: ProbeOutcome;
 }
 
+/** A check's own labels, on its series and in its log lines: the dns check names the resolver it asked, every other check the path it went out by. */
+export function checkLabels({ check, path }: Pick<CheckResult, 'check' | 'path'>): { check: CheckName; resolver: string } | { check: CheckName; path: string } {
+  return check === 'dns' ? { check, resolver: path } : { check, path };
+}
+
 /** Every check result of a round that the target asked for. */
 export function checkResults(report: RoundReport): CheckResult[] {
   const out: CheckResult[] = [];

@@ -9,7 +9,7 @@ import cron from 'node-cron';
 import type { ScheduledTask } from 'node-cron';
 import type { Logger } from '../logging/logger.js';
 import type { Target } from '../model/types.js';
-import { targetKey } from './report.js';
+import { checkLabels, targetKey } from './report.js';
 import type { ResultStore, StateChange } from './results.js';
 import { runRound } from './round.js';
 import type { RoundContext } from './round.js';
@@ -180,7 +180,7 @@ export function cronIntervalMs(expression: string): number {
 
 function logStateChanges(logger: Logger, target: Target, changes: readonly StateChange[]): void {
   for (const { result, previous } of changes) {
-    const labels = { host: target.host, port: target.port, check: result.check, path: result.path };
+    const labels = { host: target.host, port: target.port, ...checkLabels(result) };
     const from = previous ? (previous.outcome.ok ? 'up' : `down (${previous.outcome.reason})`) : 'unknown';
     if (result.outcome.ok) logger.info({ ...labels, from, state: 'up' }, 'check state changed');
     else logger.warn({ ...labels, from, state: 'down', reason: result.outcome.reason, detail: result.outcome.message }, 'check state changed');
