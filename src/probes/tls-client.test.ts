@@ -49,12 +49,17 @@ describe('connectTls', () => {
     if (good.ok) {
       expect(good.version).toMatch(/^TLSv1\.[23]$/);
       expect(good.socket.isSessionReused()).toBe(false);
+      // The name check saw the leaf alone; the caller gets the socket's own chain back.
+      expect(good.socket.getPeerCertificate(true).issuerCertificate.subject.CN).toBe('Egress Test Issuing CA');
       good.tap.destroy();
       good.socket.destroy();
     }
     const wrongName = await handshake(full.port, 'example.test', [pki.rootCa]);
     expect(wrongName).toMatchObject({ ok: true, authorized: false, authorizationError: 'ERR_TLS_CERT_ALTNAME_INVALID' });
     if (wrongName.ok) wrongName.socket.destroy();
+    const byAddress = await handshake(full.port, '127.0.0.1', [pki.rootCa]);
+    expect(byAddress).toMatchObject({ ok: true, authorized: true });
+    if (byAddress.ok) byAddress.socket.destroy();
     const untrusted = await handshake(full.port, 'cgr.dev', []);
     expect(untrusted).toMatchObject({ ok: true, authorized: false, authorizationError: 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' });
     if (untrusted.ok) untrusted.socket.destroy();
