@@ -4,7 +4,7 @@
 import net from 'node:net';
 import { probeDns, sinkholePolicy } from './dns.js';
 import type { DnsProbeOptions } from './dns.js';
-import { listen, settleOnce } from './abort.js';
+import { listen, onAbort, settleOnce } from './abort.js';
 import { secondsSince } from './clock.js';
 import { errorMessage } from './errors.js';
 import { socketErrorReason } from './reasons.js';
@@ -62,13 +62,12 @@ export function dialUntilAbort(dial: Dial, signal: AbortSignal): Promise<DialRes
       if (done) return;
       done = true;
       clearTimeout(grace);
-      signal.removeEventListener('abort', onAbort);
+      forget();
       resolve(result);
     };
-    const onAbort = (): void => {
+    const forget = onAbort(signal, () => {
       grace = setTimeout(() => settle(undefined), DIAL_ABORT_GRACE_MS);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
+    });
     pending.then(
       (result) => {
         if (done || (result.ok && signal.aborted)) {

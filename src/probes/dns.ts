@@ -5,6 +5,7 @@
 // rcodes, and cannot be cancelled. A fresh Resolver per probe also means c-ares's
 // per-channel answer cache never hides a TTL counting down between probes.
 import { promises as dnsPromises } from 'node:dns';
+import { onAbort } from './abort.js';
 import type { FailureReason } from './reasons.js';
 import type { ProbeOutcome } from './types.js';
 import type { Family, Target } from '../model/types.js';
@@ -156,13 +157,12 @@ export async function probeDns(target: Target, options: DnsProbeOptions, signal:
   // On abort: cancel() makes c-ares fail every pending query (ECANCELLED) and
   // release its socket and timer; `aborted` settles our races at once, without
   // waiting for those rejections.
-  let onAbort = (): void => {};
+  let forget = (): void => {};
   const aborted = new Promise<'aborted'>((resolve) => {
-    onAbort = () => {
+    forget = onAbort(signal, () => {
       resolver.cancel();
       resolve('aborted');
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
+    });
   });
 
   async function lookup(family: Family): Promise<DnsRecordResult> {
@@ -232,7 +232,7 @@ export async function probeDns(target: Target, options: DnsProbeOptions, signal:
     // The chain as far as it got; copy so a late hop cannot change a returned result.
     return summarize(records, [...chain], resolverName, start);
   } finally {
-    signal.removeEventListener('abort', onAbort);
+    forget();
   }
 }
 

@@ -1,7 +1,6 @@
 // TCP check: connect to every resolved address (up to a cap per family) and
 // time each connect. A stale IP-based firewall rule shows as one address of
 // several refusing or timing out, which a single connect would hide.
-import { setMaxListeners } from 'node:events';
 import { connectTcp } from './dial.js';
 import type { FailureReason } from './reasons.js';
 import type { Dial, ProbeOutcome } from './types.js';
@@ -54,18 +53,12 @@ function dominantReason(attempts: readonly TcpAttempt[]): FailureReason {
 export async function probeTcp(target: Target, options: TcpProbeOptions, signal: AbortSignal): Promise<TcpResult> {
   const start = process.hrtime.bigint();
   const cap = options.maxPerFamily ?? DEFAULT_MAX_ADDRESSES_PER_FAMILY;
-  // Up to 2 x cap connects listen on the deadline at once: give them a signal of their own.
-  const local = new AbortController();
-  setMaxListeners(0, local.signal);
-  const abort = (): void => local.abort();
-  if (signal.aborted) abort();
-  else signal.addEventListener('abort', abort, { once: true });
   const families = await Promise.all(
     target.families.map(async (family): Promise<TcpFamilyResult> => {
       const addresses = (options.addresses[family] ?? []).slice(0, cap);
       const attempts = await Promise.all(
         addresses.map(async (address): Promise<TcpAttempt> => {
-          const dialed = await connectTcp(address, target.port, local.signal);
+          const dialed = await connectTcp(address, target.port, signal);
           if (dialed.ok) {
             dialed.socket.destroy();
             return { address, family, ok: true, connectSeconds: dialed.connectSeconds };
@@ -76,7 +69,6 @@ export async function probeTcp(target: Target, options: TcpProbeOptions, signal:
       return { family, probed: attempts.length, reachable: attempts.filter((a) => a.ok).length, attempts };
     }),
   );
-  signal.removeEventListener('abort', abort);
   const durationSeconds = secondsSince(start);
   const probedFamilies = families.filter((f) => f.probed > 0);
   if (probedFamilies.length === 0) {

@@ -1,6 +1,10 @@
 // Every check runs under a hard deadline. The probe gets an AbortSignal; if it
 // ignores it (a bug), the watchdog still settles the check shortly after.
 
+import { onAbort } from '../probes/abort.js';
+
+const SETTLED = new DOMException('the check settled', 'AbortError');
+
 /** Grace after the deadline before the watchdog gives up on a probe. */
 export const WATCHDOG_GRACE_MS = 1000;
 
@@ -19,7 +23,8 @@ export async function withDeadline<T>(
   const controller = new AbortController();
   const abort = (): void => controller.abort();
   const timer = setTimeout(abort, timeoutMs);
-  parent.addEventListener('abort', abort, { once: true });
+  if (parent.aborted) abort();
+  const forget = parent.aborted ? () => undefined : onAbort(parent, abort);
   let watchdog: NodeJS.Timeout | undefined;
   try {
     const probe = run(controller.signal).then(
@@ -35,7 +40,8 @@ export async function withDeadline<T>(
   } finally {
     clearTimeout(timer);
     clearTimeout(watchdog);
-    parent.removeEventListener('abort', abort);
-    controller.abort();
+    forget();
+    // Whatever the probe left listening stops now. A reason of our own: abort() alone builds a DOMException with a stack each time.
+    controller.abort(SETTLED);
   }
 }

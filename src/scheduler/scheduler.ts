@@ -4,11 +4,11 @@
 // overlap. Interval mode uses its own timers; cron mode uses node-cron. Each
 // finished round goes into the result store, and state changes are logged.
 import { createHash } from 'node:crypto';
-import { setMaxListeners } from 'node:events';
 import cron from 'node-cron';
 import type { ScheduledTask } from 'node-cron';
 import type { Logger } from '../logging/logger.js';
 import type { Target } from '../model/types.js';
+import { onAbort } from '../probes/abort.js';
 import { checkLabels, targetKey } from './report.js';
 import type { ResultStore, StateChange } from './results.js';
 import { runRound } from './round.js';
@@ -38,11 +38,11 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
       clearTimeout(timer);
-      signal.removeEventListener('abort', done);
+      forget();
       resolve();
     };
     const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
+    const forget = onAbort(signal, done);
   });
 }
 
@@ -67,8 +67,6 @@ export class Scheduler {
   readonly firstRound: Promise<void>;
 
   constructor(private readonly options: SchedulerOptions) {
-    // Every sleeping loop and in-flight check listens on this one signal.
-    setMaxListeners(0, this.controller.signal);
     this.context = { ...options.context, signal: this.controller.signal, previous: (target) => options.results.get(target)?.report };
     this.firstRoundPending = new Set(options.targets.map(targetKey));
     this.firstRound = new Promise((resolve) => {

@@ -1,4 +1,5 @@
 // Bounds how many checks run at once across all targets.
+import { onAbort } from '../probes/abort.js';
 export class Semaphore {
   private active = 0;
   private readonly waiting: Array<() => void> = [];
@@ -17,17 +18,16 @@ export class Semaphore {
     }
     return new Promise((resolve) => {
       const grant = (): void => {
-        signal.removeEventListener('abort', onAbort);
+        forget();
         this.active += 1;
         resolve(true);
       };
-      const onAbort = (): void => {
+      this.waiting.push(grant);
+      const forget = onAbort(signal, () => {
         const at = this.waiting.indexOf(grant);
         if (at >= 0) this.waiting.splice(at, 1);
         resolve(false);
-      };
-      this.waiting.push(grant);
-      signal.addEventListener('abort', onAbort, { once: true });
+      });
     });
   }
 
