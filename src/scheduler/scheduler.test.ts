@@ -67,8 +67,11 @@ describe('Scheduler', () => {
   it('spreads hosts over a stable offset window', () => {
     expect(hostPhase('cgr.dev')).toBe(hostPhase('cgr.dev'));
     expect(hostPhase('cgr.dev')).not.toBe(hostPhase('apk.cgr.dev'));
-    expect(spreadMs(30_000)).toBe(5000);
-    expect(spreadMs(2000)).toBe(1000);
+    expect(spreadMs(30_000, 13)).toBe(5000);
+    expect(spreadMs(2000, 13)).toBe(1000);
+    // A thousand first rounds (each every TLS requirement) get 30 s, or half the interval.
+    expect(spreadMs(120_000, 1000)).toBe(30_000);
+    expect(spreadMs(30_000, 1000)).toBe(15_000);
   });
 
   it('never overlaps a target with its previous round, and counts the skipped slots', async () => {
@@ -179,7 +182,7 @@ describe('Scheduler', () => {
     };
     const { scheduler, metrics } = harness({ intervalMs: 10_000, timeoutMs: 5000 }, probes, [target('slow.test')]);
     scheduler.start();
-    await sleep(50 + spreadMs(10_000) * hostPhase('slow.test:443'));
+    await sleep(50 + spreadMs(10_000, 1) * hostPhase('slow.test:443'));
     const started = Date.now();
     await scheduler.stop();
     expect(Date.now() - started).toBeLessThan(500);
