@@ -1,4 +1,4 @@
-// The TLS requirement handshakes run on their own cadence: every
+// The TLS requirement handshakes run on their own cadence: in the target's slot of
 // tls.requirements_interval, at once when the default handshake's facts move,
 // and again after one was left untested. Real handshakes against test servers;
 // a spy records which requirement set each tls probe was asked for.
@@ -15,9 +15,11 @@ import { startTlsServer } from '../../test/fixtures/tls-servers.js';
 import type { RunningServer } from '../../test/fixtures/tls-servers.js';
 import { quietLogger } from '../../test/helpers/exporter.js';
 import type { RoundReport } from './report.js';
+import { targetKey } from './report.js';
 import { DEFAULT_PROBES, runRound } from './round.js';
 import type { RoundContext } from './round.js';
 import { Semaphore } from './semaphore.js';
+import { hostPhase, slotAfterMs } from './slots.js';
 
 const MINUTE = 60_000;
 
@@ -62,6 +64,10 @@ describe('TLS requirement cadence', () => {
       now: () => clock,
     };
     return {
+      /** When the requirements next come due after a run at `at`: the target's slot, half an interval to one and a half later. */
+      dueAfter(at: number): number {
+        return slotAfterMs(at, config.tls.requirementsIntervalMs, hostPhase(targetKey(target)));
+      },
       async round(at: number, changes: Partial<Target> = {}): Promise<RoundReport> {
         clock = at;
         asked.length = 0;
@@ -74,7 +80,7 @@ describe('TLS requirement cadence', () => {
     };
   }
 
-  it('runs every requirement first, then only the default handshake until the interval has passed', async () => {
+  it('runs every requirement first, then only the default handshake until the target\'s slot in the interval', async () => {
     const h = harness(full.port);
     const first = await h.round(0);
     expect(asked).toEqual(['all']);
@@ -90,9 +96,16 @@ describe('TLS requirement cadence', () => {
     expect(carried.tls?.requirements.map((r) => r.verdict)).toEqual(path.tls?.requirements.map((r) => r.verdict));
     expect(carried.requirementsAtMs).toBe(0);
 
-    const due = await h.round(10 * MINUTE);
+    const dueAt = h.dueAfter(0);
+    expect(dueAt).toBeGreaterThanOrEqual(5 * MINUTE);
+    expect(dueAt).toBeLessThan(15 * MINUTE);
+    await h.round(dueAt - 1);
+    expect(asked).toEqual(['none']);
+    const due = await h.round(dueAt);
     expect(asked).toEqual(['all']);
-    expect(due.paths[0]!.requirementsAtMs).toBe(10 * MINUTE);
+    expect(due.paths[0]!.requirementsAtMs).toBe(dueAt);
+    // From then on, one interval apart.
+    expect(h.dueAfter(dueAt)).toBe(dueAt + 10 * MINUTE);
   });
 
   it('runs them at once when the default handshake changes (another ALPN here)', async () => {

@@ -32,6 +32,8 @@ import { judgeAcrossPaths } from './judge.js';
 import { PROXY_PATH, pathsFor } from './paths.js';
 import type { ProbePath } from './paths.js';
 import type { PathReport, RoundReport } from './report.js';
+import { targetKey } from './report.js';
+import { hostPhase, slotAfterMs } from './slots.js';
 import type { Semaphore } from './semaphore.js';
 
 export type { PathReport, RoundReport } from './report.js';
@@ -325,7 +327,9 @@ async function tlsCheck(target: Target, entry: PathReport, ctx: RoundContext, go
     previous?.requirementsAtMs === undefined ||
     carried.length === 0 ||
     carried.some((r) => r.verdict === 'untested') ||
-    now() - previous.requirementsAtMs >= ctx.config.tls.requirementsIntervalMs;
+    // In the target's slot of the interval: every first round runs them within seconds of
+    // the others, and they would all come due again together.
+    now() >= slotAfterMs(previous.requirementsAtMs, ctx.config.tls.requirementsIntervalMs, hostPhase(targetKey(target)));
   if (!due) {
     const quick = await run([]);
     if (quick === undefined) return;

@@ -3,7 +3,6 @@
 // evenly over it instead of bursting at its start; a target's rounds never
 // overlap. Interval mode uses its own timers; cron mode uses node-cron. Each
 // finished round goes into the result store, and state changes are logged.
-import { createHash } from 'node:crypto';
 import cron from 'node-cron';
 import type { ScheduledTask } from 'node-cron';
 import type { Logger } from '../logging/logger.js';
@@ -12,6 +11,7 @@ import { onAbort } from '../probes/abort.js';
 import { checkLabels, targetKey } from './report.js';
 import type { ResultStore, StateChange } from './results.js';
 import { runRound } from './round.js';
+import { hostPhase, nextSlotMs, slotAfterMs } from './slots.js';
 import type { RoundContext } from './round.js';
 
 /** The first round after a start or reload spreads over at least this much (at most half an interval), so readiness comes early. */
@@ -23,20 +23,9 @@ const MIN_FIRST_SPREAD_MS = 5000;
  */
 const FIRST_SPREAD_PER_TARGET_MS = 30;
 
-/** A stable fraction in [0, 1) per target: the same target keeps its slot across restarts. */
-export function hostPhase(key: string): number {
-  return createHash('sha256').update(key).digest().readUInt32BE(0) / 2 ** 32;
-}
-
 /** The window the first round's starts spread over. */
 export function spreadMs(intervalMs: number, targets: number): number {
   return Math.min(intervalMs / 2, Math.max(MIN_FIRST_SPREAD_MS, targets * FIRST_SPREAD_PER_TARGET_MS));
-}
-
-/** The first start of the target's slot after `afterMs`: slots are phase * interval past each multiple of the interval. */
-export function nextSlotMs(afterMs: number, intervalMs: number, phase: number): number {
-  const offset = phase * intervalMs;
-  return (Math.floor((afterMs - offset) / intervalMs) + 1) * intervalMs + offset;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -143,8 +132,7 @@ export class Scheduler {
       await sleep(due - Date.now(), signal);
       if (signal.aborted) return;
       await this.round(target);
-      // At least half an interval after this start, so the first slot is not rushed.
-      let next = nextSlotMs(due + intervalMs / 2, intervalMs, phase);
+      let next = slotAfterMs(due, intervalMs, phase);
       const now = Date.now();
       if (next <= now) {
         // The round ran past its next start: skip the missed slots instead of bunching them up.
