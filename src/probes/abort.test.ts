@@ -13,5 +13,4 @@ describe('onAbort', () => {
     controller.abort();
     expect(called).toEqual(Array.from({ length: 500 }, (_, i) => 2 * i + 1));
   });
-
 });

@@ -21,8 +21,9 @@ const RELEASE_MS = 200;
  */
 export function closeClient(client: Client): Promise<void> {
   return new Promise((resolve) => {
-    // A timer cleared on close: AbortSignal.timeout would fire every time, with a DOMException.
-    const timer = setTimeout(resolve, RELEASE_MS);
+    // A timer cleared on close (AbortSignal.timeout would fire every time, with a
+    // DOMException), unreferenced as that one was: a close must not hold the process open.
+    const timer = setTimeout(resolve, RELEASE_MS).unref();
     const closed = (): void => {
       clearTimeout(timer);
       resolve();

@@ -23,8 +23,9 @@ export async function withDeadline<T>(
   const controller = new AbortController();
   const abort = (): void => controller.abort();
   const timer = setTimeout(abort, timeoutMs);
+  let forget = (): void => undefined;
   if (parent.aborted) abort();
-  const forget = parent.aborted ? () => undefined : onAbort(parent, abort);
+  else forget = onAbort(parent, abort);
   let watchdog: NodeJS.Timeout | undefined;
   try {
     const probe = run(controller.signal).then(

@@ -1,5 +1,6 @@
 // Bounds how many checks run at once across all targets.
 import { onAbort } from '../probes/abort.js';
+
 export class Semaphore {
   private active = 0;
   private readonly waiting: Array<() => void> = [];
