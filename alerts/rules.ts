@@ -243,10 +243,10 @@ function buildRules(config: AlertsConfig): Record<Group, Rule[]> {
     ],
     exporter: [
       rule('EgressProbesStale', {
-        expr: `time() - ${q('lastRun')} > ${durationSeconds(a.EgressProbesStale.stale_after)}`,
-        summary: 'A check has stopped producing results.',
+        expr: `time() - ${q('roundFinished')} > ${durationSeconds(a.EgressProbesStale.stale_after)}`,
+        summary: 'A target has stopped producing results.',
         description:
-          `The {{ $labels.check }} check of {{ $labels.host }} (${WHERE}) last finished {{ $value | humanizeDuration }} ago` +
+          `The checks of {{ $labels.host }}{{ with $labels.port }}:{{ . }}{{ end }} last finished {{ $value | humanizeDuration }} ago` +
           ` (stale after ${a.EgressProbesStale.stale_after}).`,
       }),
       rule('EgressExporterDown', {

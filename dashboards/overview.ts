@@ -141,7 +141,7 @@ export function overview(): JsonObject {
         4,
       ],
       [
-        stat('Oldest check result', 'Age of the oldest latest result: grows when the scheduler is stuck.', [target(`max by (instance) (time() - ${qx('lastRun')})`, { legend: '{{instance}}', instant: true })], {
+        stat('Oldest check result', 'Age of the oldest latest result: grows when the scheduler is stuck.', [target(`max by (instance) (time() - ${qx('roundFinished')})`, { legend: '{{instance}}', instant: true })], {
           unit: 's',
           steps: [[null, 'green'], [600, 'red']],
         }),

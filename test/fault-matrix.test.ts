@@ -52,7 +52,7 @@ function healthySeries(m: Scrape, expectations: readonly Expectation[]): string[
   for (const e of expectations) {
     out.push(`success ${e.host} ${e.check} ${e.path} ${m.value('egress_probe_success', labelsOf(e))}`);
     out.push(`reasons ${e.host} ${e.check} ${e.path} ${m.find('egress_probe_failure_reason', labelsOf(e)).length}`);
-    out.push(`last_run ${e.host} ${e.check} ${e.path} ${m.value('egress_probe_last_run_timestamp_seconds', labelsOf(e)) === undefined ? 'absent' : 'present'}`);
+    out.push(`last_run ${e.host} ${e.check} ${e.path} ${m.value('egress_exporter_round_finished_timestamp_seconds', { host: e.host }) === undefined ? 'absent' : 'present'}`);
   }
   return out;
 }
@@ -77,7 +77,7 @@ describe('the fault matrix: every fault at once, as targets of one exporter', ()
     // results asserted are a steady round's, not the start-up burst's.
     await scrapeUntil(base, (m) => matrix.expectations.every((e) => m.value('egress_probe_success', labelsOf(e)) !== undefined), 40_000);
     const since = Date.now() / 1000;
-    steady = await scrapeUntil(base, (m) => matrix.expectations.every((e) => (m.value('egress_probe_last_run_timestamp_seconds', labelsOf(e)) ?? 0) > since), 40_000);
+    steady = await scrapeUntil(base, (m) => matrix.expectations.every((e) => (m.value('egress_exporter_round_finished_timestamp_seconds', { host: e.host }) ?? 0) > since), 40_000);
   }, 120_000);
 
   afterAll(async () => {
@@ -169,7 +169,7 @@ describe('the fault matrix: every fault at once, as targets of one exporter', ()
   it('keeps serving every healthy host intact and fresh while the faults run', async () => {
     const fresh = 2 * matrix.intervalSeconds + matrix.timeoutSeconds;
     const expected = healthySeries(steady, healthy);
-    const lastRun = (m: Scrape, e: Expectation) => m.value('egress_probe_last_run_timestamp_seconds', labelsOf(e)) ?? 0;
+    const lastRun = (m: Scrape, e: Expectation) => m.value('egress_exporter_round_finished_timestamp_seconds', { host: e.host }) ?? 0;
     const samples: Scrape[] = [];
     // Over more than `fresh`: a round may wait for slots behind the faults' checks and skip a
     // slot (as fresh allows), so only a window that long must see every healthy series advance.
@@ -266,7 +266,7 @@ describe('the fault matrix: every fault at once, as targets of one exporter', ()
     expect(broken.body).toContain('interval: expected a duration like 30s or 1m30s, got "soon"');
     const since = Date.now() / 1000;
     // The old config keeps probing: the healthy hosts stay fresh, the faults keep their reasons.
-    const after = await scrapeUntil(base, (s) => healthy.every((e) => (s.value('egress_probe_last_run_timestamp_seconds', labelsOf(e)) ?? 0) > since), 20_000);
+    const after = await scrapeUntil(base, (s) => healthy.every((e) => (s.value('egress_exporter_round_finished_timestamp_seconds', { host: e.host }) ?? 0) > since), 20_000);
     expect(healthySeries(after, healthy)).toEqual(expected);
     expect(wrongOutcomes(after, matrix.expectations.filter((e) => e.host.startsWith('tls-')))).toEqual([]);
     await writeFile(file(), matrix.yaml());

@@ -17,7 +17,6 @@ export const F = {
   success: g('egress_probe_success', 'Whether the latest run of the check succeeded (1) or failed (0).'),
   failureReason: g('egress_probe_failure_reason', 'Set to 1 for the reason of the latest failed run of the check; absent while the check succeeds.'),
   duration: g('egress_probe_duration_seconds', 'How long the latest run of the check took, deadline included.'),
-  lastRun: g('egress_probe_last_run_timestamp_seconds', 'When the round that ran the check last finished, in seconds since the epoch.'),
   failures: c('egress_probe_failures_total', 'Runs of the check that failed (each round runs every check once: see egress_exporter_rounds_total).'),
 
   dnsTtl: g('egress_dns_ttl_seconds', 'Smallest TTL in the latest answer.'),
@@ -70,6 +69,7 @@ export const F = {
   registryCredentialExpiry: g('egress_registry_credential_expiry_timestamp_seconds', "When the pull credential (a JWT password's exp) expires."),
 
   roundDuration: g('egress_exporter_round_duration_seconds', 'Time the latest round of the target took (every check once).'),
+  roundFinished: g('egress_exporter_round_finished_timestamp_seconds', 'When the latest round of the target finished, in seconds since the epoch: every check of it ran in that round.'),
   rounds: c('egress_exporter_rounds_total', 'Rounds of the target that finished.'),
   roundOverruns: c('egress_exporter_round_overruns_total', 'Rounds skipped because the previous round of the target was still running.'),
 

@@ -187,15 +187,15 @@ export class TargetSeries {
     if (report === undefined) return done();
 
     add('roundDuration', id, report.durationSeconds);
+    // Once per target, not per check: a round runs every check, so they all finished with it.
+    add('roundFinished', id, report.finishedAtMs / 1000);
     add('rounds', id, this.rounds);
-    const at = report.finishedAtMs / 1000;
     for (const result of checkResults(report)) {
       const { outcome } = result;
       const labels = { ...id, ...checkLabels(result) };
       add('success', labels, outcome.ok ? 1 : 0);
       if (!outcome.ok && outcome.reason) add('failureReason', { ...labels, reason: outcome.reason }, 1);
       add('duration', labels, outcome.durationSeconds);
-      add('lastRun', labels, at);
     }
 
     if (target.checks.includes('dns')) {
