@@ -32,8 +32,12 @@ export function onAbort(signal: AbortSignal, fn: () => void): () => void {
   };
 }
 
-/** A signal that aborts with `parent` or after `ms`; `release()` drops the timer and the parent's listener. */
-export function withDeadline(parent: AbortSignal, ms: number): { signal: AbortSignal; release: () => void } {
+/**
+ * A signal that aborts with `parent` or after `ms`. `release()` drops the timer and the
+ * parent's listener; `release(reason)` also aborts the signal with it, so whatever still
+ * listens on it stops (a reason made once: a bare abort() builds a DOMException each time).
+ */
+export function withDeadline(parent: AbortSignal, ms: number): { signal: AbortSignal; release: (reason?: unknown) => void } {
   const ac = new AbortController();
   const abort = (): void => ac.abort();
   if (parent.aborted) {
@@ -44,9 +48,10 @@ export function withDeadline(parent: AbortSignal, ms: number): { signal: AbortSi
   const timer = setTimeout(abort, ms);
   return {
     signal: ac.signal,
-    release: () => {
+    release: (reason?: unknown) => {
       clearTimeout(timer);
       forget();
+      if (reason !== undefined) ac.abort(reason);
     },
   };
 }

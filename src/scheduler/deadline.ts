@@ -1,7 +1,7 @@
 // Every check runs under a hard deadline. The probe gets an AbortSignal; if it
 // ignores it (a bug), the watchdog still settles the check shortly after.
 
-import { onAbort } from '../probes/abort.js';
+import { withDeadline as deadlineSignal } from '../probes/abort.js';
 
 const SETTLED = new DOMException('the check settled', 'AbortError');
 
@@ -20,15 +20,10 @@ export async function withDeadline<T>(
   parent: AbortSignal,
   onAbandon: (error?: unknown) => T,
 ): Promise<DeadlineOutcome<T>> {
-  const controller = new AbortController();
-  const abort = (): void => controller.abort();
-  const timer = setTimeout(abort, timeoutMs);
-  let forget = (): void => undefined;
-  if (parent.aborted) abort();
-  else forget = onAbort(parent, abort);
+  const deadline = deadlineSignal(parent, timeoutMs);
   let watchdog: NodeJS.Timeout | undefined;
   try {
-    const probe = run(controller.signal).then(
+    const probe = run(deadline.signal).then(
       (value) => ({ value, abandoned: false }),
       // Probes do not throw for network failures; a throw is a bug, reported as one.
       (error: unknown) => ({ value: onAbandon(error), abandoned: true }),
@@ -39,10 +34,8 @@ export async function withDeadline<T>(
     });
     return await Promise.race([probe, guard]);
   } finally {
-    clearTimeout(timer);
     clearTimeout(watchdog);
-    forget();
-    // Whatever the probe left listening stops now. A reason of our own: abort() alone builds a DOMException with a stack each time.
-    controller.abort(SETTLED);
+    // Whatever the probe left listening stops now.
+    deadline.release(SETTLED);
   }
 }
