@@ -21,6 +21,9 @@
 // proxy whose CA is unknown. `tlsAuthorized` says whether the chain verified against
 // the system roots plus `ca`, and the name matched.
 //
+// Shared: `onHandshake` is shown the finished handshake before the request is sent (so
+// first_byte does not include it): the tls check judges it as its default handshake.
+//
 // Result: `ok` when a response arrived and is valid (expected status and headers; with
 // no expected status, any status below 500). Reasons:
 //   the dial's reason                            refused, timeout, unreachable, reset, proxy_*
@@ -53,7 +56,7 @@ import type { FailureReason } from './reasons.js';
 import { authority } from './proxy.js';
 import type { WireTap } from './tls-wire.js';
 import { dialTls, trustedContext } from './tls-client.js';
-import type { TrustOptions } from './tls-client.js';
+import type { HandshakeWitness, TrustOptions } from './tls-client.js';
 import { listen, settleOnce, withDeadline } from './abort.js';
 import { closeClient, requestBefore } from './undici-client.js';
 import { secondsSince } from './clock.js';
@@ -78,6 +81,8 @@ export interface HttpProbeOptions extends TrustOptions {
   maxBodyBytes?: number;
   /** After the head, wait at most this long for the (bounded) body. Default 1000 ms. */
   bodyTimeoutMs?: number;
+  /** Shown the finished handshake before the request: the tls check judges it as its default one (round.ts). */
+  onHandshake?: HandshakeWitness;
 }
 
 export interface HttpPhases {
@@ -258,6 +263,7 @@ async function run(target: Target, options: HttpProbeOptions, signal: AbortSigna
     signal,
     res,
   };
+  const dialStart = process.hrtime.bigint();
   const secured = await dialTls(options.dial, { servername: ctx.servername, secureContext: context, alpn: ALPN, viaProxy: ctx.viaProxy, signal });
   const dialed = secured.ok || secured.stage === 'tls' ? secured.dialed : undefined;
   if (dialed !== undefined) {
@@ -271,6 +277,7 @@ async function run(target: Target, options: HttpProbeOptions, signal: AbortSigna
   result.alpn = secured.alpn;
   result.tlsAuthorized = secured.authorized;
   if (secured.authorizationError !== undefined) result.tlsAuthorizationError = secured.authorizationError;
+  options.onHandshake?.(secured, { servername: ctx.servername, secureContext: context, alpn: ALPN, durationSeconds: secondsSince(dialStart) });
 
   // undici speaks HTTP/2 exactly when ALPN selected h2 (allowH2), as this says.
   result.protocol = secured.alpn === 'h2' ? '2' : '1.1';

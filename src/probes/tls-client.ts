@@ -114,6 +114,21 @@ export interface TlsFailed {
 
 export type TlsClientResult = TlsConnected | TlsFailed;
 
+/** How a finished handshake was offered: what a reader needs to judge it as one of its own. */
+export interface HandshakeOffer {
+  servername: string;
+  secureContext: SecureContext;
+  alpn?: readonly string[];
+  /** Dial start -> secureConnect. */
+  durationSeconds: number;
+}
+
+/**
+ * Reads a finished handshake of another check (tls.ts SharedDefaultHandshake), at once
+ * and while its socket is open. It keeps nothing of the socket and never throws.
+ */
+export type HandshakeWitness = (connected: TlsConnected, offer: HandshakeOffer) => void;
+
 type FailureClass = { verdict: true; detail: string } | { verdict: false; reason: FailureReason; detail: string };
 
 /** Local errors that are an answer about the path: the peer chose something the client did not offer, or nothing is left to offer. */

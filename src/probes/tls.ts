@@ -24,6 +24,9 @@
 //   5. a requirement is not met                     -> tls_handshake_failed
 // Interception does not change `ok`: it has its own metric.
 //
+// The unconstrained handshake may be another check's (`shared`: the http check's on the
+// same path, offered exactly as this one would be): then it is judged, not made again.
+//
 // Hygiene: no session is ever resumed (client SecureContexts have no session cache
 // lookup and no `session` option is passed; `isSessionReused()` is recorded and
 // asserted in the tests). Every handshake dials its own connection, has its own
@@ -43,7 +46,7 @@ import { PREPARED_HANDSHAKES, REQUIREMENT_SPECS, TLS_REQUIREMENTS } from './tls-
 import type { HandshakeExpectation, RequirementSpec, TlsRequirement } from './tls-requirements.js';
 import { anchorsFromPems, certFacts, chainFromPeer } from './tls-certs.js';
 import { dialTls, trustedContext } from './tls-client.js';
-import type { TlsConnected, TrustOptions } from './tls-client.js';
+import type { HandshakeWitness, TlsConnected, TrustOptions } from './tls-client.js';
 import type { TlsCertFacts } from './tls-certs.js';
 import { groupName, signatureSchemeName } from './tls-wire.js';
 import type { WireObservation } from './tls-wire.js';
@@ -98,6 +101,8 @@ export interface TlsProbeOptions extends TrustOptions {
   concurrency?: number;
   /** Which requirements to check. Default: all of TLS_REQUIREMENTS. */
   requirements?: readonly TlsRequirement[];
+  /** A default handshake another check made on this path (SharedDefaultHandshake): judged instead of making one, when it was made as this probe's own would be. */
+  shared?: SharedDefaultHandshake;
 }
 
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5000;
@@ -354,32 +359,107 @@ export async function probeTls(target: Target, options: TlsProbeOptions, signal:
   }
 }
 
+/** The unconstrained handshake under one trust: how it is offered, and the chain facts it yields (cached per leaf). */
+class DefaultHandshake {
+  readonly plan: HandshakePlan;
+  /** Set by the plan's needsChain: the cached facts of the leaf it saw. */
+  private cachedFacts: TlsCertFacts | undefined;
+
+  constructor(
+    readonly servername: string,
+    readonly systemRoots: readonly string[],
+    readonly ca: readonly string[],
+    readonly expectedIssuers: readonly string[] | undefined,
+    private readonly nowMs: number,
+  ) {
+    this.plan = {
+      context: trustedContext(systemRoots, ca),
+      alpn: DEFAULT_ALPN,
+      // The facts found here stand for the chain the handshake then does not read.
+      needsChain: (leaf, authorized, authorizationError) => {
+        this.cachedFacts = cachedCertFacts(this.key(leaf, authorized, authorizationError), nowMs);
+        return this.cachedFacts === undefined;
+      },
+    };
+  }
+
+  private key(leaf: string, authorized: boolean, authorizationError: string | undefined): string {
+    return certFactsKey(leaf, authorized, authorizationError, this.systemRoots, this.ca, this.expectedIssuers);
+  }
+
+  /** The chain facts of a handshake made with this plan: from its chain, or cached for its leaf. */
+  certificate(f: ObservedHandshake): TlsCertFacts | undefined {
+    if (f.chain.length === 0 && this.cachedFacts !== undefined) return this.cachedFacts;
+    const input: Parameters<typeof certFacts>[0] = {
+      chain: f.chain,
+      authorized: f.authorized,
+      anchors: { system: anchorsFromPems(this.systemRoots), caFile: anchorsFromPems(this.ca) },
+    };
+    if (f.authorizationError !== undefined) input.authorizationError = f.authorizationError;
+    if (this.expectedIssuers !== undefined) input.expectedIssuers = this.expectedIssuers;
+    const computed = certFacts(input);
+    if (f.leafFingerprint !== undefined && computed !== undefined && f.chain.length > 0) cacheCertFacts(this.key(f.leafFingerprint, f.authorized, f.authorizationError), computed, this.nowMs);
+    return computed;
+  }
+}
+
+function defaultHandshakeFor(target: Target, options: Omit<TlsProbeOptions, 'dial'>, nowMs: number): DefaultHandshake {
+  return new DefaultHandshake(options.servername ?? target.host, options.systemRoots ?? rootCertificates, options.ca ?? [], options.expectedIssuers, nowMs);
+}
+
+/**
+ * The default handshake of another check on the same path (the http check's: round.ts),
+ * judged by the tls check instead of one more handshake of its own: one handshake a
+ * round where there were two, and the same facts, since it is offered exactly as the
+ * tls check's own (the same trust, SNI and ALPN offer; no session). It stands in only
+ * when it succeeded within the tls check's handshake deadline; otherwise the tls check
+ * makes its own, so its verdicts and reasons are what they were.
+ */
+export class SharedDefaultHandshake {
+  private seen: Extract<HandshakeRun, { status: 'ok' }> | undefined;
+  private readonly base: DefaultHandshake;
+
+  constructor(
+    target: Target,
+    private readonly options: Omit<TlsProbeOptions, 'dial' | 'shared'>,
+  ) {
+    this.base = defaultHandshakeFor(target, options, Date.now());
+  }
+
+  /** For HttpProbeOptions.onHandshake. */
+  readonly witness: HandshakeWitness = (connected, offer) => {
+    const same = offer.servername === this.base.servername && offer.secureContext === this.base.plan.context && offer.alpn?.join() === DEFAULT_ALPN.join();
+    if (!same || offer.durationSeconds * 1000 > (this.options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS)) return;
+    try {
+      this.seen = { status: 'ok', facts: observe(connected, this.base.plan.needsChain), durationSeconds: offer.durationSeconds };
+    } catch {
+      // Unreadable: the tls check makes its own handshake and reports what that shows.
+      this.seen = undefined;
+    }
+  };
+
+  /** The witnessed handshake, for a probe whose default handshake it stands for. */
+  standsFor(base: DefaultHandshake): { run: Extract<HandshakeRun, { status: 'ok' }>; base: DefaultHandshake } | undefined {
+    if (this.seen === undefined) return undefined;
+    const b = this.base;
+    const same = b.servername === base.servername && b.systemRoots === base.systemRoots && b.ca === base.ca && (b.expectedIssuers ?? []).join('\u0001') === (base.expectedIssuers ?? []).join('\u0001');
+    return same ? { run: this.seen, base: this.base } : undefined;
+  }
+}
+
 async function probe(target: Target, options: TlsProbeOptions, signal: AbortSignal, start: bigint): Promise<TlsResult> {
-  const name = options.servername ?? target.host;
+  const own = defaultHandshakeFor(target, options, Date.now());
   const conn: Connection = {
-    servername: name,
+    servername: own.servername,
     dial: options.dial,
     timeoutMs: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
   };
-  const systemRoots = options.systemRoots ?? rootCertificates;
-  const ca = options.ca ?? [];
   const wanted = new Set<TlsRequirement>(options.requirements ?? TLS_REQUIREMENTS);
   const specs = REQUIREMENT_SPECS.filter((s) => wanted.has(s.requirement));
 
-  const nowMs = Date.now();
-  let cachedFacts: TlsCertFacts | undefined;
-  const factsKey = (leaf: string, authorized: boolean, authorizationError: string | undefined): string =>
-    certFactsKey(leaf, authorized, authorizationError, systemRoots, ca, options.expectedIssuers);
-  const basePlan: HandshakePlan = {
-    context: trustedContext(systemRoots, ca),
-    alpn: DEFAULT_ALPN,
-    // The facts found here stand for the chain the handshake then does not read.
-    needsChain: (leaf, authorized, authorizationError) => {
-      cachedFacts = cachedCertFacts(factsKey(leaf, authorized, authorizationError), nowMs);
-      return cachedFacts === undefined;
-    },
-  };
-  const tasks: (() => Promise<HandshakeRun>)[] = [() => runHandshake(conn, basePlan, signal)];
+  const shared = options.shared?.standsFor(own);
+  const base = shared?.base ?? own;
+  const tasks: (() => Promise<HandshakeRun>)[] = [shared === undefined ? () => runHandshake(conn, own.plan, signal) : () => Promise.resolve(shared.run)];
   const index: { spec: RequirementSpec; taskIds: number[] }[] = [];
   for (const spec of specs) {
     const taskIds: number[] = [];
@@ -395,7 +475,7 @@ async function probe(target: Target, options: TlsProbeOptions, signal: AbortSign
   }
 
   const runs = await limited(tasks, options.concurrency ?? DEFAULT_CONCURRENCY);
-  const base = runs[0]!;
+  const first = runs[0]!;
 
   // The versions the server speaks: those some handshake of this probe negotiated.
   const spoken = new Set(runs.flatMap((run) => (run.status === 'ok' ? [run.facts.version] : [])));
@@ -407,31 +487,20 @@ async function probe(target: Target, options: TlsProbeOptions, signal: AbortSign
 
   let handshake: TlsHandshakeFacts | undefined;
   let certificate: TlsCertFacts | undefined;
-  if (base.status === 'ok') {
-    const f = base.facts;
+  if (first.status === 'ok') {
+    const f = first.facts;
     handshake = { version: f.version, cipher: f.cipher, group: f.group, alpn: f.alpn, ems: f.ems, handshakeSeconds: f.handshakeSeconds };
-    const key = f.leafFingerprint === undefined ? undefined : factsKey(f.leafFingerprint, f.authorized, f.authorizationError);
-    certificate = f.chain.length > 0 ? undefined : cachedFacts;
-    if (certificate === undefined) {
-      const input: Parameters<typeof certFacts>[0] = {
-        chain: f.chain,
-        authorized: f.authorized,
-        anchors: { system: anchorsFromPems(systemRoots), caFile: anchorsFromPems(ca) },
-      };
-      if (f.authorizationError !== undefined) input.authorizationError = f.authorizationError;
-      if (options.expectedIssuers !== undefined) input.expectedIssuers = options.expectedIssuers;
-      const computed = certFacts(input);
-      certificate = computed;
-      if (key !== undefined && computed !== undefined && f.chain.length > 0) cacheCertFacts(key, computed, nowMs);
-    }
+    certificate = base.certificate(f);
   }
 
-  const reason = overallReason(requirements, base, certificate);
-  const result: TlsResult = { ok: reason === undefined, durationSeconds: secondsSince(start), requirements };
+  const reason = overallReason(requirements, first, certificate);
+  // A shared handshake was made before this probe started: its time is the check's too.
+  const durationSeconds = secondsSince(start) + (shared?.run.durationSeconds ?? 0);
+  const result: TlsResult = { ok: reason === undefined, durationSeconds, requirements };
   if (reason !== undefined) result.reason = reason;
   if (handshake !== undefined) result.handshake = handshake;
   if (certificate !== undefined) result.certificate = certificate;
-  result.message = summary(base, requirements, certificate);
+  result.message = summary(first, requirements, certificate);
   return result;
 }
 

@@ -1,5 +1,6 @@
 // One round of one target: DNS through every resolver, then over every path
 // (direct, or through a proxy) the tcp check, then the http, tls and registry checks.
+// The tls check judges the http check's handshake as its default one (one handshake for both).
 // Each check waits for a concurrency slot and runs under its own deadline. The
 // round returns its report judged across paths; it records nothing itself.
 import net from 'node:net';
@@ -23,7 +24,7 @@ import { proxyDial } from '../probes/proxy.js';
 import { probeTcp, probeTcpTunnel } from '../probes/tcp.js';
 import type { TcpResult } from '../probes/tcp.js';
 import { issuerLabel } from '../probes/tls-certs.js';
-import { DEFAULT_HANDSHAKE_TIMEOUT_MS, probeTls, withRequirements } from '../probes/tls.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, SharedDefaultHandshake, probeTls, withRequirements } from '../probes/tls.js';
 import type { TlsProbeOptions, TlsRequirement, TlsResult } from '../probes/tls.js';
 import type { FailureReason } from '../probes/reasons.js';
 import type { Dial, ProbeOutcome } from '../probes/types.js';
@@ -195,13 +196,15 @@ async function runPath(target: Target, entry: PathReport, report: RoundReport, c
   // handshakes of their deadlines. http first: when a TLS-inspecting proxy answers for the
   // host itself (its error page inside the bumped tunnel), the tls check has nothing of
   // the host's to judge, and is not left to time out against a slow proxy.
+  // And one handshake for both: the tls check judges the http check's as its default one.
+  const shared = wants.has('tls') && wants.has('http') && 'dial' in go ? new SharedDefaultHandshake(target, tlsOptions(target, ctx, go.dial)) : undefined;
   if (wants.has('http')) {
     entry.http = await runCheck<HttpResult>(
       ctx,
       { host, check: 'http', path: path.name },
       (signal) =>
         'dial' in go
-          ? ctx.probes.http(target, httpOptions(target, ctx, go.dial, path), signal)
+          ? ctx.probes.http(target, httpOptions(target, ctx, go.dial, path, shared), signal)
           : Promise.resolve({ ...go.skip, alpn: 'none', valid: false, phases: {}, viaProxy: path.proxy !== null }),
       (reason, message) => ({ ...failed(reason, message), alpn: 'none', valid: false, phases: {}, viaProxy: path.proxy !== null }),
     );
@@ -212,7 +215,7 @@ async function runPath(target: Target, entry: PathReport, report: RoundReport, c
     http?.answeredByProxy === true && !http.ok && http.reason !== undefined
       ? { skip: { ok: false, reason: http.reason, message: `not tried: the proxy answered for the host itself (${http.message ?? http.reason}); the TLS it offers on this path is its own`, durationSeconds: 0 } }
       : go;
-  if (wants.has('tls')) await tlsCheck(target, entry, ctx, tlsPlan, previous);
+  if (wants.has('tls')) await tlsCheck(target, entry, ctx, tlsPlan, previous, shared);
   // After tls and http, likewise.
   if (target.registry !== undefined && !ctx.signal.aborted) entry.registry = await registryCheck(target, target.registry, path, ctx, go);
 }
@@ -277,8 +280,9 @@ function tlsOptions(target: Target, ctx: RoundContext, dial: Dial): TlsProbeOpti
   return options;
 }
 
-function httpOptions(target: Target, ctx: RoundContext, dial: Dial, path: ProbePath): HttpProbeOptions {
+function httpOptions(target: Target, ctx: RoundContext, dial: Dial, path: ProbePath, shared: SharedDefaultHandshake | undefined): HttpProbeOptions {
   const options: HttpProbeOptions = { dial, ca: ctx.caPem, viaProxy: path.proxy !== null, timeoutMs: ctx.config.timeoutMs };
+  if (shared !== undefined) options.onHandshake = shared.witness;
   if (ctx.publicRoots !== undefined) options.systemRoots = ctx.publicRoots;
   if (target.http !== undefined) options.expectation = target.http;
   return options;
@@ -300,7 +304,7 @@ async function dnsCheck(target: Target, resolver: DnsProbeOptions['resolver'], c
  * and at once when the default handshake's facts (version, cipher, group,
  * ALPN, issuer) moved since they were judged. In between, the verdicts carry over.
  */
-async function tlsCheck(target: Target, entry: PathReport, ctx: RoundContext, go: Plan, previous: PathReport | undefined): Promise<void> {
+async function tlsCheck(target: Target, entry: PathReport, ctx: RoundContext, go: Plan, previous: PathReport | undefined, shared: SharedDefaultHandshake | undefined): Promise<void> {
   const labels = { host: target.host, check: 'tls' as const, path: entry.path.name };
   const abandoned = (reason: 'timeout' | 'internal_error', message: string): TlsResult => ({
     ok: false,
@@ -317,6 +321,7 @@ async function tlsCheck(target: Target, entry: PathReport, ctx: RoundContext, go
         if (!('dial' in go)) return Promise.resolve({ ...go.skip, requirements: [] });
         const options = tlsOptions(target, ctx, go.dial);
         if (requirements !== undefined) options.requirements = requirements;
+        if (shared !== undefined) options.shared = shared;
         return ctx.probes.tls(target, options, signal);
       },
       abandoned,
