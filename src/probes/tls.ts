@@ -79,6 +79,8 @@ export interface TlsHandshakeFacts {
   ems: boolean | null;
   /** tls.connect to secureConnect, excluding the TCP connect / tunnel. */
   handshakeSeconds: number;
+  /** Set when this was the http check's handshake (SharedDefaultHandshake), not one of the tls check's own. */
+  madeBy?: 'http';
 }
 
 export interface TlsResult extends ProbeOutcome {
@@ -490,6 +492,7 @@ async function probe(target: Target, options: TlsProbeOptions, signal: AbortSign
   if (first.status === 'ok') {
     const f = first.facts;
     handshake = { version: f.version, cipher: f.cipher, group: f.group, alpn: f.alpn, ems: f.ems, handshakeSeconds: f.handshakeSeconds };
+    if (shared !== undefined) handshake.madeBy = 'http';
     certificate = base.certificate(f);
   }
 

@@ -17,6 +17,7 @@ import { startOrigin } from '../../test/fixtures/http-servers.js';
 import type { RunningOrigin } from '../../test/fixtures/http-servers.js';
 import { deadline } from '../../test/helpers/timing.js';
 import { quietLogger } from '../../test/helpers/exporter.js';
+import { renderTranscript } from '../server/transcript.js';
 import type { RoundReport } from './report.js';
 import { DEFAULT_PROBES, runRound } from './round.js';
 import type { RoundContext } from './round.js';
@@ -71,6 +72,9 @@ describe('one default handshake for the tls and http checks', () => {
     expect(direct.tls?.ok).toBe(true);
     // The same measurement, once: the tls check's handshake time is the http check's tls phase.
     expect(direct.tls?.handshake?.handshakeSeconds).toBe(direct.http?.phases.tls);
+    expect(direct.tls?.handshake?.madeBy).toBe('http');
+    // A debug transcript says whose handshake it was.
+    expect(renderTranscript(again.report)).toMatch(/default client gets: TLSv1\.3 .*, handshake [\d.]+ ms \(the http check's\)/);
     expect(direct.tls!.durationSeconds).toBeGreaterThanOrEqual(direct.http!.phases.tls!);
 
     // A tls check alone makes its own default handshake, and sees the same.
@@ -78,6 +82,7 @@ describe('one default handshake for the tls and http checks', () => {
     await alone();
     const own = await alone();
     expect(own.connections).toBe(1);
+    expect(own.report.paths[0]!.tls?.handshake?.madeBy).toBeUndefined();
     expect(facts(direct.tls)).toEqual(facts(own.report.paths[0]!.tls));
     expect(facts(direct.tls).handshake).toEqual({ version: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', group: 'X25519', alpn: 'h2', ems: null });
   });

@@ -30,7 +30,7 @@ function pathSection(entry: PathReport, lines: string[]): void {
     const tls = entry.tls;
     lines.push(`  tls: ${outcome(tls)}${tls.message ? ` - ${tls.message}` : ''}`);
     const h = tls.handshake;
-    if (h) lines.push(`    default client gets: ${h.version} ${h.cipher} group ${h.group}, ALPN ${h.alpn}, EMS ${h.ems === null ? 'n/a' : h.ems ? 'yes' : 'no'}, handshake ${msText(h.handshakeSeconds)}`);
+    if (h) lines.push(`    default client gets: ${h.version} ${h.cipher} group ${h.group}, ALPN ${h.alpn}, EMS ${h.ems === null ? 'n/a' : h.ems ? 'yes' : 'no'}, handshake ${msText(h.handshakeSeconds)}${h.madeBy === 'http' ? " (the http check's)" : ''}`);
     const c = tls.certificate;
     if (c) {
       lines.push(`    certificate: CN=${c.subjectCN}, issued by CN=${c.issuerCN} O=${c.issuerO}, chain of ${c.chainLength}`);
