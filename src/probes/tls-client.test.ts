@@ -51,6 +51,8 @@ describe('connectTls', () => {
       expect(good.socket.isSessionReused()).toBe(false);
       // The name check saw the leaf alone; the caller gets the socket's own chain back.
       expect(good.socket.getPeerCertificate(true).issuerCertificate.subject.CN).toBe('Egress Test Issuing CA');
+      // The leaf it read is the one the tls check keys its chain facts by.
+      expect(good.leafFingerprint).toBe(good.socket.getPeerCertificate(false).fingerprint256);
       good.tap.destroy();
       good.socket.destroy();
     }
@@ -62,6 +64,8 @@ describe('connectTls', () => {
     if (byAddress.ok) byAddress.socket.destroy();
     const untrusted = await handshake(full.port, 'cgr.dev', []);
     expect(untrusted).toMatchObject({ ok: true, authorized: false, authorizationError: 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' });
+    // An unverified chain skips the name check: no fingerprint from it (the tls check reads the leaf itself).
+    if (untrusted.ok) expect(untrusted.leafFingerprint).toBeUndefined();
     if (untrusted.ok) untrusted.socket.destroy();
   });
 

@@ -98,6 +98,8 @@ export interface TlsConnected {
   version: string;
   authorized: boolean;
   authorizationError?: string;
+  /** The leaf's SHA-256 fingerprint, when the name check read the leaf (a chain that verified). */
+  leafFingerprint?: string;
 }
 
 export interface TlsFailed {
@@ -211,13 +213,19 @@ const noop = (): void => {};
  * getPeerCertificate(true): the whole chain built as objects on every handshake, about
  * a fifth of a handshake's CPU. The name check reads only the leaf (its subjectaltname,
  * and its subject's CN when it has none), so until 'secureConnect' the socket answers
- * with the leaf alone. The returned function gives the socket its own method back.
+ * with the leaf alone, built once: `restore` gives the socket its own method back, and
+ * `fingerprint` is the leaf's SHA-256 when the name check read it (the tls check keys
+ * its chain facts by it, and need not build the leaf again).
  */
-function leafOnlyForNameCheck(socket: TLSSocket): () => void {
-  const leaf = (): PeerCertificate => TLSSocket.prototype.getPeerCertificate.call(socket, false);
+function leafOnlyForNameCheck(socket: TLSSocket): { restore: () => void; fingerprint: () => string | undefined } {
+  let built: PeerCertificate | undefined;
+  const leaf = (): PeerCertificate => (built ??= TLSSocket.prototype.getPeerCertificate.call(socket, false));
   socket.getPeerCertificate = leaf as TLSSocket['getPeerCertificate'];
-  return () => {
-    Reflect.deleteProperty(socket, 'getPeerCertificate');
+  return {
+    restore: () => {
+      Reflect.deleteProperty(socket, 'getPeerCertificate');
+    },
+    fingerprint: () => built?.fingerprint256 || undefined,
   };
 }
 
@@ -262,10 +270,10 @@ export function connectTls(raw: Socket, options: TlsClientOptions): Promise<TlsC
         return release;
       }
       const s = socket;
-      const restoreCertificate = leafOnlyForNameCheck(s);
+      const leafOnly = leafOnlyForNameCheck(s);
       const unlisten = listen(s, { error: fail, close: onClose });
       s.once('secureConnect', () => {
-        restoreCertificate();
+        leafOnly.restore();
         const connected: TlsConnected = {
           ok: true,
           socket: s,
@@ -276,6 +284,8 @@ export function connectTls(raw: Socket, options: TlsClientOptions): Promise<TlsC
           version: s.getProtocol() ?? (wire.serverHello === undefined ? 'unknown' : versionName(wire.serverHello.version)),
           authorized: s.authorized,
         };
+        const leaf = leafOnly.fingerprint();
+        if (leaf !== undefined) connected.leafFingerprint = leaf;
         if (!s.authorized) {
           const authErr: unknown = s.authorizationError;
           connected.authorizationError = typeof authErr === 'string' ? authErr : errorCode(authErr) || errorMessage(authErr);
@@ -283,7 +293,7 @@ export function connectTls(raw: Socket, options: TlsClientOptions): Promise<TlsC
         settle(connected);
       });
       return (r) => {
-        restoreCertificate();
+        leafOnly.restore();
         unlisten();
         // The caller's from here: an error it does not listen for must not crash the process.
         s.on('error', noop);

@@ -213,7 +213,7 @@ function observe(tls: TlsConnected, needsChain: HandshakePlan['needsChain']): Ob
   if (tls.authorizationError !== undefined) facts.authorizationError = tls.authorizationError;
   if (needsChain !== undefined) {
     // getPeerCertificate(false), not getPeerX509Certificate(): after the latter, Node 20 answers getPeerCertificate(true) with {}.
-    const leaf: string | undefined = socket.getPeerCertificate(false).fingerprint256 || undefined;
+    const leaf: string | undefined = tls.leafFingerprint ?? (socket.getPeerCertificate(false).fingerprint256 || undefined);
     if (leaf !== undefined) facts.leafFingerprint = leaf;
     if (leaf === undefined || needsChain(leaf, facts.authorized, facts.authorizationError)) facts.chain = chainFromPeer(socket.getPeerCertificate(true));
   }
