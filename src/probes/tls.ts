@@ -145,8 +145,13 @@ function trustId(pems: readonly string[]): number {
   return id;
 }
 
-function certFactsKey(leaf: string, authorized: boolean, authorizationError: string | undefined, systemRoots: readonly string[], ca: readonly string[], expectedIssuers: readonly string[] | undefined): string {
-  return [leaf, authorized, authorizationError ?? '', trustId(systemRoots), trustId(ca), (expectedIssuers ?? []).join('\u0001')].join('\u0000');
+/** The trust a chain is judged under: system roots, tls.ca_file and expected issuers. */
+function trustKey(systemRoots: readonly string[], ca: readonly string[], expectedIssuers: readonly string[] | undefined): string {
+  return [trustId(systemRoots), trustId(ca), (expectedIssuers ?? []).join('\u0001')].join('\u0000');
+}
+
+function certFactsKey(leaf: string, authorized: boolean, authorizationError: string | undefined, trust: string): string {
+  return [leaf, authorized, authorizationError ?? '', trust].join('\u0000');
 }
 
 function cachedCertFacts(key: string, nowMs: number): TlsCertFacts | undefined {
@@ -364,6 +369,8 @@ export async function probeTls(target: Target, options: TlsProbeOptions, signal:
 /** The unconstrained handshake under one trust: how it is offered, and the chain facts it yields (cached per leaf). */
 class DefaultHandshake {
   readonly plan: HandshakePlan;
+  /** Whom the chain is judged by (trustKey): a handshake stands for another only under the same. */
+  readonly trust: string;
   /** Set by the plan's needsChain: the cached facts of the leaf it saw. */
   private cachedFacts: TlsCertFacts | undefined;
 
@@ -372,8 +379,11 @@ class DefaultHandshake {
     readonly systemRoots: readonly string[],
     readonly ca: readonly string[],
     readonly expectedIssuers: readonly string[] | undefined,
+    /** Dial and handshake together, at most. */
+    readonly timeoutMs: number,
     private readonly nowMs: number,
   ) {
+    this.trust = trustKey(systemRoots, ca, expectedIssuers);
     this.plan = {
       context: trustedContext(systemRoots, ca),
       alpn: DEFAULT_ALPN,
@@ -386,7 +396,7 @@ class DefaultHandshake {
   }
 
   private key(leaf: string, authorized: boolean, authorizationError: string | undefined): string {
-    return certFactsKey(leaf, authorized, authorizationError, this.systemRoots, this.ca, this.expectedIssuers);
+    return certFactsKey(leaf, authorized, authorizationError, this.trust);
   }
 
   /** The chain facts of a handshake made with this plan: from its chain, or cached for its leaf. */
@@ -406,7 +416,7 @@ class DefaultHandshake {
 }
 
 function defaultHandshakeFor(target: Target, options: Omit<TlsProbeOptions, 'dial'>, nowMs: number): DefaultHandshake {
-  return new DefaultHandshake(options.servername ?? target.host, options.systemRoots ?? rootCertificates, options.ca ?? [], options.expectedIssuers, nowMs);
+  return new DefaultHandshake(options.servername ?? target.host, options.systemRoots ?? rootCertificates, options.ca ?? [], options.expectedIssuers, options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS, nowMs);
 }
 
 /**
@@ -421,41 +431,32 @@ export class SharedDefaultHandshake {
   private seen: Extract<HandshakeRun, { status: 'ok' }> | undefined;
   private readonly base: DefaultHandshake;
 
-  constructor(
-    target: Target,
-    private readonly options: Omit<TlsProbeOptions, 'dial' | 'shared'>,
-  ) {
+  constructor(target: Target, options: Omit<TlsProbeOptions, 'dial' | 'shared'>) {
     this.base = defaultHandshakeFor(target, options, Date.now());
   }
 
   /** For HttpProbeOptions.onHandshake. */
   readonly witness: HandshakeWitness = (connected, offer) => {
     const same = offer.servername === this.base.servername && offer.secureContext === this.base.plan.context && offer.alpn?.join() === DEFAULT_ALPN.join();
-    if (!same || offer.durationSeconds * 1000 > (this.options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS)) return;
+    if (!same || offer.durationSeconds * 1000 > this.base.timeoutMs) return;
     try {
       this.seen = { status: 'ok', facts: observe(connected, this.base.plan.needsChain), durationSeconds: offer.durationSeconds };
     } catch {
-      // Unreadable: the tls check makes its own handshake and reports what that shows.
-      this.seen = undefined;
+      // Unreadable: nothing is seen, and the tls check makes its own handshake.
     }
   };
 
   /** The witnessed handshake, for a probe whose default handshake it stands for. */
   standsFor(base: DefaultHandshake): { run: Extract<HandshakeRun, { status: 'ok' }>; base: DefaultHandshake } | undefined {
     if (this.seen === undefined) return undefined;
-    const b = this.base;
-    const same = b.servername === base.servername && b.systemRoots === base.systemRoots && b.ca === base.ca && (b.expectedIssuers ?? []).join('\u0001') === (base.expectedIssuers ?? []).join('\u0001');
+    const same = this.base.servername === base.servername && this.base.trust === base.trust;
     return same ? { run: this.seen, base: this.base } : undefined;
   }
 }
 
 async function probe(target: Target, options: TlsProbeOptions, signal: AbortSignal, start: bigint): Promise<TlsResult> {
   const own = defaultHandshakeFor(target, options, Date.now());
-  const conn: Connection = {
-    servername: own.servername,
-    dial: options.dial,
-    timeoutMs: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
-  };
+  const conn: Connection = { servername: own.servername, dial: options.dial, timeoutMs: own.timeoutMs };
   const wanted = new Set<TlsRequirement>(options.requirements ?? TLS_REQUIREMENTS);
   const specs = REQUIREMENT_SPECS.filter((s) => wanted.has(s.requirement));
 
