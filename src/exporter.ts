@@ -2,38 +2,31 @@
 // swaps in a new config on reload only once it has parsed and validated.
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { ProbeSet } from './checks/context.js';
+import { pathsFor } from './checks/paths.js';
 import { ConfigError, defaultConfig, loadConfigFile } from './config/load.js';
+import { renderConfig } from './config/render.js';
 import { resolveTargets } from './config/targets.js';
+import { readTrust } from './config/trust.js';
+import type { Trust } from './config/trust.js';
 import type { Config } from './config/types.js';
+import { hostPort } from './host-port.js';
 import type { Logger } from './logging/logger.js';
 import { createRegistry, createReloadMetrics } from './metrics/registry.js';
 import type { ReloadMetrics } from './metrics/registry.js';
-import { renderConfig } from './config/render.js';
 import { StallMonitor } from './metrics/stall-monitor.js';
-import { MetricsView, renderRound } from './metrics/view.js';
+import { MetricsView } from './metrics/view.js';
 import type { PathInfo } from './metrics/view.js';
-import { proxyFromEnv } from './probes/no-proxy.js';
-import { redactProxyUrl } from './probes/proxy.js';
-import { hostPort } from './host-port.js';
-import { roundSignal } from './round-signal.js';
-import { pathsFor } from './scheduler/paths.js';
 import type { Target } from './model/types.js';
-import { onDemandContext, readTrust } from './scheduler/on-demand.js';
-import type { Trust } from './scheduler/on-demand.js';
-import { DEFAULT_PROBES, runRound, sinkholeFromConfig } from './scheduler/round.js';
-import type { ProbeSet } from './scheduler/round.js';
-import { ResultStore } from './scheduler/results.js';
+import { proxyFromEnv } from './probes/net/no-proxy.js';
+import { redactProxyUrl } from './probes/net/proxy.js';
 import { Scheduler } from './scheduler/scheduler.js';
-import { Semaphore } from './scheduler/semaphore.js';
 import { createApp, UNAUTHENTICATED_PATHS } from './server/app.js';
 import type { ListenAddress } from './server/listen-address.js';
-import { deadlineRound, probeBudgetMs } from './server/probe-deadline.js';
-import { lookupProbeTarget } from './server/probe-target.js';
-import { renderTranscript } from './server/transcript.js';
 import { WebConfigError } from './server/web-config.js';
 import type { WebConfig } from './server/web-config.js';
-import { CONTENT_TYPE } from './metrics/exposition.js';
 import { WebServer } from './server/web-server.js';
+import { ResultStore } from './state/result-store.js';
 import { REVISION, VERSION } from './version.js';
 
 export interface ExporterOptions {
@@ -126,20 +119,8 @@ export class Exporter {
   }
 
   private createScheduler(config: Config, targets: Target[], trust: Trust): Scheduler {
-    return new Scheduler({
-      targets,
-      results: this.results,
-      onOverrun: (target) => this.metrics.overrun(target),
-      context: {
-        config,
-        limiter: new Semaphore(config.concurrency),
-        logger: this.logger,
-        probes: { ...DEFAULT_PROBES, ...this.options.probes },
-        caPem: trust.caPem,
-        publicRoots: trust.publicRoots,
-        sinkhole: sinkholeFromConfig(config),
-      },
-    });
+    const setup = { config, trust, logger: this.logger, ...(this.options.probes !== undefined && { probes: this.options.probes }) };
+    return new Scheduler({ targets, results: this.results, setup });
   }
 
   private async listen(): Promise<void> {
@@ -149,7 +130,11 @@ export class Exporter {
       targets: () => this.targets,
       ready: () => this.ready,
       reload: () => this.reload(),
-      probe: (target, debug, signal, scrapeTimeoutSeconds) => this.probe(target, debug, signal, scrapeTimeoutSeconds),
+      probe: {
+        current: () => ({ ...this.current, signal: this.current.scheduler.signal }),
+        logger: this.logger,
+        ...(this.options.probes !== undefined && { probes: this.options.probes }),
+      },
       version: VERSION,
       before: [this.web.auth(UNAUTHENTICATED_PATHS)],
     });
@@ -185,27 +170,6 @@ export class Exporter {
       if (scheduler.signal.aborted) return;
       this.logger.info({ targets: targets.length }, 'round finished for every target');
     });
-  }
-
-  /**
-   * Runs one target's checks now, into a registry of their own: the scheduled
-   * results and their series are untouched.
-   */
-  async probe(query: unknown, debug: boolean, signal: AbortSignal, scrapeTimeoutSeconds?: number): Promise<{ status: number; contentType: string; body: string }> {
-    const lookup = lookupProbeTarget(query, this.targets, this.config.web.allowAnyTarget);
-    if (!lookup.ok) return { status: lookup.status, contentType: 'text/plain', body: `${lookup.message}\n` };
-    const deadline = deadlineRound(this.config, { ...DEFAULT_PROBES, ...this.options.probes }, probeBudgetMs(scrapeTimeoutSeconds, this.config.timeoutMs));
-    const context = onDemandContext({
-      config: deadline.config,
-      caPem: this.current.trust.caPem,
-      publicRoots: this.current.trust.publicRoots,
-      logger: this.logger,
-      signal: roundSignal(signal, this.current.scheduler.signal),
-      probes: deadline.probes,
-    });
-    const report = await runRound(lookup.target, context).finally(deadline.clear);
-    if (debug) return { status: 200, contentType: 'text/plain', body: renderTranscript(report) };
-    return { status: 200, contentType: CONTENT_TYPE, body: renderRound(report, this.config) };
   }
 
   /**

@@ -1,7 +1,7 @@
 // The tls check end to end: TLS servers on loopback that each lack something,
 // reached by name through the test's DNS server, judged from a scrape.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TLS_REQUIREMENTS } from '../src/probes/tls.js';
+import { TLS_REQUIREMENTS } from '../src/probes/tls/tls.js';
 import { startDnsServer } from './fixtures/dns-server.js';
 import type { DnsFixture } from './fixtures/dns-server.js';
 import { startRawServer, startTlsServer } from './fixtures/tls-servers.js';

@@ -20,10 +20,10 @@ import type { Pki } from './fixtures/pki.js';
 import { startProxy } from './fixtures/proxies.js';
 import type { ProxyFixtureOptions, RunningProxy } from './fixtures/proxies.js';
 import type { HttpExpectation } from '../src/model/types.js';
-import { directDial } from '../src/probes/dial.js';
-import { probeHttp } from '../src/probes/http.js';
-import type { HttpResult } from '../src/probes/http.js';
-import { proxyDial } from '../src/probes/proxy.js';
+import { directDial } from '../src/probes/net/dial.js';
+import { probeHttp } from '../src/probes/http/http.js';
+import type { HttpResult } from '../src/probes/http/http.js';
+import { proxyDial } from '../src/probes/net/proxy.js';
 
 const REGISTRY: HttpExpectation = { method: 'GET', path: '/v2/', expectStatus: [401], expectHeaders: { 'docker-distribution-api-version': 'registry/2.0' } };
 const HOST = 'cgr.dev';

@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TLS_REQUIREMENTS } from '../src/probes/tls.js';
+import { TLS_REQUIREMENTS } from '../src/probes/tls/tls.js';
 import { getPki } from './fixtures/pki.js';
 import { closedPort } from './fixtures/tcp-peers.js';
 import { startTestExporter, tempDir, writeTestCa } from './helpers/exporter.js';

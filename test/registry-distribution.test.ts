@@ -16,9 +16,9 @@ import { startProxy } from './fixtures/proxies.js';
 import type { RunningProxy } from './fixtures/proxies.js';
 import { timed } from './helpers/timing.js';
 import { credentialsFromEnv } from '../src/config/registry-credentials.js';
-import { proxyDial } from '../src/probes/proxy.js';
-import { probeRegistry } from '../src/probes/registry.js';
-import type { RegistryProbeOptions, RegistryResult } from '../src/probes/registry.js';
+import { proxyDial } from '../src/probes/net/proxy.js';
+import { probeRegistry } from '../src/probes/registry/registry.js';
+import type { RegistryProbeOptions, RegistryResult } from '../src/probes/registry/registry.js';
 
 const REPOSITORY = 'egress-test/static';
 const USER = 'puller';

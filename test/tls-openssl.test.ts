@@ -12,8 +12,8 @@ import { OPENSSL, getPki, runOpenssl } from './fixtures/pki.js';
 import type { Pki } from './fixtures/pki.js';
 import { TLS_VARIANTS, loopbackDial, startRawServer, startTlsServer } from './fixtures/tls-servers.js';
 import type { RunningServer } from './fixtures/tls-servers.js';
-import { TLS_REQUIREMENTS, probeTls } from '../src/probes/tls.js';
-import type { TlsRequirement } from '../src/probes/tls.js';
+import { TLS_REQUIREMENTS, probeTls } from '../src/probes/tls/tls.js';
+import type { TlsRequirement } from '../src/probes/tls/tls.js';
 
 interface SClientOutcome {
   /** Handshake completed ("New, TLSv1.x, Cipher is ..."). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RoundReport } from '../scheduler/round.js';
+import type { RoundReport } from '../checks/report.js';
 import { PLAIN, TTY, TTY_NO_COLOR, renderJson, renderTable, styleFor } from './check.js';
 
 const report: RoundReport = {
@@ -9,6 +9,7 @@ const report: RoundReport = {
   durationSeconds: 0.1,
   addresses: { v4: ['192.0.2.1'] },
   dns: [{ ok: true, durationSeconds: 0.001, resolver: 'system', cnameChain: [], records: [] }],
+  dnsJudgements: [],
   paths: [
     {
       path: { name: 'corp', proxy: null, expectInterception: false },

@@ -1,21 +1,24 @@
 // `egress-exporter check`: every check once, now, as a table of host x check.
 // The fastest answer to "does my network meet the vendor's requirements?".
 import { Writable } from 'node:stream';
-import { secondsSince } from '../probes/clock.js';
+import { secondsSince } from '../async/clock.js';
 import { oneOf, parseCommandLine } from './flags.js';
 import { ConfigError, defaultConfig, loadConfigFile } from '../config/load.js';
 import { resolveTargets } from '../config/targets.js';
 import type { Config } from '../config/types.js';
 import { createLogger } from '../logging/logger.js';
-import { TLS_REQUIREMENTS } from '../probes/tls.js';
-import type { TlsHandshakeFacts, TlsRequirement } from '../probes/tls.js';
+import { TLS_REQUIREMENTS } from '../probes/tls/tls.js';
+import type { TlsHandshakeFacts, TlsRequirement } from '../probes/tls/tls.js';
 import type { ProbeOutcome } from '../probes/types.js';
-import { roundSignal } from '../round-signal.js';
-import { onDemandContext, readTrust } from '../scheduler/on-demand.js';
-import { dnsSummary, roundOk } from '../scheduler/judge.js';
-import { targetName } from '../scheduler/report.js';
-import { runRound } from '../scheduler/round.js';
-import type { ProbeSet, RoundReport } from '../scheduler/round.js';
+import { roundSignal } from '../async/round-signal.js';
+import { roundContext } from '../checks/context.js';
+import type { ProbeSet } from '../checks/context.js';
+import { dnsSummary, roundOk } from '../checks/judge.js';
+import { targetName } from '../checks/report.js';
+import type { RoundReport } from '../checks/report.js';
+import { runRound } from '../checks/round.js';
+import { readTrust } from '../config/trust.js';
+import { onDemandRunner } from '../scheduler/check-runner.js';
 
 export const CHECK_USAGE = `usage: egress-exporter check [--config.file=PATH] [--output=table|json] [--host=HOST ...]
 
@@ -228,15 +231,10 @@ export async function runCheckCommand(argv: string[], streams: CheckStreams, pro
   };
   showProgress();
   const started = process.hrtime.bigint();
-  const context = onDemandContext({
-    config,
-    ...(await readTrust(config)),
-    logger: createLogger('error', 'json', new Writable({ write: (_c, _e, cb) => cb() })),
-    signal,
-    probes,
-    // One answer, now: more at once than the daemon's steady pace.
-    concurrency: Math.max(config.concurrency, 16),
-  });
+  const logger = createLogger('error', 'json', new Writable({ write: (_c, _e, cb) => cb() }));
+  // One answer, now: more at once than the daemon's steady pace.
+  const runner = onDemandRunner({ config, signal, logger, concurrency: Math.max(config.concurrency, 16) });
+  const context = roundContext({ config, trust: await readTrust(config), logger, probes }, runner);
   const reports = await Promise.all(
     targets.map(async (target) => {
       const report = await runRound(target, context);

@@ -1,7 +1,7 @@
 // The effective configuration: what the YAML file says, with defaults applied,
 // durations in milliseconds and every value validated.
 import type { CatalogName } from '../catalog/index.js';
-import type { HistogramName } from '../metrics/families.js';
+import type { HistogramName } from '../model/histograms.js';
 import type { RegistryPull, Target } from '../model/types.js';
 
 /** A DNS server to ask: `system` means the resolvers of /etc/resolv.conf. */

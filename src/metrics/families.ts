@@ -1,10 +1,8 @@
 // Every series family the exporter renders from results, in exposition order:
 // its name, HELP text and type. The README's metric table lists the same.
 // Values come from the exporter's own schedule, not from the scrape.
+import type { HistogramName } from '../model/histograms.js';
 import type { FamilyDef } from './exposition.js';
-
-/** Default histogram buckets, in seconds: loopback connects take ~0.2 ms, intercontinental ones ~300 ms, a stalled path hits the deadline. */
-export const LATENCY_BUCKETS: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 const g = (name: string, help: string): FamilyDef => ({ name, help, type: 'gauge' });
 const c = (name: string, help: string): FamilyDef => ({ name, help, type: 'counter' });
@@ -89,7 +87,7 @@ export const F = {
 
 export type FamilyId = keyof typeof F;
 
-/** The latencies metrics.histograms can turn on, and the family each one fills. */
+/** The family each latency of metrics.histograms fills. */
 export const HISTOGRAMS = {
   probe: 'probeHistogram',
   dns_lookup: 'dnsLookupHistogram',
@@ -97,10 +95,7 @@ export const HISTOGRAMS = {
   tls_handshake: 'tlsHandshakeHistogram',
   http: 'httpHistogram',
   round: 'roundHistogram',
-} as const satisfies Record<string, FamilyId>;
-
-export type HistogramName = keyof typeof HISTOGRAMS;
-export const HISTOGRAM_NAMES = Object.keys(HISTOGRAMS) as HistogramName[];
+} as const satisfies Record<HistogramName, FamilyId>;
 
 /** Families rendered per target, in output order. */
 export const TARGET_FAMILIES: readonly FamilyId[] = (Object.keys(F) as FamilyId[]).filter((id) => !['proxyConnect', 'pathInfo', 'refreshInterval'].includes(id));

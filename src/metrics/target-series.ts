@@ -1,35 +1,26 @@
-// One target's series. The current-state ones are rendered from its latest
-// judged round; the cumulative ones (counters, opt-in histograms, the DNS TTL
-// history) are updated here as each round arrives. Rendering happens once per
-// round, so a scrape only concatenates. Series of a check, path or resolver the
-// latest round no longer has are simply not rendered, and their history goes.
+// One target's series. The current-state ones are rendered from its state (the latest
+// judged round, its DNS judgements, the overrun count); the cumulative ones (counters,
+// opt-in histograms) are updated here as each round arrives. Rendering happens once per
+// round, so a scrape only concatenates. Series of a check, path or resolver the latest
+// round no longer has are simply not rendered, and their counters go.
+import { checkResults } from '../checks/path-checks.js';
+import type { RoundReport } from '../checks/report.js';
+import { whereName } from '../checks/report.js';
 import type { Target } from '../model/types.js';
-import { issuerLabel } from '../probes/tls-certs.js';
-import type { RoundReport } from '../scheduler/report.js';
-import { checkLabels, checkResults, targetLabels } from '../scheduler/report.js';
-import type { Allowlist } from './allowlist.js';
-import { DnsHistory } from './dns-history.js';
+import { issuerLabel } from '../probes/tls/tls-certs.js';
 import { HistogramData, sampleLine } from './exposition.js';
 import type { Labels } from './exposition.js';
 import { F, HISTOGRAMS } from './families.js';
-import type { FamilyId, HistogramName } from './families.js';
+import type { HistogramName } from '../model/histograms.js';
+import type { FamilyId } from './families.js';
+import { targetLabels } from './labels.js';
 
 export interface SeriesOptions {
-  intervalMs: number;
-  /** null: no IP-based firewall to compare TTLs with. */
-  firewallRefreshIntervalMs: number | null;
-  allowlist: Allowlist;
   histograms: ReadonlySet<HistogramName>;
   buckets: readonly number[];
 }
 
 export type RenderedFamilies = Map<FamilyId, string>;
-
-interface DnsFacts {
-  history: DnsHistory;
-  ttlMax: number;
-  sinceMs: number;
-}
 
 /** Counters and histograms keyed by their labels; `scope` ties each to a check/path it dies with. */
 class Keyed<T> {
@@ -58,8 +49,8 @@ const scopeOf = (check: string, path: string): string => `${check}\u0000${path}`
 export class TargetSeries {
   private readonly counters = new Keyed<Counter>();
   private readonly histograms = new Keyed<HistogramData>();
-  private readonly dns = new Map<string, DnsFacts>();
   private rounds = 0;
+  /** The target's rounds skipped so far (state.overruns). */
   private overruns = 0;
 
   constructor(private target: Target) {}
@@ -68,14 +59,15 @@ export class TargetSeries {
   // (the scrape assembler keeps them, packed), so no second copy stays here.
 
   /** A reload may change the target's labels or purpose: rendered again now. */
-  retarget(target: Target, report: RoundReport | undefined, options: SeriesOptions): RenderedFamilies {
+  retarget(target: Target, overruns: number, report: RoundReport | undefined): RenderedFamilies {
     this.target = target;
-    return this.render(report, options);
+    this.overruns = overruns;
+    return this.render(report);
   }
 
-  overrun(report: RoundReport | undefined, options: SeriesOptions): RenderedFamilies {
-    this.overruns += 1;
-    return this.render(report, options);
+  overrun(overruns: number, report: RoundReport | undefined): RenderedFamilies {
+    this.overruns = overruns;
+    return this.render(report);
   }
 
   /** Folds a new round into the cumulative series, then renders. */
@@ -90,44 +82,29 @@ export class TargetSeries {
     live.add('round');
     if (wantsHistogram('round')) observe('round', 'round', id, report.durationSeconds);
 
-    for (const { check, path, outcome } of checkResults(report)) {
-      const scope = scopeOf(check, path);
+    for (const { check, where, outcome } of checkResults(report)) {
+      const scope = scopeOf(check, whereName(where));
       live.add(scope);
-      const labels = { ...id, ...checkLabels({ check, path }) };
+      const labels = { ...id, check, ...where };
       const counter = this.counters.get(scope, { ...labels, __family: 'failures' }, () => new Counter());
       if (!outcome.ok) counter.n += 1;
       if (wantsHistogram('probe')) observe('probe', scope, labels, outcome.durationSeconds);
     }
 
-    const liveDns = new Set<string>();
     if (this.target.checks.includes('dns')) {
       for (const result of report.dns) {
         const resolver = result.resolver;
         const scope = scopeOf('dns', resolver);
         for (const record of result.records) {
           if (wantsHistogram('dns_lookup')) observe('dns_lookup', scope, { ...id, resolver }, record.durationSeconds);
-          const byType = { ...id, type: record.type, resolver };
-          const byFamily = { ...id, family: record.family, resolver };
-          const ttlChanges = this.counters.get(scope, { ...byType, __family: 'dnsTtlChanges' }, () => new Counter());
-          const addressChanges = this.counters.get(scope, { ...byFamily, __family: 'dnsAddressChanges' }, () => new Counter());
-          const key = `${resolver}\u0000${record.type}`;
-          liveDns.add(key);
-          // No usable answer: nothing to count, and the estimate stays.
-          if (!record.ok || record.ttl === null) continue;
-          let facts = this.dns.get(key);
-          if (!facts) {
-            facts = { history: new DnsHistory({ intervalMs: options.intervalMs }), ttlMax: record.ttl, sinceMs: report.finishedAtMs };
-            this.dns.set(key, facts);
-          }
-          const update = facts.history.observe(record.ttl, record.addresses, report.finishedAtMs);
-          facts.ttlMax = update.ttlMax;
-          facts.sinceMs = update.addressSetSinceMs;
-          if (update.ttlChanged) ttlChanges.n += 1;
-          if (update.addressesChanged) addressChanges.n += 1;
+          const ttlChanges = this.counters.get(scope, { ...id, type: record.type, resolver, __family: 'dnsTtlChanges' }, () => new Counter());
+          const addressChanges = this.counters.get(scope, { ...id, family: record.family, resolver, __family: 'dnsAddressChanges' }, () => new Counter());
+          const judged = report.dnsJudgements.find((j) => j.resolver === resolver && j.type === record.type);
+          if (judged?.ttlChanged === true) ttlChanges.n += 1;
+          if (judged?.addressesChanged === true) addressChanges.n += 1;
         }
       }
     }
-    for (const key of this.dns.keys()) if (!liveDns.has(key)) this.dns.delete(key);
 
     for (const entry of report.paths) {
       const path = entry.path.name;
@@ -151,11 +128,11 @@ export class TargetSeries {
     }
     this.counters.keepScopes(live);
     this.histograms.keepScopes(live);
-    return this.render(report, options);
+    return this.render(report);
   }
 
   /** Every family of this target, from its latest round (undefined: none finished yet). */
-  private render(report: RoundReport | undefined, options: SeriesOptions): RenderedFamilies {
+  private render(report: RoundReport | undefined): RenderedFamilies {
     // Lines gather in arrays and are joined once: flat strings, which a scrape concatenates fast.
     const lines = new Map<FamilyId, string[]>();
     const push = (id: FamilyId, text: string): void => {
@@ -190,9 +167,8 @@ export class TargetSeries {
     // Once per target, not per check: a round runs every check, so they all finished with it.
     add('roundFinished', id, report.finishedAtMs / 1000);
     add('rounds', id, this.rounds);
-    for (const result of checkResults(report)) {
-      const { outcome } = result;
-      const labels = { ...id, ...checkLabels(result) };
+    for (const { check, where, outcome } of checkResults(report)) {
+      const labels = { ...id, check, ...where };
       add('success', labels, outcome.ok ? 1 : 0);
       if (!outcome.ok && outcome.reason) add('failureReason', { ...labels, reason: outcome.reason }, 1);
       add('duration', labels, outcome.durationSeconds);
@@ -206,13 +182,13 @@ export class TargetSeries {
           const byType = { ...id, type: record.type, resolver };
           const byFamily = { ...id, family: record.family, resolver };
           add('dnsAddresses', byFamily, record.addresses.length);
-          if (options.allowlist.enabled) add('dnsOutside', byFamily, options.allowlist.countOutside(record.addresses));
-          const facts = this.dns.get(`${resolver}\u0000${record.type}`);
+          const judged = report.dnsJudgements.find((j) => j.resolver === resolver && j.type === record.type);
+          if (judged?.outsideAllowlist !== undefined) add('dnsOutside', byFamily, judged.outsideAllowlist);
           if (record.ok && record.ttl !== null) add('dnsTtl', byType, record.ttl);
-          if (facts === undefined) continue;
-          add('dnsTtlMax', byType, facts.ttlMax);
-          if (options.firewallRefreshIntervalMs !== null) add('dnsTtlBelowRefresh', byType, facts.ttlMax * 1000 < options.firewallRefreshIntervalMs ? 1 : 0);
-          add('dnsAddressChanged', byFamily, facts.sinceMs / 1000);
+          if (judged?.ttlMax === undefined) continue;
+          add('dnsTtlMax', byType, judged.ttlMax);
+          if (judged.ttlBelowRefresh !== undefined) add('dnsTtlBelowRefresh', byType, judged.ttlBelowRefresh ? 1 : 0);
+          if (judged.addressSetSinceMs !== undefined) add('dnsAddressChanged', byFamily, judged.addressSetSinceMs / 1000);
         }
       }
     }
@@ -249,7 +225,7 @@ export class TargetSeries {
         if (cert) {
           add('tlsNotAfter', labels, cert.leafNotAfter);
           add('tlsEarliestNotAfter', labels, cert.earliestNotAfter);
-          add('tlsIssuer', { ...labels, issuer: issuerLabel(cert.issuerCN, cert.issuerO) }, 1);
+          add('tlsIssuer', { ...labels, issuer: issuerLabel(cert) }, 1);
           add('tlsVerified', labels, cert.verified ? 1 : 0);
           add('tlsTrust', { ...labels, trust: cert.trust }, 1);
           add('tlsIntercepted', labels, (entry.intercepted ?? cert.intercepted) ? 1 : 0);

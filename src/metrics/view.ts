@@ -4,14 +4,14 @@
 // up the timers and sockets of the probes running beside it.
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/types.js';
-import type { Target } from '../model/types.js';
-import { targetKey } from '../scheduler/report.js';
-import type { RoundReport } from '../scheduler/report.js';
-import type { ResultListener, ResultStore, TargetState } from '../scheduler/results.js';
-import { Allowlist } from './allowlist.js';
+import { targetKey } from '../checks/report.js';
+import type { RoundReport } from '../checks/report.js';
+import type { ResultListener, ResultStore, TargetState } from '../state/result-store.js';
 import { HistogramData, header, sampleLine } from './exposition.js';
-import { F, HISTOGRAM_NAMES, HISTOGRAMS, TARGET_FAMILIES } from './families.js';
-import type { FamilyId, HistogramName } from './families.js';
+import { HISTOGRAM_NAMES } from '../model/histograms.js';
+import type { HistogramName } from '../model/histograms.js';
+import { F, HISTOGRAMS, TARGET_FAMILIES } from './families.js';
+import type { FamilyId } from './families.js';
 import { ScrapeAssembler } from './scrape-assembler.js';
 import type { StallMonitor } from './stall-monitor.js';
 import { TargetSeries } from './target-series.js';
@@ -25,13 +25,7 @@ export interface PathInfo {
 }
 
 export function seriesOptionsFrom(config: Config): SeriesOptions {
-  return {
-    intervalMs: config.intervalMs,
-    firewallRefreshIntervalMs: config.dns.firewallRefreshIntervalMs,
-    allowlist: new Allowlist(config.dns.allowlistCidrs),
-    histograms: new Set(config.metrics.histograms),
-    buckets: config.metrics.buckets,
-  };
+  return { histograms: new Set(config.metrics.histograms), buckets: config.metrics.buckets };
 }
 
 export class MetricsView implements ResultListener {
@@ -40,6 +34,8 @@ export class MetricsView implements ResultListener {
   /** Per proxy path, across targets. */
   private readonly proxyConnect = new Map<string, HistogramData>();
   private options: SeriesOptions;
+  /** dns.firewall_refresh_interval, for its own series; null when unset. */
+  private refreshMs: number | null;
   private paths: readonly PathInfo[] = [];
 
   constructor(
@@ -50,12 +46,14 @@ export class MetricsView implements ResultListener {
     private readonly stalls?: StallMonitor,
   ) {
     this.options = seriesOptionsFrom(config);
+    this.refreshMs = config.dns.firewallRefreshIntervalMs;
     store.listen(this);
   }
 
   /** A reload: new options, paths and targets; cumulative series of what stays keep counting. */
   configure(config: Config, paths: readonly PathInfo[]): void {
     this.options = seriesOptionsFrom(config);
+    this.refreshMs = config.dns.firewallRefreshIntervalMs;
     this.paths = paths;
     const names = new Set(paths.map((p) => p.name));
     for (const name of this.proxyConnect.keys()) if (!names.has(name)) this.proxyConnect.delete(name);
@@ -66,7 +64,7 @@ export class MetricsView implements ResultListener {
     const key = targetKey(state.target);
     const series = this.series.get(key) ?? new TargetSeries(state.target);
     this.series.set(key, series);
-    this.assembler.set(key, series.retarget(state.target, state.report, this.options));
+    this.assembler.set(key, series.retarget(state.target, state.overruns, state.report));
   }
 
   reported(state: TargetState): void {
@@ -94,11 +92,10 @@ export class MetricsView implements ResultListener {
     this.assembler.delete(key);
   }
 
-  overrun(target: Target): void {
-    const key = targetKey(target);
+  overran(state: TargetState): void {
+    const key = targetKey(state.target);
     const series = this.series.get(key);
-    if (series === undefined) return;
-    this.assembler.set(key, series.overrun(this.store.get(target)?.report, this.options));
+    if (series !== undefined) this.assembler.set(key, series.overrun(state.overruns, state.report));
   }
 
   /** The exposition, gzipped when asked; put together off this thread. */
@@ -127,7 +124,7 @@ export class MetricsView implements ResultListener {
       global += header(F.pathInfo);
       for (const p of this.paths) global += sampleLine(F.pathInfo.name, { path: p.name, proxy: p.proxy, expect_interception: String(p.expectInterception) }, 1);
     }
-    global += header(F.refreshInterval) + sampleLine(F.refreshInterval.name, {}, (this.options.firewallRefreshIntervalMs ?? 0) / 1000);
+    global += header(F.refreshInterval) + sampleLine(F.refreshInterval.name, {}, (this.refreshMs ?? 0) / 1000);
     if (this.stalls) global += this.stalls.render();
     return global + (await this.registry.metrics());
   }

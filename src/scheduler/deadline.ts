@@ -1,7 +1,7 @@
 // Every check runs under a hard deadline. The probe gets an AbortSignal; if it
 // ignores it (a bug), the watchdog still settles the check shortly after.
 
-import { withDeadline as deadlineSignal } from '../probes/abort.js';
+import { deadlineSignal } from '../async/abort.js';
 
 const SETTLED = new DOMException('the check settled', 'AbortError');
 

@@ -4,15 +4,14 @@ import { defaultConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { createLogger } from '../logging/logger.js';
 import { MetricsView } from '../metrics/view.js';
-import type { DnsResult } from '../probes/dns.js';
-import type { TcpResult } from '../probes/tcp.js';
+import type { DnsResult } from '../probes/net/dns.js';
+import type { TcpResult } from '../probes/net/tcp.js';
 import type { Target } from '../model/types.js';
 import { Scheduler, cronIntervalMs, spreadMs } from './scheduler.js';
-import { hostPhase, nextSlotMs } from './slots.js';
-import { ResultStore } from './results.js';
-import { DEFAULT_PROBES } from './round.js';
-import type { ProbeSet } from './round.js';
-import { Semaphore } from './semaphore.js';
+import { hostPhase, nextSlotMs } from '../async/slots.js';
+import { ResultStore } from '../state/result-store.js';
+import type { ProbeSet } from '../checks/context.js';
+import { rootCertificates } from 'node:tls';
 import { Writable } from 'node:stream';
 
 const silent = createLogger('error', 'json', new Writable({ write: (_c, _e, done) => done() }));
@@ -27,8 +26,7 @@ function harness(config: Partial<Config>, probes: Pick<ProbeSet, 'dns' | 'tcp'>,
   const scheduler = new Scheduler({
     targets,
     results,
-    onOverrun: (t) => view.overrun(t),
-    context: { config: full, limiter: new Semaphore(full.concurrency), logger: silent, probes: { ...DEFAULT_PROBES, ...probes }, caPem: [] },
+    setup: { config: full, trust: { caPem: [], publicRoots: rootCertificates }, logger: silent, probes },
   });
   return { scheduler, metrics: () => view.text() };
 }

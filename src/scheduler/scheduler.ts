@@ -1,18 +1,22 @@
-// Owns timing: when each target's round starts. Every target has a stable slot
-// in the interval (a hash of host and port), so 1,000 hosts' rounds are spread
-// evenly over it instead of bursting at its start; a target's rounds never
-// overlap. Interval mode uses its own timers; cron mode uses node-cron. Each
-// finished round goes into the result store, and state changes are logged.
+// Owns timing, spread, concurrency and deadlines: when each target's round starts,
+// how many checks run at once, and how long each may take. Every target has a stable
+// slot in the interval (a hash of host and port), so 1,000 hosts' rounds are spread
+// evenly over it instead of bursting at its start; a target's rounds never overlap.
+// Interval mode uses its own timers; cron mode uses node-cron. Each finished round goes
+// into the result store, and state changes are logged.
 import cron from 'node-cron';
 import type { ScheduledTask } from 'node-cron';
+import { onAbort } from '../async/abort.js';
+import { hostPhase, nextSlotMs, slotAfterMs } from '../async/slots.js';
+import { roundContext } from '../checks/context.js';
+import type { RoundContext, RoundSetup } from '../checks/context.js';
+import { targetKey } from '../checks/report.js';
+import { runRound } from '../checks/round.js';
 import type { Logger } from '../logging/logger.js';
 import type { Target } from '../model/types.js';
-import { onAbort } from '../probes/abort.js';
-import { checkLabels, targetKey } from './report.js';
-import type { ResultStore, StateChange } from './results.js';
-import { runRound } from './round.js';
-import { hostPhase, nextSlotMs, slotAfterMs } from './slots.js';
-import type { RoundContext } from './round.js';
+import type { ResultStore, StateChange } from '../state/result-store.js';
+import { CheckRunner } from './check-runner.js';
+import { Semaphore } from './semaphore.js';
 
 /** The first round after a start or reload spreads over at least this much (at most half an interval), so readiness comes early. */
 const MIN_FIRST_SPREAD_MS = 5000;
@@ -43,11 +47,10 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 export interface SchedulerOptions {
   targets: readonly Target[];
-  context: Omit<RoundContext, 'signal' | 'previous'>;
-  /** Where finished rounds go; each round reads its target's previous one from here. */
+  /** What the rounds run with; each round reads its target's previous one from `results`. */
+  setup: Omit<RoundSetup, 'previous'>;
+  /** Where finished rounds go, and rounds skipped because the target's previous one still ran are counted. */
   results: ResultStore;
-  /** A round skipped because the target's previous one still ran. */
-  onOverrun?: (target: Target) => void;
 }
 
 export class Scheduler {
@@ -62,7 +65,9 @@ export class Scheduler {
   readonly firstRound: Promise<void>;
 
   constructor(private readonly options: SchedulerOptions) {
-    this.context = { ...options.context, signal: this.controller.signal, previous: (target) => options.results.get(target)?.report };
+    const { config, logger } = options.setup;
+    const runner = new CheckRunner({ limiter: new Semaphore(config.concurrency), timeoutMs: config.timeoutMs, signal: this.controller.signal, logger });
+    this.context = roundContext({ ...options.setup, previous: (target) => options.results.get(target)?.report }, runner);
     this.firstRoundPending = new Set(options.targets.map(targetKey));
     this.firstRound = new Promise((resolve) => {
       this.readyResolve = resolve;
@@ -81,7 +86,7 @@ export class Scheduler {
   private readonly context: RoundContext;
 
   start(): void {
-    const { config } = this.options.context;
+    const { config } = this.options.setup;
     if (config.schedule !== null) this.startCron(config.schedule);
     else for (const target of this.options.targets) this.track(this.intervalLoop(target, config.intervalMs));
   }
@@ -100,7 +105,7 @@ export class Scheduler {
 
   private track(work: Promise<void>): void {
     const tracked = work
-      .catch((error: unknown) => this.options.context.logger.error({ err: error }, 'round failed: this is a bug'))
+      .catch((error: unknown) => this.options.setup.logger.error({ err: error }, 'round failed: this is a bug'))
       .finally(() => this.inflight.delete(tracked));
     this.inflight.add(tracked);
   }
@@ -108,7 +113,7 @@ export class Scheduler {
   private async round(target: Target): Promise<void> {
     const key = targetKey(target);
     if (this.running.has(key)) {
-      this.options.onOverrun?.(target);
+      this.options.results.overrun(target);
       return;
     }
     this.running.add(key);
@@ -116,7 +121,7 @@ export class Scheduler {
       const report = await runRound(target, this.context);
       // A round cut short by shutdown or reload says nothing about the network.
       if (this.controller.signal.aborted) return;
-      logStateChanges(this.options.context.logger, target, this.options.results.put(report));
+      logStateChanges(this.options.setup.logger, target, this.options.results.put(report));
     } finally {
       this.running.delete(key);
     }
@@ -138,7 +143,7 @@ export class Scheduler {
         // The round ran past its next start: skip the missed slots instead of bunching them up.
         const resume = nextSlotMs(now, intervalMs, phase);
         const missed = Math.round((resume - next) / intervalMs);
-        for (let i = 0; i < missed; i += 1) this.options.onOverrun?.(target);
+        for (let i = 0; i < missed; i += 1) this.options.results.overrun(target);
         next = resume;
       }
       due = next;
@@ -148,7 +153,7 @@ export class Scheduler {
   private startCron(expression: string): void {
     const { targets } = this.options;
     // Spread over the schedule's interval, less one deadline, so a round ends before the next tick.
-    const spread = Math.max(0, cronIntervalMs(expression) - this.options.context.config.timeoutMs);
+    const spread = Math.max(0, cronIntervalMs(expression) - this.options.setup.config.timeoutMs);
     this.cronTask = cron.schedule(
       expression,
       () => {
@@ -172,7 +177,7 @@ export function cronIntervalMs(expression: string): number {
 
 function logStateChanges(logger: Logger, target: Target, changes: readonly StateChange[]): void {
   for (const { result, previous } of changes) {
-    const labels = { host: target.host, port: target.port, ...checkLabels(result) };
+    const labels = { host: target.host, port: target.port, check: result.check, ...result.where };
     const from = previous ? (previous.outcome.ok ? 'up' : `down (${previous.outcome.reason})`) : 'unknown';
     if (result.outcome.ok) logger.info({ ...labels, from, state: 'up' }, 'check state changed');
     else logger.warn({ ...labels, from, state: 'down', reason: result.outcome.reason, detail: result.outcome.message }, 'check state changed');

@@ -1,5 +1,5 @@
 // Bounds how many checks run at once across all targets.
-import { onAbort } from '../probes/abort.js';
+import { onAbort } from '../async/abort.js';
 
 export class Semaphore {
   private active = 0;

@@ -4,9 +4,10 @@ import express from 'express';
 import { CONTENT_TYPE } from '../metrics/exposition.js';
 import type { MetricsView } from '../metrics/view.js';
 import type { Target } from '../model/types.js';
-import type { ResultStore } from '../scheduler/results.js';
+import type { ResultStore } from '../state/result-store.js';
 import { renderLandingPage } from './landing-page.js';
-import { parseScrapeTimeout, SCRAPE_TIMEOUT_HEADER } from './probe-deadline.js';
+import { probeRoute } from './probe-route.js';
+import type { ProbeRouteDeps } from './probe-route.js';
 
 /**
  * Served without credentials even with basic auth on: orchestrators probe them
@@ -24,16 +25,8 @@ export interface AppDeps {
   version: string;
   /** Runs before every route: basic auth from --web.config.file. */
   before?: express.RequestHandler[];
-  /**
-   * /probe: runs a target's checks now, within the scrape's timeout (seconds,
-   * from its header) when one is given; resolves to the response to send.
-   */
-  probe: (
-    target: unknown,
-    debug: boolean,
-    signal: AbortSignal,
-    scrapeTimeoutSeconds: number | undefined,
-  ) => Promise<{ status: number; contentType: string; body: string }>;
+  /** /probe: a target's checks, run now. */
+  probe: ProbeRouteDeps;
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -56,19 +49,7 @@ export function createApp(deps: AppDeps): express.Express {
     if (deps.ready()) res.type('text/plain').send('Ready\n');
     else res.status(503).type('text/plain').send('Not ready: the first round of checks is still running\n');
   });
-  app.get('/probe', async (req, res) => {
-    // A client that goes away aborts the probe.
-    const controller = new AbortController();
-    res.on('close', () => controller.abort());
-    const debug = req.query.debug === 'true' || req.query.debug === '1';
-    const timeout = parseScrapeTimeout(req.get(SCRAPE_TIMEOUT_HEADER));
-    if (!timeout.ok) {
-      res.status(400).type('text/plain').send(`${timeout.message}\n`);
-      return;
-    }
-    const answer = await deps.probe(req.query.target, debug, controller.signal, timeout.seconds);
-    res.status(answer.status).type(answer.contentType).send(answer.body);
-  });
+  app.get('/probe', probeRoute(deps.probe));
   // Prometheus's own /-/reload takes POST and PUT; anything else is a 405 that says what is allowed.
   app.all('/-/reload', async (req, res) => {
     if (req.method !== 'POST' && req.method !== 'PUT') {

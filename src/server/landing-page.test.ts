@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Target } from '../model/types.js';
-import type { RoundReport } from '../scheduler/report.js';
+import type { RoundReport } from '../checks/report.js';
 import { renderLandingPage } from './landing-page.js';
 
 const literal: Target = { host: '127.0.0.1', port: 29443, families: ['v4'], checks: ['dns', 'tcp'], labels: {}, purpose: '', source: 'config' };
@@ -20,9 +20,10 @@ describe('the status page', () => {
       durationSeconds: 0.01,
       addresses: { v4: ['127.0.0.1'] },
       dns: [],
+      dnsJudgements: [],
       paths: [{ path: { name: 'direct', proxy: null, expectInterception: false }, tcp: { ok: true, durationSeconds: 0.001, families: [] } }],
     };
-    const html = renderLandingPage({ version: 't', states: [{ target: literal, report }], ready: true, nowMs: 2000 });
+    const html = renderLandingPage({ version: 't', states: [{ target: literal, report, overruns: 0 }], ready: true, nowMs: 2000 });
     const row = html.split('<tr>').find((r) => r.includes('127.0.0.1:29443')) ?? '';
     expect(row).toContain('no lookup (IP)');
     expect(row).not.toContain('pending');

@@ -5,9 +5,10 @@ import { isIP } from 'node:net';
 import { hostPort } from '../host-port.js';
 import { CHECK_NAMES } from '../model/types.js';
 import type { CheckName, Target } from '../model/types.js';
-import { checkResults } from '../scheduler/report.js';
-import type { CheckResult } from '../scheduler/report.js';
-import type { TargetState } from '../scheduler/results.js';
+import { checkResults } from '../checks/path-checks.js';
+import { whereName } from '../checks/report.js';
+import type { CheckResult } from '../checks/report.js';
+import type { TargetState } from '../state/result-store.js';
 
 /** The matrix's columns: every check, the registry pull last. */
 const COLUMNS: readonly CheckName[] = [...CHECK_NAMES, 'registry'];
@@ -42,7 +43,7 @@ function cell(results: readonly CheckResult[], atMs: number, configured: boolean
     // A failure's detail is shown; a success's only on hover, to keep the matrix short.
     const title = ok && r.outcome.message ? ` title="${escape(r.outcome.message)}"` : '';
     const detail = !ok && r.outcome.message ? `<div class="detail">${escape(r.outcome.message)}</div>` : '';
-    return `<div class="result"${title}>${state} <span class="path">${escape(r.path)}</span> <span class="age">${age(now - atMs)}</span>${detail}</div>`;
+    return `<div class="result"${title}>${state} <span class="path">${escape(whereName(r.where))}</span> <span class="age">${age(now - atMs)}</span>${detail}</div>`;
   });
   const worst = results.some((r) => !r.outcome.ok) ? 'fail' : 'ok';
   return `<td class="${worst}">${items.join('')}</td>`;

@@ -6,8 +6,8 @@ import { startProxy } from '../../test/fixtures/proxies.js';
 import type { RunningProxy } from '../../test/fixtures/proxies.js';
 import { timed } from '../../test/helpers/timing.js';
 import { credentialsFromEnv } from '../config/registry-credentials.js';
-import { proxyDial } from '../probes/proxy.js';
-import { probeRegistry } from '../probes/registry.js';
+import { proxyDial } from '../probes/net/proxy.js';
+import { probeRegistry } from '../probes/registry/registry.js';
 import { registryTranscriptLines } from './registry-transcript.js';
 
 const PASSWORD = 'transcript-secret-42';

@@ -2,8 +2,8 @@
 // every connection and request of the pull path, step by step, with the redirect
 // target and the headers that matter. The result is already redacted (see
 // src/probes/registry.ts): this only lays it out.
-import { authority } from '../probes/proxy.js';
-import type { RegistryResult, RegistryTranscriptEntry } from '../probes/registry.js';
+import { authority } from '../probes/net/proxy.js';
+import type { RegistryResult, RegistryTranscriptEntry } from '../probes/registry/registry.js';
 
 const msText = (seconds: number | undefined): string => (seconds === undefined ? '-' : `${(seconds * 1000).toFixed(1)} ms`);
 const date = (unixSeconds: number): string => new Date(unixSeconds * 1000).toISOString();

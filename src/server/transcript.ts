@@ -2,10 +2,10 @@
 // timing, the DNS answers, each TLS requirement's handshake, the proxy's
 // answers and the HTTP response head. Plain text; never a password.
 import { hostPort } from '../host-port.js';
-import { redactProxyUrl } from '../probes/proxy.js';
+import { redactProxyUrl } from '../probes/net/proxy.js';
 import { registryTranscriptLines } from './registry-transcript.js';
 import type { ProbeOutcome } from '../probes/types.js';
-import type { PathReport, RoundReport } from '../scheduler/round.js';
+import type { PathReport, RoundReport } from '../checks/report.js';
 
 const msText = (seconds: number | undefined): string => (seconds === undefined ? '-' : `${(seconds * 1000).toFixed(1)} ms`);
 const date = (unixSeconds: number): string => new Date(unixSeconds * 1000).toISOString();
