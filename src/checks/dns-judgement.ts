@@ -58,3 +58,22 @@ export function judgeDns(report: RoundReport, previous: RoundReport | undefined,
 export function dnsJudgementOf(report: RoundReport, resolver: string, type: 'A' | 'AAAA'): DnsRecordJudgement | undefined {
   return report.dnsJudgements.find((j) => j.resolver === resolver && j.type === type);
 }
+
+/** What a judgement says that a person should see, in words (the status page, `check`); empty when all is well. */
+export function dnsFindings(j: DnsRecordJudgement): string[] {
+  const out: string[] = [];
+  if (j.ttlBelowRefresh === true) out.push(`${j.type} TTL about ${j.ttlMax ?? '?'} s is shorter than dns.firewall_refresh_interval: IP-based rules go stale`);
+  if (j.ttlChanged) out.push(`${j.type} TTL drifted: now about ${j.ttlMax ?? '?'} s`);
+  if (j.addressesChanged) out.push(`${j.type} address set changed this round`);
+  if (j.outsideAllowlist !== undefined && j.outsideAllowlist > 0) out.push(`${j.type}: ${j.outsideAllowlist} address${j.outsideAllowlist === 1 ? '' : 'es'} outside dns.allowlist_cidrs`);
+  return out;
+}
+
+/** Every fact of a judgement, for the debug transcript. */
+export function dnsJudgementLine(j: DnsRecordJudgement): string {
+  const parts = [j.ttlMax === undefined ? 'no TTL estimate yet' : `TTL about ${j.ttlMax} s (the largest seen lately)${j.ttlChanged ? ', DRIFTED this round' : ''}`];
+  if (j.ttlBelowRefresh !== undefined) parts.push(`shorter than the firewall refresh: ${j.ttlBelowRefresh ? 'YES' : 'no'}`);
+  if (j.addressSetSinceMs !== undefined) parts.push(`address set ${j.addressesChanged ? 'CHANGED this round' : `unchanged since ${new Date(j.addressSetSinceMs).toISOString()}`}`);
+  if (j.outsideAllowlist !== undefined) parts.push(`outside the allowlist: ${j.outsideAllowlist}`);
+  return parts.join('; ');
+}

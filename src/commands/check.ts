@@ -13,6 +13,7 @@ import type { ProbeOutcome } from '../probes/types.js';
 import { roundSignal } from '../async/round-signal.js';
 import { roundContext } from '../checks/context.js';
 import type { ProbeSet } from '../checks/context.js';
+import { dnsFindings, dnsJudgementOf } from '../checks/dns-judgement.js';
 import { dnsSummary, roundOk } from '../checks/judge.js';
 import { targetName } from '../checks/report.js';
 import type { RoundReport } from '../checks/report.js';
@@ -97,6 +98,7 @@ export function renderTable(reports: readonly RoundReport[], style: Style, elaps
   for (const report of reports) {
     const host = targetName(report.target);
     for (const dns of report.dns) if (!dns.ok && report.target.checks.includes('dns')) notes.push(`${host} dns via ${dns.resolver}: ${dns.reason ?? 'failed'}${dns.message ? ` - ${dns.message}` : ''}`);
+    for (const j of report.dnsJudgements) for (const finding of dnsFindings(j)) notes.push(`${host} dns via ${j.resolver}: ${finding}`);
     for (const entry of report.paths) {
       const http = entry.http;
       let httpCell = verdict(http, style);
@@ -158,7 +160,23 @@ export function renderJson(reports: readonly RoundReport[]): string {
       hosts: reports.map((report) => ({
         host: report.target.host,
         port: report.target.port,
-        dns: report.dns.map((d) => ({ resolver: d.resolver, ...brief(d), records: d.records.map((r) => ({ type: r.type, ok: r.ok, reason: r.reason ?? null, ttl: r.ttl, addresses: r.addresses })) })),
+        dns: report.dns.map((d) => ({
+          resolver: d.resolver,
+          ...brief(d),
+          records: d.records.map((r) => {
+            const judged = dnsJudgementOf(report, d.resolver, r.type);
+            return {
+              type: r.type,
+              ok: r.ok,
+              reason: r.reason ?? null,
+              ttl: r.ttl,
+              addresses: r.addresses,
+              ttl_max: judged?.ttlMax ?? null,
+              ttl_below_firewall_refresh: judged?.ttlBelowRefresh ?? null,
+              addresses_outside_allowlist: judged?.outsideAllowlist ?? null,
+            };
+          }),
+        })),
         paths: report.paths.map((entry) => ({
           path: entry.path.name,
           tcp: brief(entry.tcp),

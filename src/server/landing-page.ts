@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 import { hostPort } from '../host-port.js';
 import { CHECK_NAMES } from '../model/types.js';
 import type { CheckName, Target } from '../model/types.js';
+import { dnsFindings } from '../checks/dns-judgement.js';
 import { checkResults } from '../checks/path-checks.js';
 import { whereName } from '../checks/report.js';
 import type { CheckResult } from '../checks/report.js';
@@ -32,7 +33,7 @@ function age(ms: number): string {
   return `${Math.round(s / 3600)}h ago`;
 }
 
-function cell(results: readonly CheckResult[], atMs: number, configured: boolean, now: number, lookup = true, reported = false): string {
+function cell(results: readonly CheckResult[], atMs: number, configured: boolean, now: number, lookup = true, reported = false, findings: readonly string[] = []): string {
   if (!configured) return '<td class="none" title="not one of this target\'s checks">not checked</td>';
   // An IP literal is never looked up: its dns column would wait forever.
   if (!lookup) return '<td class="none" title="an IP address needs no lookup">no lookup (IP)</td>';
@@ -45,8 +46,10 @@ function cell(results: readonly CheckResult[], atMs: number, configured: boolean
     const detail = !ok && r.outcome.message ? `<div class="detail">${escape(r.outcome.message)}</div>` : '';
     return `<div class="result"${title}>${state} <span class="path">${escape(whereName(r.where))}</span> <span class="age">${age(now - atMs)}</span>${detail}</div>`;
   });
+  // What the results mean over rounds (dns: TTL drift, the firewall refresh, the allowlist).
+  const notes = findings.map((f) => `<div class="detail finding">${escape(f)}</div>`).join('');
   const worst = results.some((r) => !r.outcome.ok) ? 'fail' : 'ok';
-  return `<td class="${worst}">${items.join('')}</td>`;
+  return `<td class="${worst}">${items.join('')}${notes}</td>`;
 }
 
 export function renderLandingPage(data: LandingPageData): string {
@@ -58,7 +61,10 @@ export function renderLandingPage(data: LandingPageData): string {
       const mine = results[i] ?? [];
       const atMs = report?.finishedAtMs ?? now;
       const lookup = isIP(target.host) === 0;
-      const cells = COLUMNS.map((check) => cell(mine.filter((r) => r.check === check), atMs, configured(target, check), now, check !== 'dns' || lookup, report !== undefined)).join('');
+      const findings = (report?.dnsJudgements ?? []).flatMap((j) => dnsFindings(j).map((f) => `${j.resolver}: ${f}`));
+      const cells = COLUMNS.map((check) =>
+        cell(mine.filter((r) => r.check === check), atMs, configured(target, check), now, check !== 'dns' || lookup, report !== undefined, check === 'dns' ? findings : []),
+      ).join('');
       const debug = `/probe?target=${encodeURIComponent(target.host)}&amp;debug=true`;
       return `<tr><th scope="row"><code>${escape(hostPort(target.host, target.port))}</code>${target.purpose ? `<div class="purpose">${escape(target.purpose)}</div>` : ''}</th>${cells}<td><a href="${debug}">debug</a></td></tr>`;
     })

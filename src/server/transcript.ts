@@ -3,6 +3,7 @@
 // answers and the HTTP response head. Plain text; never a password.
 import { hostPort } from '../host-port.js';
 import { redactProxyUrl } from '../probes/net/proxy.js';
+import { dnsJudgementLine, dnsJudgementOf } from '../checks/dns-judgement.js';
 import { registryTranscriptLines } from './registry-transcript.js';
 import type { ProbeOutcome } from '../probes/types.js';
 import type { PathReport, RoundReport } from '../checks/report.js';
@@ -70,6 +71,8 @@ export function renderTranscript(report: RoundReport): string {
     for (const r of dns.records) {
       const answer = r.ok ? `ttl ${r.ttl ?? '-'}  ${r.addresses.join(', ')}` : `FAILED ${r.reason ?? ''}${r.addresses.length > 0 ? ` (answered ${r.addresses.join(', ')})` : ''}${r.message ? ` - ${r.message}` : ''}`;
       lines.push(`    ${r.type.padEnd(4)} ${answer} [${msText(r.durationSeconds)}]`);
+      const judged = dnsJudgementOf(report, dns.resolver, r.type);
+      if (judged !== undefined) lines.push(`         judged: ${dnsJudgementLine(judged)}`);
     }
     if (dns.cnameChain.length > 0) lines.push(`    CNAME chain: ${[target.host, ...dns.cnameChain].join(' -> ')}`);
   }
