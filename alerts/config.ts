@@ -67,12 +67,16 @@ export interface AlertsConfig {
   exporter_job_regex: string;
   /** A regex of paths where interception is expected; empty: none. */
   interception_expected_paths: string;
+  /** Labels that tell replicas of one vantage point apart (an HA pair, /probe beside /metrics): a page merges them. */
+  replica_labels: string[];
   runbook_base_url: string;
   alerts: { [N in AlertName]: AlertBlock<N> };
 }
 
 const STRING_KEYS = ['selector', 'exporter_job_regex', 'interception_expected_paths', 'runbook_base_url'] as const;
-const TOP_KEYS: readonly string[] = [...STRING_KEYS, 'alerts'];
+const TOP_KEYS: readonly string[] = [...STRING_KEYS, 'replica_labels', 'alerts'];
+/** A Prometheus label name. */
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const DURATION_KEYS: readonly string[] = ['for', 'window', 'stale_after', 'memory'] satisfies ReadonlyArray<DurationKey | 'for'>;
 const NUMBER_KEYS: readonly string[] = ['quantile', 'threshold_seconds', 'warning_days', 'critical_days'] satisfies readonly NumberKey[];
 
@@ -95,6 +99,10 @@ export function loadConfig(text: string): AlertsConfig {
   const problems: string[] = [];
   for (const key of Object.keys(raw)) if (!TOP_KEYS.includes(key)) problems.push(`${key}: unknown key`);
   for (const key of STRING_KEYS) if (typeof raw[key] !== 'string') problems.push(`${key}: expected a string`);
+  const replicaLabels = raw.replica_labels;
+  if (!Array.isArray(replicaLabels) || replicaLabels.length === 0 || !replicaLabels.every((l) => typeof l === 'string' && LABEL_NAME.test(l))) {
+    problems.push(`replica_labels: expected a list of label names such as [instance, job, pod], got ${JSON.stringify(replicaLabels)}`);
+  }
   const alerts = isRecord(raw.alerts) ? raw.alerts : {};
   for (const name of Object.keys(alerts)) if (!(name in ALERTS)) problems.push(`alerts.${name}: unknown alert`);
   for (const name of ALERT_NAMES) {

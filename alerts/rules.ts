@@ -1,10 +1,21 @@
 // The alert rules: every expression, built from the config's thresholds and selector,
 // the exporter's family names (src/metrics/families.ts) and its failure reasons
 // (src/probes/reasons.ts), so a renamed family or reason cannot leave a rule behind.
+//
+// How a page is identified (alerts/README.md, "Which series page, and how they add up"):
+// - Joins match on every label but the facts of the two families joined (`ignoring`):
+//   the target (host, and port off 443), the path or resolver, the exporter and every
+//   label a user or Prometheus added (a zone, a cluster) must agree.
+// - A page merges what the replicas of one vantage point say (`max without` the replica
+//   labels: instance, job, pod): an HA pair, or /probe scraped beside /metrics, pages once;
+//   two zones, told apart by a label of their own, page apart.
+// - A fault of a path (a proxy that intercepts, downgrades, fails or denies) or of a
+//   resolver pages once for the path or resolver, counting its hosts; a host's own fault
+//   pages once for the host (its unmet TLS requirements together).
 import { stringify } from 'yaml';
 import { F } from '../src/metrics/families.js';
 import type { FamilyId } from '../src/metrics/families.js';
-import { CONNECT_FAILURE_REASONS, DNS_UNRESOLVED_REASONS, PROXY_DENIED_REASONS, PROXY_FAILING_REASONS } from '../src/probes/reasons.js';
+import { CONNECT_FAILURE_REASONS, DNS_UNRESOLVED_REASONS, PROXY_DENIED_REASONS, PROXY_FAILING_REASONS, PROXY_UPSTREAM_REASONS } from '../src/probes/reasons.js';
 import type { FailureReason } from '../src/probes/reasons.js';
 import { ALERTS, ALERT_NAMES, GROUPS, durationSeconds } from './config.js';
 import type { AlertName, AlertsConfig, Group, Severity } from './config.js';
@@ -16,16 +27,39 @@ const HTTP_BROKEN_REASONS: readonly FailureReason[] = ['http_bad_response', 'tim
 /** HTTP check reasons after which its version and downgrade verdict are still current. */
 const HTTP_VERDICT_REASONS: readonly FailureReason[] = ['http_bad_response', 'http2_downgraded', 'tls_cert_invalid'];
 
-/** Where a check ran, in a description: the dns check's resolver, every other check's path. */
-const WHERE = '{{ with $labels.resolver }}resolver {{ . }}{{ else }}path {{ $labels.path }}{{ end }}';
 
 // Not families of results: the registry (src/metrics/registry.ts), prom-client and Prometheus make them.
 const UP = 'up';
 const BUILD_INFO = 'egress_exporter_build_info';
 const RELOAD_SUCCESSFUL = 'egress_exporter_config_last_reload_successful';
-const LAG_P99 = 'nodejs_eventloop_lag_p99_seconds';
+const STALL_MAX = 'egress_exporter_event_loop_stall_max_seconds';
 
 const oneOf = (values: readonly string[]): string => values.join('|');
+
+/** The labels of a family that state a fact, beside those that say where it was seen (target, path or resolver, scrape). */
+const FACTS: Partial<Record<FamilyId, readonly string[]>> = {
+  failureReason: ['check', 'reason'],
+  success: ['check'],
+  tlsRequirement: ['requirement'],
+  tlsIssuer: ['issuer'],
+  tcpProbed: ['family'],
+  tcpReachable: ['family'],
+  tcpConnect: ['family'],
+  dnsTtlMax: ['type'],
+  dnsTtlBelowRefresh: ['type'],
+  dnsOutside: ['family'],
+  registryFailure: ['step', 'reason'],
+  registryBlobHost: ['blob_host'],
+  pathInfo: ['proxy', 'expect_interception'],
+};
+
+/** `ignoring (...)` for a join of two families: their facts and `extra` (labels one side lacks). */
+const ignoring = (a: FamilyId, b: FamilyId, ...extra: string[]): string => {
+  const labels = [...new Set([...(FACTS[a] ?? []), ...(FACTS[b] ?? []), ...extra])];
+  return labels.length === 0 ? '' : ` ignoring (${labels.join(', ')})`;
+};
+
+const indent = (expr: string): string => expr.split('\n').map((line) => `  ${line}`).join('\n');
 
 export interface Rule {
   alert: AlertName;
@@ -35,9 +69,13 @@ export interface Rule {
   annotations: { summary: string; description: string; runbook_url: string };
 }
 
-/** A Go-template-safe %q-quoted PromQL selector built at alert time from the alert's own labels. */
-const labelQuery = (id: FamilyId): string =>
-  `printf "${F[id].name}{job=%q,instance=%q,host=%q,path=%q}" $labels.job $labels.instance $labels.host $labels.path`;
+/** A template query for a series of the alert's own target and path (port is "" on 443, which matches its absence). */
+const seriesOf = (id: FamilyId): string => `printf "${F[id].name}{host=%q,port=%q,path=%q}" $labels.host $labels.port $labels.path`;
+
+/** Where a check ran, in a description: the dns check's resolver, every other check's path. */
+const WHERE = '{{ with $labels.resolver }}resolver {{ . }}{{ else }}path {{ $labels.path }}{{ end }}';
+/** A target as a person reads it: the host, and its port off 443. */
+const TARGET = '{{ $labels.host }}{{ with $labels.port }}:{{ . }}{{ end }}';
 
 function buildRules(config: AlertsConfig): Record<Group, Rule[]> {
   /** `{a, b, <config selector>}`: the given matchers plus the config's selector. */
@@ -48,9 +86,18 @@ function buildRules(config: AlertsConfig): Record<Group, Rule[]> {
   /** A family's selector: its name, the given matchers and the config's selector. */
   const q = (id: FamilyId, ...matchers: string[]): string => `${F[id].name}${s(...matchers)}`;
   const a = config.alerts;
+  const replicas = config.replica_labels.join(', ');
+  /** What the replicas of one vantage point say, as one: an HA pair or /probe beside /metrics pages once. */
+  const merged = (expr: string, ...more: string[]): string => `max without (${[replicas, ...more].join(', ')}) (\n${indent(expr)}\n)`;
+  /** A fault of a path or resolver: one page for it, its value the number of hosts that show it. */
+  const perHost = (expr: string): string => `count without (host, port) (\n${indent(expr)}\n)`;
   const clean = config.interception_expected_paths === '' ? [] : [`path!~"${config.interception_expected_paths}"`];
+  /** Interception where it is not expected (the exporter's expect_interception, or the config's paths): the fault EgressTLSIntercepted pages. */
+  const unexpectedInterception = `${q('tlsIntercepted', ...clean)} == 1\nunless${ignoring('tlsIntercepted', 'pathInfo', 'host', 'port')} ${q('pathInfo', 'expect_interception="true"')}`;
   /** The dns check's failure; its `resolver` label joins the DNS gauges' `resolver`. */
   const dnsFailing = q('failureReason', 'check="dns"');
+  /** Only where the target's clients resolve the name themselves (no proxy resolves for them). */
+  const dnsRequired = `${q('dnsRequired')} == 1`;
   const anchor = (name: string): string => `${config.runbook_base_url}#${name.toLowerCase()}`;
   const rule = (
     name: AlertName,
@@ -67,187 +114,207 @@ function buildRules(config: AlertsConfig): Record<Group, Rule[]> {
   const expiring = (severity: Severity, days: number): Rule =>
     rule('EgressTLSCertificateExpiringSoon', {
       severity,
-      expr: `${q('tlsEarliestNotAfter')} - time() < ${days} * 86400\n` + `unless on (job, instance, host, path) ${q('tlsVerified')} == 0`,
+      expr: merged(`${q('tlsEarliestNotAfter')} - time() < ${days} * 86400\nunless ${q('tlsVerified')} == 0`),
       summary: 'A certificate presented to egress clients expires soon.',
       description:
-        'A certificate in the chain that {{ $labels.host }} presents on path {{ $labels.path }} expires in {{ $value | humanizeDuration }}' +
-        ` (${severity} below ${days} days).`,
+        `A certificate in the chain that ${TARGET} presents on path {{ $labels.path }} expires in {{ $value | humanizeDuration }}` + ` (${severity} below ${days} days).`,
     });
+  /** The hosts a page of a path or resolver counts, listed in its description (from every vantage point that sees them): `format` (a printf format) over `args`. */
+  const hostsOf = (format: string, ...args: string[]): string =>
+    `{{ range $i, $s := printf "max by (host, port) (${format})" ${args.join(' ')} | query | sortByLabel "port" | sortByLabel "host" }}{{ if $i }}, {{ end }}{{ $s.Labels.host }}{{ with $s.Labels.port }}:{{ . }}{{ end }}{{ end }}`;
 
   return {
     connectivity: [
       rule('EgressHostUnreachable', {
-        expr: `${q('failureReason', 'check="tcp"', `reason=~"${oneOf(CONNECT_FAILURE_REASONS)}"`)} == 1`,
-        summary: 'A required host cannot be reached over TCP.',
+        // Directly: no address of a family accepts a connection. Through a proxy: the proxy
+        // says it could not reach or resolve the host (the host's fault, not the proxy's).
+        expr: merged(
+          `${q('failureReason', 'check="tcp"', `reason=~"${oneOf(CONNECT_FAILURE_REASONS)}"`)} == 1\n` +
+            `or ${q('failureReason', 'check=~"tcp|tls|http"', `reason=~"${oneOf(PROXY_UPSTREAM_REASONS)}"`)} == 1`,
+          'check',
+        ),
+        summary: 'A required host cannot be reached.',
         description:
-          'TCP connects to {{ $labels.host }} on path {{ $labels.path }} fail with {{ $labels.reason }}: no address of at least one of its IP families accepts a connection.',
+          `${TARGET} cannot be reached on path {{ $labels.path }} ({{ $labels.reason }}): ` +
+          '{{ if eq $labels.reason "proxy_bad_gateway" }}the proxy could not reach or resolve it{{ else }}no address of at least one of its IP families accepts a connection{{ end }}.',
       }),
       rule('EgressHostAddressesPartiallyUnreachable', {
-        expr: `(${q('tcpProbed')} - ${q('tcpReachable')}) > 0\n` + `and on (job, instance, host, family, path) ${q('tcpReachable')} > 0`,
+        expr: merged(`(${q('tcpProbed')} - ${q('tcpReachable')}) > 0\nand ${q('tcpReachable')} > 0`),
         summary: "Some of a host's addresses refuse connections while others accept them.",
         description:
-          '{{ $value }} of the {{ $labels.family }} addresses of {{ $labels.host }} refuse or time out on path {{ $labels.path }} while others accept: an IP-based firewall rule has likely gone stale.',
+          `{{ $value }} of the {{ $labels.family }} addresses of ${TARGET} refuse or time out on path {{ $labels.path }} while others accept: an IP-based firewall rule has likely gone stale.`,
       }),
       rule('EgressConnectLatencyHigh', {
-        expr:
-          // without, not by: every label a target or scrape carries (port, a zone label) stays.
-          `max without (family) (\n` + `  quantile_over_time(${lat.quantile}, ${q('tcpConnect')}[${lat.window}])\n` + `) > ${lat.threshold_seconds}`,
+        expr: merged(`quantile_over_time(${lat.quantile}, ${q('tcpConnect')}[${lat.window}])`, 'family') + ` > ${lat.threshold_seconds}`,
         summary: 'TCP connects to a host are slow.',
         description:
-          `The ${lat.quantile * 100}th percentile of TCP connect time to {{ $labels.host }} on path {{ $labels.path }} over ${lat.window} is {{ $value | humanizeDuration }}` +
+          `The ${lat.quantile * 100}th percentile of TCP connect time to ${TARGET} on path {{ $labels.path }} over ${lat.window} is {{ $value | humanizeDuration }}` +
           ` (threshold ${lat.threshold_seconds}s).`,
       }),
       rule('EgressProxyDenied', {
-        expr: `max without (check) (\n` + `  ${q('failureReason', 'check=~"tcp|tls|http"', `reason=~"${oneOf(PROXY_DENIED_REASONS)}"`)}\n` + `) == 1`,
-        summary: 'A proxy refuses to tunnel to a required host.',
+        expr: perHost(merged(`${q('failureReason', 'check=~"tcp|tls|http"', `reason=~"${oneOf(PROXY_DENIED_REASONS)}"`)} == 1`, 'check')),
+        summary: 'A proxy refuses to tunnel to required hosts.',
         description:
-          'Proxy {{ $labels.path }} refuses to tunnel to {{ $labels.host }} ({{ $labels.reason }}: 403 denied by its policy, or 407 authentication required).',
+          'Proxy {{ $labels.path }} refuses to tunnel to {{ $value }} host(s) ({{ $labels.reason }}: 403 denied by its policy, or 407 authentication required): ' +
+          hostsOf(`${F.failureReason.name}{reason=%q,path=%q} == 1`, '$labels.reason', '$labels.path'),
       }),
       rule('EgressProxyFailing', {
-        expr: `max without (check) (\n` + `  ${q('failureReason', 'check=~"tcp|tls|http"', `reason=~"${oneOf(PROXY_FAILING_REASONS)}"`)}\n` + `) == 1`,
-        summary: 'A proxy fails to carry connections to a required host.',
+        expr: perHost(merged(`${q('failureReason', 'check=~"tcp|tls|http"', `reason=~"${oneOf(PROXY_FAILING_REASONS)}"`)} == 1`, 'check')),
+        summary: 'A proxy fails to carry connections to required hosts.',
         description:
-          'Connections to {{ $labels.host }} through proxy {{ $labels.path }} fail with {{ $labels.reason }}: the proxy is down, stalls, cannot reach the host, or breaks the tunnel.',
+          'Connections to {{ $value }} host(s) through proxy {{ $labels.path }} fail with {{ $labels.reason }}: the proxy is down, stalls, answers other than HTTP or breaks the tunnel: ' +
+          hostsOf(`${F.failureReason.name}{reason=%q,path=%q} == 1`, '$labels.reason', '$labels.path'),
       }),
     ],
     dns: [
       rule('EgressDNSResolutionFailing', {
-        expr: `${q('failureReason', 'check="dns"', `reason=~"${oneOf(DNS_UNRESOLVED_REASONS)}"`)} == 1`,
-        summary: 'A required host name does not resolve.',
-        description: 'Resolving {{ $labels.host }} through resolver {{ $labels.resolver }} fails with {{ $labels.reason }}.',
+        expr: perHost(merged(`${q('failureReason', 'check="dns"', `reason=~"${oneOf(DNS_UNRESOLVED_REASONS)}"`)} == 1\nand${ignoring('failureReason', 'dnsRequired', 'resolver')} ${dnsRequired}`)),
+        summary: 'Required host names do not resolve.',
+        description:
+          'Resolving {{ $value }} host name(s) through resolver {{ $labels.resolver }} fails with {{ $labels.reason }}: ' +
+          hostsOf(`${F.failureReason.name}{check=%q,reason=%q,resolver=%q} == 1`, '"dns"', '$labels.reason', '$labels.resolver'),
       }),
       rule('EgressDNSSinkholed', {
-        expr: `${q('failureReason', 'check="dns"', 'reason="sinkholed"')} == 1`,
+        expr: merged(`${q('failureReason', 'check="dns"', 'reason="sinkholed"')} == 1\nand${ignoring('failureReason', 'dnsRequired', 'resolver')} ${dnsRequired}`),
         summary: 'A required host name resolves to a sinkhole.',
-        description:
-          'Resolver {{ $labels.resolver }} answers {{ $labels.host }} with addresses no public host has (0.0.0.0, loopback or private): a DNS filter blocks it.',
+        description: `Resolver {{ $labels.resolver }} answers ${TARGET} with addresses no public host has (0.0.0.0, loopback or private): a DNS filter blocks it.`,
       }),
       rule('EgressDNSTTLBelowFirewallRefresh', {
-        expr:
-          `${q('dnsTtlMax')}\n` +
-          `and on (job, instance, host, type, resolver) (${q('dnsTtlBelowRefresh')} == 1)\n` +
-          `unless on (job, instance, host, resolver) ${dnsFailing}`,
+        expr: merged(
+          `${q('dnsTtlMax')}\n` + `and (${q('dnsTtlBelowRefresh')} == 1)\n` + `unless${ignoring('dnsTtlMax', 'failureReason')} ${dnsFailing}`,
+        ),
         summary: "A host's DNS TTL is shorter than the firewall's refresh interval.",
         description:
-          'The {{ $labels.type }} records of {{ $labels.host }} have a TTL of {{ $value | humanizeDuration }} (resolver {{ $labels.resolver }}), shorter than the firewall refresh interval' +
+          `The {{ $labels.type }} records of ${TARGET} have a TTL of {{ $value | humanizeDuration }} (resolver {{ $labels.resolver }}), shorter than the firewall refresh interval` +
           `{{ range query \`max(${q('refreshInterval')})\` }} of {{ . | value | humanizeDuration }}{{ end }}` +
           ': IP-based rules will miss new addresses.',
       }),
       rule('EgressDNSAddressesOutsideAllowlist', {
-        expr: `${q('dnsOutside')} > 0\nunless on (job, instance, host, resolver) ${dnsFailing}`,
+        expr: merged(`${q('dnsOutside')} > 0\nunless${ignoring('dnsOutside', 'failureReason')} ${dnsFailing}`),
         summary: 'A host resolves to addresses outside the firewall allowlist.',
         description:
-          '{{ $value }} {{ $labels.family }} addresses of {{ $labels.host }} (resolver {{ $labels.resolver }}) fall outside dns.allowlist_cidrs: the firewall blocks clients that get them.',
+          `{{ $value }} {{ $labels.family }} addresses of ${TARGET} (resolver {{ $labels.resolver }}) fall outside dns.allowlist_cidrs: the firewall blocks clients that get them.`,
       }),
     ],
     tls: [
       rule('EgressTLSRequirementNotMet', {
-        // The series is absent when untested; a path with no address at all is also
-        // excluded, in case a verdict from before the DNS failure lingers.
-        expr:
-          `${q('tlsRequirement')} == 0\n` +
-          `unless on (job, instance, host, path) ${q('failureReason', 'check=~"tcp|tls"', 'reason="no_addresses"')}\n` +
-          // A downgrading proxy also fails alpn_h2 and the baseline (which needs h2): the
-          // same fact, already paged by EgressHTTP2Downgraded. One fault, one alert.
-          `unless on (job, instance, host, path, requirement) (\n` +
-          `    label_replace(${q('httpDowngraded')} == 1, "requirement", "alpn_h2", "", "")\n` +
-          `  or label_replace(${q('httpDowngraded')} == 1, "requirement", "baseline", "", "")\n` +
-          `)`,
-        summary: "A path fails one of the vendor's TLS requirements.",
+        // One page a host and path, its value the number of requirements not met. The series is
+        // absent when untested; a path with no address at all is left out, in case a verdict
+        // from before the DNS failure lingers. A downgrading proxy also fails alpn_h2 and the
+        // baseline (which needs h2): that is EgressHTTP2Downgraded's page. And on a path whose
+        // chain was re-signed, the verdicts are the intercepting proxy's, not the path's to the
+        // host: EgressTLSIntercepted's page where it is not expected, nobody's where it is.
+        expr: `count without (requirement) (\n${indent(
+          merged(
+            `${q('tlsRequirement')} == 0\n` +
+              `unless${ignoring('tlsRequirement', 'failureReason')} ${q('failureReason', 'check=~"tcp|tls"', 'reason="no_addresses"')}\n` +
+              `unless (\n` +
+              `    label_replace(${q('httpDowngraded')} == 1, "requirement", "alpn_h2", "", "")\n` +
+              `  or label_replace(${q('httpDowngraded')} == 1, "requirement", "baseline", "", "")\n` +
+              `)\n` +
+              `unless${ignoring('tlsRequirement', 'tlsIntercepted')} ${q('tlsIntercepted')} == 1`,
+          ),
+        )}\n)`,
+        summary: "A path fails the vendor's TLS requirements.",
         description:
-          'Path {{ $labels.path }} to {{ $labels.host }} does not meet the TLS requirement {{ $labels.requirement }}: a handshake constrained to it was rejected or negotiated something else.',
+          `Path {{ $labels.path }} to ${TARGET} does not meet the TLS requirements it is judged on: ` +
+          `{{ range $i, $s := printf "max by (requirement) (${F.tlsRequirement.name}{host=%q,port=%q,path=%q} == 0)" $labels.host $labels.port $labels.path | query | sortByLabel "requirement" }}{{ if $i }}, {{ end }}{{ $s.Labels.requirement }}{{ end }}` +
+          ' (a handshake constrained to each was refused or negotiated something else).',
       }),
       rule('EgressTLSIntercepted', {
         // A proxy marked `expect_interception: true` in the exporter's config inspects by design.
-        expr: `${q('tlsIntercepted', ...clean)} == 1\n` + `unless on (job, instance, path) ${q('pathInfo', 'expect_interception="true"')}`,
-        summary: 'TLS to a required host is intercepted on a path meant to be clean.',
+        expr: perHost(merged(unexpectedInterception)),
+        summary: 'TLS to required hosts is intercepted on a path meant to be clean.',
         description:
-          'The certificate chain of {{ $labels.host }} on path {{ $labels.path }} was re-signed by another CA' +
-          `{{ range ${labelQuery('tlsIssuer')} | query }} ({{ .Labels.issuer }}){{ end }}` +
-          ': a TLS-inspecting proxy or firewall intercepts it.',
+          'The certificate chains of {{ $value }} host(s) on path {{ $labels.path }} are re-signed by another CA' +
+          `{{ range printf "max by (issuer) (${F.tlsIssuer.name}{path=%q} and ignoring (issuer) ${F.tlsIntercepted.name} == 1)" $labels.path | query | sortByLabel "issuer" }} ({{ .Labels.issuer }}){{ end }}` +
+          ': a TLS-inspecting proxy or firewall intercepts them: ' +
+          hostsOf(`${F.tlsIntercepted.name}{path=%q} == 1`, '$labels.path'),
       }),
       rule('EgressTLSHandshakeFailing', {
-        expr:
+        expr: merged(
           `${q('failureReason', 'check="tls"', `reason=~"${oneOf(TLS_BROKEN_REASONS)}"`)} == 1\n` +
-          `unless on (job, instance, host, path) ${q('tlsRequirement')}\n` +
-          `unless on (job, instance, host, path) ${q('failureReason', 'check="tcp"')}`,
+            `unless${ignoring('failureReason', 'tlsRequirement')} ${q('tlsRequirement')}\n` +
+            `unless${ignoring('failureReason', 'failureReason')} ${q('failureReason', 'check="tcp"')}`,
+        ),
         summary: 'No TLS handshake with a host completes, although TCP connects.',
         description:
-          'Every TLS handshake with {{ $labels.host }} on path {{ $labels.path }} ends without a verdict ({{ $labels.reason }}) although TCP connects: something on the path stalls, resets, or answers with something other than TLS.',
+          `Every TLS handshake with ${TARGET} on path {{ $labels.path }} ends without a verdict ({{ $labels.reason }}) although TCP connects: something on the path stalls, resets, or answers with something other than TLS.`,
       }),
       rule('EgressTLSCertificateInvalid', {
-        expr: `${q('tlsVerified')} == 0\nunless on (job, instance, host, path) ${q('tlsIntercepted', ...clean)} == 1`,
+        // Unexpected interception is EgressTLSIntercepted's page (the re-signed chain seldom verifies either).
+        expr: merged(`${q('tlsVerified')} == 0\nunless (\n${indent(unexpectedInterception)}\n)`),
         summary: "A host's certificate chain does not verify.",
         description:
-          'The certificate chain of {{ $labels.host }} on path {{ $labels.path }} does not verify for the host name against the system roots plus tls.ca_file' +
-          `{{ range ${labelQuery('tlsIssuer')} | query }} (issuer {{ .Labels.issuer }}){{ end }}.`,
+          `The certificate chain of ${TARGET} on path {{ $labels.path }} does not verify for the host name against the system roots plus tls.ca_file` +
+          `{{ range ${seriesOf('tlsIssuer')} | query }} (issuer {{ .Labels.issuer }}){{ end }}.`,
       }),
       expiring('warning', exp.warning_days),
       expiring('critical', exp.critical_days),
     ],
     http: [
       rule('EgressHTTP2Downgraded', {
-        expr:
-          `${q('httpDowngraded')} == 1\n` +
-          `unless on (job, instance, host, path) ${q('failureReason', 'check="http"', `reason!~"${oneOf(HTTP_VERDICT_REASONS)}"`)}`,
-        summary: 'HTTP/2 to a required host is downgraded to HTTP/1.1.',
+        expr: perHost(
+          merged(`${q('httpDowngraded')} == 1\nunless${ignoring('httpDowngraded', 'failureReason')} ${q('failureReason', 'check="http"', `reason!~"${oneOf(HTTP_VERDICT_REASONS)}"`)}`),
+        ),
+        summary: 'HTTP/2 to required hosts is downgraded to HTTP/1.1.',
         description:
-          '{{ $labels.host }} speaks HTTP/2, but a client offering h2 on path {{ $labels.path }} gets HTTP/1.1: a proxy terminates TLS and downgrades it.',
+          'Clients offering h2 on path {{ $labels.path }} get HTTP/1.1 from {{ $value }} host(s) that speak HTTP/2: a proxy terminates TLS and downgrades it: ' +
+          hostsOf(`${F.httpDowngraded.name}{path=%q} == 1`, '$labels.path'),
       }),
       rule('EgressHTTPUnexpectedResponse', {
-        expr: `${q('httpValid')} == 0\n` + `unless on (job, instance, host, path) ${q('failureReason', 'check="http"', 'reason!="http_bad_response"')}`,
+        expr: merged(`${q('httpValid')} == 0\nunless${ignoring('httpValid', 'failureReason')} ${q('failureReason', 'check="http"', 'reason!="http_bad_response"')}`),
         summary: 'A host does not give the expected HTTP answer.',
-        description:
-          '{{ $labels.host }} on path {{ $labels.path }} does not give the answer the catalog expects' +
-          `{{ range ${labelQuery('httpStatus')} | query }} (status {{ . | value }}){{ end }}.`,
+        description: `${TARGET} on path {{ $labels.path }} does not give the answer the catalog expects` + `{{ range ${seriesOf('httpStatus')} | query }} (status {{ . | value }}){{ end }}.`,
       }),
       rule('EgressHTTPRequestFailing', {
         // An answer (status) is EgressHTTPUnexpectedResponse's; a tcp or TLS check that
         // cannot get through is already paged by its own alert. One fault, one page.
-        expr:
+        expr: merged(
           `${q('failureReason', 'check="http"', `reason=~"${oneOf(HTTP_BROKEN_REASONS)}"`)} == 1\n` +
-          `unless on (job, instance, host, path) ${q('httpValid')}\n` +
-          `unless on (job, instance, host, path) ${q('failureReason', 'check="tcp"')}\n` +
-          `unless on (job, instance, host, path) ${q('failureReason', 'check="tls"', `reason=~"${oneOf(TLS_BROKEN_REASONS)}"`)}`,
+            `unless${ignoring('failureReason', 'httpValid')} ${q('httpValid')}\n` +
+            `unless${ignoring('failureReason', 'failureReason')} ${q('failureReason', 'check="tcp"')}\n` +
+            `unless${ignoring('failureReason', 'failureReason')} ${q('failureReason', 'check="tls"', `reason=~"${oneOf(TLS_BROKEN_REASONS)}"`)}`,
+        ),
         summary: 'HTTP requests to a host get no usable answer, although TLS works.',
         description:
-          'HTTP requests to {{ $labels.host }} on path {{ $labels.path }} fail with {{ $labels.reason }} after a good TLS handshake: the server or something on the path breaks HTTP/2 (garbage frames, no SETTINGS, HTTP/1.1 after ALPN h2) or never answers.',
+          `HTTP requests to ${TARGET} on path {{ $labels.path }} fail with {{ $labels.reason }} after a good TLS handshake: the server or something on the path breaks HTTP/2 (garbage frames, no SETTINGS, HTTP/1.1 after ALPN h2) or never answers.`,
       }),
     ],
     registry: [
       rule('EgressRegistryBlobHostBlocked', {
         // The blob host joins in as a label: the page names the host to allow.
-        expr: `(${q('registryFailure', 'step="blob_redirect"')} == 1)\n` + `* on (job, instance, host, port, path) group_left (blob_host) ${q('registryBlobHost')}`,
+        expr: merged(`(${q('registryFailure', 'step="blob_redirect"')} == 1)\n*${ignoring('registryFailure', 'registryBlobHost')} group_left (blob_host) ${q('registryBlobHost')}`),
         summary: 'A registry answers, but the host its image blobs come from is blocked.',
         description:
-          'Pulls from {{ $labels.host }} on path {{ $labels.path }} would fail at the first layer: the registry redirects blobs to {{ $labels.blob_host }}, which cannot be reached ({{ $labels.reason }}). Allow {{ $labels.blob_host }} beside the registry.',
+          `Pulls from ${TARGET} on path {{ $labels.path }} would fail at the first layer: the registry redirects blobs to {{ $labels.blob_host }}, which cannot be reached ({{ $labels.reason }}). Allow {{ $labels.blob_host }} beside the registry.`,
       }),
       rule('EgressRegistryPullFailing', {
         // The blob host has its own alert; a registry that does not connect at all pages as unreachable.
-        expr: `${q('registryFailure', 'step!="blob_redirect"')} == 1\n` + `unless on (job, instance, host, port, path) ${q('failureReason', 'check="tcp"')}`,
+        expr: merged(`${q('registryFailure', 'step!="blob_redirect"')} == 1\nunless${ignoring('registryFailure', 'failureReason')} ${q('failureReason', 'check="tcp"')}`),
         summary: 'An image pull from a registry would fail.',
-        description: 'A pull from {{ $labels.host }} on path {{ $labels.path }} fails at the {{ $labels.step }} step ({{ $labels.reason }}).',
+        description: `A pull from ${TARGET} on path {{ $labels.path }} fails at the {{ $labels.step }} step ({{ $labels.reason }}).`,
       }),
       rule('EgressRegistryCredentialExpiring', {
-        expr:
-          `${q('registryCredentialExpiry')} - time() < ${a.EgressRegistryCredentialExpiring.warning_days} * 86400\n` +
-          `and ${q('registryCredentialExpiry')} - time() > 0`,
+        expr: merged(
+          `${q('registryCredentialExpiry')} - time() < ${a.EgressRegistryCredentialExpiring.warning_days} * 86400\n` + `and ${q('registryCredentialExpiry')} - time() > 0`,
+        ),
         summary: 'A registry pull token expires soon.',
-        description: `The pull credential of {{ $labels.username }} for {{ $labels.host }} expires in {{ $value | humanizeDuration }} (below ${a.EgressRegistryCredentialExpiring.warning_days} days): pulls fail once it does.`,
+        description: `The pull credential of {{ $labels.username }} for ${TARGET} expires in {{ $value | humanizeDuration }} (below ${a.EgressRegistryCredentialExpiring.warning_days} days): pulls fail once it does.`,
       }),
       rule('EgressRegistryCredentialExpired', {
-        expr: `${q('registryCredentialExpiry')} - time() <= 0`,
+        expr: merged(`${q('registryCredentialExpiry')} - time() <= 0`),
         summary: 'A registry pull token has expired.',
-        description: 'The pull credential of {{ $labels.username }} for {{ $labels.host }} has expired: authenticated pulls fail.',
+        description: `The pull credential of {{ $labels.username }} for ${TARGET} has expired: authenticated pulls fail.`,
       }),
     ],
+    // The exporter's own health: per replica (instance), not merged.
     exporter: [
       rule('EgressProbesStale', {
         expr: `time() - ${q('roundFinished')} > ${durationSeconds(a.EgressProbesStale.stale_after)}`,
         summary: 'A target has stopped producing results.',
         description:
-          `The checks of {{ $labels.host }}{{ with $labels.port }}:{{ . }}{{ end }} last finished {{ $value | humanizeDuration }} ago` +
-          ` (stale after ${a.EgressProbesStale.stale_after}).`,
+          `The checks of ${TARGET}{{ with $labels.instance }} on {{ . }}{{ end }} last finished {{ $value | humanizeDuration }} ago` + ` (stale after ${a.EgressProbesStale.stale_after}).`,
       }),
       rule('EgressExporterDown', {
         expr:
@@ -262,16 +329,18 @@ function buildRules(config: AlertsConfig): Record<Group, Rule[]> {
         description: 'The last configuration reload of {{ $labels.instance }} failed; it keeps running the previous configuration.',
       }),
       rule('EgressExporterEventLoopLagHigh', {
-        expr: `${LAG_P99}${s()} > ${a.EgressExporterEventLoopLagHigh.threshold_seconds}\n` + `and on (job, instance) ${BUILD_INFO}${s()}`,
+        // Its own measurement of the probing thread (a timer due every 10 ms), not
+        // nodejs_eventloop_lag_*, which mostly shows the scrape that reads it.
+        expr: `${STALL_MAX}${s()} > ${a.EgressExporterEventLoopLagHigh.threshold_seconds}`,
         summary: "The egress exporter's event loop is blocked.",
         description:
-          'The p99 event-loop delay of {{ $labels.instance }} is {{ $value | humanizeDuration }}: every latency it measures is inflated by up to that much.',
+          'The probing thread of {{ $labels.instance }} stalled for {{ $value | humanizeDuration }} in the last minute: every latency it measured then is inflated by up to that much.',
       }),
       rule('EgressProbeInternalError', {
         expr: `${q('failureReason', 'reason="internal_error"')} == 1`,
         summary: 'A check hits a bug in the egress exporter.',
         description:
-          `The {{ $labels.check }} check of {{ $labels.host }} (${WHERE}) fails with internal_error, a bug in the exporter: its logs say more; please report it.`,
+          `The {{ $labels.check }} check of ${TARGET} (${WHERE}) fails with internal_error, a bug in the exporter: its logs say more; please report it.`,
       }),
     ],
   };

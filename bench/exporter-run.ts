@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { TLS_REQUIREMENTS } from '../src/model/tls-requirements.js';
 import { formatDuration } from '../src/config/duration.js';
 import { freePort, sleepUntil, waitUntilServing } from './clock.js';
 import type { ChildLink } from './ipc.js';
@@ -37,6 +38,12 @@ export interface BenchServers {
   origin: ChildLink<unknown>;
   /** The origin's process, whose CPU tells whether it kept up. */
   originPid: number;
+  /**
+   * The build judges a config's own targets on `tls.requirements` (none unless listed):
+   * the bench lists all eight, so every build runs the same handshakes a round (an older
+   * build judged every target on all eight, and has no such key).
+   */
+  listsTlsRequirements: boolean;
 }
 
 export interface ExporterRunOptions {
@@ -97,7 +104,7 @@ export function exporterConfig(servers: BenchServers, o: Pick<ExporterRunOptions
     ...(o.intervalMs <= 10_000 ? [`timeout: ${formatDuration(Math.floor(o.intervalMs / 2))}`] : []),
     'concurrency: 32',
     `dns: { servers: ["127.0.0.1:${servers.dnsPort}"] }`,
-    `tls: { ca_file: ${JSON.stringify(servers.caFile)} }`,
+    `tls: { ca_file: ${JSON.stringify(servers.caFile)}${servers.listsTlsRequirements ? `, requirements: [${TLS_REQUIREMENTS.join(', ')}]` : ''} }`,
     ...(o.extraYaml === undefined ? [] : [o.extraYaml]),
     'targets:',
   ];
@@ -105,6 +112,16 @@ export function exporterConfig(servers: BenchServers, o: Pick<ExporterRunOptions
   for (let i = 0; i < o.hosts; i += 1) lines.push(`  - { host: ${benchHostName(i)}, port: ${servers.originPort}${checks} }`);
   for (const host of o.quietHosts) lines.push(`  - { host: ${host}, port: ${servers.quietPort}, checks: [dns, tcp] }`);
   return `${lines.join('\n')}\n`;
+}
+
+/** Whether the build at `exporterDir` takes `tls.requirements` (see BenchServers.listsTlsRequirements). */
+export async function takesTlsRequirements(exporterDir: string, dir: string): Promise<boolean> {
+  const file = join(dir, 'requirements-key.yml');
+  await writeFile(file, 'catalog: none\ntls: { requirements: [] }\n');
+  return execFileAsync(process.execPath, [join(exporterDir, 'dist/cli.js'), '--config.check', '--config.file', file], { timeout: 60_000 }).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** The effective config the exporter makes of a file (`--config.check`), to tell two configs apart. */

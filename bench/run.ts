@@ -11,7 +11,7 @@ import { formatDuration } from '../src/config/duration.js';
 import { BLACKBOX, blackboxVersion, ensureBlackbox, runBlackbox } from './blackbox-run.js';
 import { topSelfTime } from './cpu-profile.js';
 import type { DnsChildReady } from './dns-child.js';
-import { effectiveConfig, exporterConfig, runExporter } from './exporter-run.js';
+import { effectiveConfig, exporterConfig, runExporter, takesTlsRequirements } from './exporter-run.js';
 import type { BenchServers } from './exporter-run.js';
 import { UsageError } from '../src/commands/flags.js';
 import { parseBenchFlags, USAGE } from './flags.js';
@@ -97,6 +97,7 @@ async function main(): Promise<number> {
     dns,
     origin,
     originPid: originChild.pid,
+    listsTlsRequirements: await takesTlsRequirements(flags.exporterDir, dir),
   };
   log(`dns 127.0.0.1:${servers.dnsPort} (pid ${dnsChild.pid}), origin 127.0.0.1:${servers.originPort} (pid ${originChild.pid}), quiet listener 127.0.0.1:${servers.quietPort}`);
 

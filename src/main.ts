@@ -1,7 +1,7 @@
 // Command line: flags in the Prometheus exporter style, then the daemon.
 import { oneOf, parseCommandLine } from './commands/flags.js';
 import { ConfigError, defaultConfig, loadConfigFile } from './config/load.js';
-import { renderConfig } from './config/render.js';
+import { renderConfig, renderEffectiveTargets } from './config/render.js';
 import { resolveTargets } from './config/targets.js';
 import type { Config } from './config/types.js';
 import { runCatalogCommand } from './commands/catalog.js';
@@ -113,8 +113,9 @@ export async function main(argv: string[]): Promise<number> {
     }
   }
   if (flags.configCheck) {
-    process.stdout.write(renderConfig(config, { redactSecrets: true }));
-    process.stderr.write(`config OK: ${flags.configFile ?? '(no file: built-in defaults)'}, ${resolveTargets(config).length} targets\n`);
+    const targets = resolveTargets(config);
+    process.stdout.write(renderConfig(config, { redactSecrets: true }) + renderEffectiveTargets(targets));
+    process.stderr.write(`config OK: ${flags.configFile ?? '(no file: built-in defaults)'}, ${targets.length} targets\n`);
     return 0;
   }
 

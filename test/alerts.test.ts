@@ -75,6 +75,18 @@ describe('alert rules', () => {
     expect(readdirSync(ALERTS_DIR).filter((f) => f.endsWith('.yml'))).toEqual(['egress-rules.yml']);
   });
 
+  it('come with an Alertmanager route and inhibitions that amtool accepts, naming only alerts that exist', async () => {
+    const file = join(ALERTS_DIR, 'alertmanager', 'alertmanager.yml');
+    const { stdout, code } = await new Promise<{ stdout: string; code: number }>((resolve) => {
+      execFile('amtool', ['check-config', file], (error, out, err) => resolve({ stdout: `${out}${err}`, code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1 }));
+    });
+    expect(stdout, 'amtool check-config (Debian package prometheus-alertmanager)').toContain('SUCCESS');
+    expect(code).toBe(0);
+    const named = [...readFileSync(file, 'utf8').matchAll(/alertname="(\w+)"/g)].map((m) => m[1]);
+    const known = new Set([...alertRules().map((r) => r.alert), 'EgressExporterTargetsUncovered']);
+    for (const name of named) expect(known.has(name ?? ''), name).toBe(true);
+  });
+
   it('pass their promtool unit tests', async () => {
     const files = testFiles();
     expect(files.length).toBeGreaterThan(0);
@@ -193,8 +205,8 @@ describe('alert settings (alerts/generator/config.yml)', () => {
       const rules = await generateWith(dir, (config) => {
         config.interception_expected_paths = 'zscaler|corp-inspect';
       });
-      const annotations = (alert: string, host: string, path: string, description: string) => ({
-        exp_labels: { severity: 'critical', host, path },
+      const annotations = (alert: string, host: string | undefined, path: string, description: string) => ({
+        exp_labels: { severity: 'critical', ...(host !== undefined && { host }), path },
         exp_annotations: {
           summary: alertRules(rules).find((r) => r.alert === alert)!.annotations!.summary,
           description,
@@ -223,7 +235,8 @@ describe('alert settings (alerts/generator/config.yml)', () => {
                 eval_time: '20m',
                 alertname: 'EgressTLSIntercepted',
                 exp_alerts: [
-                  annotations('EgressTLSIntercepted', 'cgr.dev', 'direct', 'The certificate chain of cgr.dev on path direct was re-signed by another CA: a TLS-inspecting proxy or firewall intercepts it.'),
+                  // A page for the path, counting its hosts.
+                  annotations('EgressTLSIntercepted', undefined, 'direct', 'The certificate chains of 1 host(s) on path direct are re-signed by another CA: a TLS-inspecting proxy or firewall intercepts them: cgr.dev'),
                 ],
               },
               {

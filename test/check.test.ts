@@ -37,7 +37,7 @@ describe('egress-exporter check', () => {
     full = await startTlsServer('full');
     noH2 = await startTlsServer('no-h2');
     dns = await startDnsServer({ 'cgr.dev': { a: ['127.0.0.1'] }, 'apk.cgr.dev': { a: ['127.0.0.1'] } });
-    const head = `catalog: none\ninterval: 30s\ntimeout: 3s\ndns: { servers: ["${dns.address.name}"] }\ntls: { ca_file: ca.pem }\nproxy: none\ntargets:\n`;
+    const head = `catalog: none\ninterval: 30s\ntimeout: 3s\ndns: { servers: ["${dns.address.name}"] }\ntls: { ca_file: ca.pem, requirements: [tls13_aes_256_gcm_sha384, tls12_ecdhe_ecdsa_aes_256_gcm_sha384, extended_master_secret, group_p256, sig_ecdsa_secp256r1_sha256, sig_rsa_pss_rsae_sha256, alpn_h2, baseline] }\nproxy: none\ntargets:\n`;
     good = join(dir, 'good.yml');
     await writeFile(good, `${head}  - { host: cgr.dev, port: ${full.port}, checks: [dns, tcp, tls] }\n`);
     mixed = join(dir, 'mixed.yml');

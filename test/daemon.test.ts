@@ -124,6 +124,17 @@ describe('egress-exporter --config.check and flags', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('prints the TLS requirements each target is judged on: the catalog\'s for its hosts, the config\'s for its own', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'egress-cli-'));
+    const file = join(dir, 'egress.yml');
+    await writeFile(file, 'tls:\n  requirements: [group_p256]\ntargets:\n  - host: mirror.internal.example\n  - host: cache.internal.example\n    tls_requirements: []\n');
+    const result = await cli(`--config.file=${file}`, '--config.check');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('#   mirror.internal.example:443 (config; dns, tcp, tls, http): tls requirements: group_p256\n');
+    expect(result.stdout).toContain('#   cache.internal.example:443 (config; dns, tcp, tls, http): tls requirements: the unconstrained handshake only\n');
+    expect(result.stdout).toContain('#   apk.cgr.dev:443 (chainguard; dns, tcp, tls, http): tls requirements: tls13_aes_256_gcm_sha384, tls12_ecdhe_ecdsa_aes_256_gcm_sha384, extended_master_secret, group_p256, sig_ecdsa_secp256r1_sha256, sig_rsa_pss_rsae_sha256, alpn_h2, baseline\n');
+  });
+
   it('accepts the shipped example file', async () => {
     const result = await cli('--config.file=egress.example.yml', '--config.check');
     expect(result.stderr).toContain('config OK');

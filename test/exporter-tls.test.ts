@@ -33,7 +33,7 @@ describe('the tls check, scraped', () => {
 interval: 30s
 timeout: 2s
 dns: { servers: ["${dns.address.name}"] }
-tls: { ca_file: ca.pem }
+tls: { ca_file: ca.pem, requirements: [tls13_aes_256_gcm_sha384, tls12_ecdhe_ecdsa_aes_256_gcm_sha384, extended_master_secret, group_p256, sig_ecdsa_secp256r1_sha256, sig_rsa_pss_rsae_sha256, alpn_h2, baseline] }
 targets:
   - { host: cgr.dev, port: ${full.port}, checks: [dns, tcp, tls] }
   - { host: apk.cgr.dev, port: ${noH2.port}, checks: [dns, tcp, tls] }

@@ -107,7 +107,7 @@ dns:
   servers: ["${dns.address.name}"]
   allowlist_cidrs: [127.0.0.0/24]
   firewall_refresh_interval: 5m
-tls: { ca_file: ca.pem }
+tls: { ca_file: ca.pem, requirements: [tls13_aes_256_gcm_sha384, tls12_ecdhe_ecdsa_aes_256_gcm_sha384, extended_master_secret, group_p256, sig_ecdsa_secp256r1_sha256, sig_rsa_pss_rsae_sha256, alpn_h2, baseline] }
 compare_direct: true
 proxies:
   - { name: tunnel, url: "${tunnel.url}" }

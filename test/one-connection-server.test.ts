@@ -54,7 +54,7 @@ describe('a server that serves one connection at a time', () => {
 interval: 30s
 timeout: 10s
 proxy: none
-tls: { ca_file: ca.pem }
+tls: { ca_file: ca.pem, requirements: [tls13_aes_256_gcm_sha384, tls12_ecdhe_ecdsa_aes_256_gcm_sha384, extended_master_secret, group_p256, sig_ecdsa_secp256r1_sha256, sig_rsa_pss_rsae_sha256, alpn_h2, baseline] }
 targets:
   - { host: 127.0.0.1, port: ${port}, checks: [tcp, tls, http] }
 `,

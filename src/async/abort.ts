@@ -40,7 +40,9 @@ export function onAbort(signal: AbortSignal, fn: () => void): () => void {
 export function deadlineSignal(parent: AbortSignal, ms: number): { signal: AbortSignal; release: (reason?: unknown) => void } {
   const ac = new AbortController();
   const abort = (): void => ac.abort();
-  if (parent.aborted) {
+  // No time left (an on-demand round's budget spent): aborted from the start, so a check
+  // begun now reports the deadline, not whatever its first step was doing when a timer fired.
+  if (parent.aborted || ms <= 0) {
     ac.abort();
     return { signal: ac.signal, release: () => undefined };
   }

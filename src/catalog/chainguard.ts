@@ -1,6 +1,8 @@
 // Chainguard's published network requirements, as data.
 // Source: "Chainguard Containers Network Requirements", last updated 2025-06-17,
 // and the earlier "Network Requirements" page, lastmod 2024-03-28.
+import { TLS_REQUIREMENTS } from '../model/tls-requirements.js';
+import type { TlsRequirement } from '../model/tls-requirements.js';
 import type { RegistryImage } from '../model/types.js';
 import type { CatalogHost } from './types.js';
 
@@ -64,3 +66,9 @@ export const CHAINGUARD_2024: readonly CatalogHost[] = [
 export const CHAINGUARD_REGISTRIES: readonly RegistryImage[] = [
   { host: 'cgr.dev', port: 443, repository: 'chainguard/static', reference: 'latest', platform: 'linux/amd64' },
 ];
+
+// "Minimum TLS requirements": TLS 1.3 with TLS_AES_256_GCM_SHA384, TLS 1.2 with
+// ECDHE-ECDSA-AES256-GCM-SHA384 and Extended Master Secret, P-256, ECDSA and RSA-PSS
+// signatures, ALPN h2, and the page's openssl s_client command as one handshake
+// (baseline): every requirement the exporter knows is Chainguard's.
+export const CHAINGUARD_TLS_REQUIREMENTS: readonly TlsRequirement[] = TLS_REQUIREMENTS;

@@ -1,3 +1,4 @@
+import type { TlsRequirement } from '../model/tls-requirements.js';
 import type { Family, RegistryImage, Target } from '../model/types.js';
 
 /**
@@ -19,4 +20,6 @@ export interface Catalog {
   hosts: readonly CatalogHost[];
   /** Registries whose pull path is checked unless the config lists its own: a small public image every client of the vendor can pull. */
   registries: readonly RegistryImage[];
+  /** The TLS requirements the vendor's page asks of every path to its hosts. */
+  tlsRequirements: readonly TlsRequirement[];
 }

@@ -1,12 +1,14 @@
 // Cross-path judgement, decided here and nowhere else: whether a path's chain
-// was re-signed (interception), whether its HTTP was downgraded, and whether a
-// whole round meets every requirement. The round applies it once to its
-// report; metrics, logs, the status page and the check command read the result.
+// was re-signed (interception), whether its HTTP was downgraded, whether the
+// target's clients resolve its name themselves, and whether a whole round meets
+// every requirement. The round applies it once to its report; metrics, logs, the
+// status page, /probe and the check command read the result.
 import { issuerIdentity, issuerLabel } from '../probes/tls/tls-certs.js';
 import type { TlsResult } from '../probes/tls/tls.js';
 import type { ProbeOutcome } from '../probes/types.js';
 import type { Target } from '../model/types.js';
 import { DIRECT_PATH } from './paths.js';
+import { checkResults } from './path-checks.js';
 import type { RoundReport } from './report.js';
 
 /**
@@ -32,11 +34,32 @@ export function judgeAcrossPaths(report: RoundReport): void {
     if (entry.http?.ok === true && entry.downgraded === true) {
       entry.http = { ...entry.http, ok: false, reason: 'http2_downgraded', message: `offered h2, got HTTP/1.1 from ${target.host}, which speaks h2` };
     }
-    if (entry.tls?.ok === true && entry.intercepted === true && !entry.path.expectInterception) {
-      const issuer = entry.tls.certificate ? issuerLabel(entry.tls.certificate) : 'another CA';
-      entry.tls = { ...entry.tls, ok: false, reason: 'tls_intercepted', message: `the chain was re-signed by ${issuer}` };
-    }
+    if (entry.tls !== undefined && entry.intercepted === true) entry.tls = interceptedVerdict(entry.tls, entry.path.expectInterception);
   }
+}
+
+/**
+ * On a path where the chain was re-signed, the client's TLS ends at the proxy: what the
+ * requirement handshakes found is the proxy's (mitmproxy, with its RSA CA, cannot meet an
+ * ECDSA-only offer), not the path's to the host. They stay as facts and count against
+ * nothing. Where interception is not expected it is the fault (tls_intercepted); where it
+ * is, the check stands on the unconstrained handshake and the chain (verified, with the
+ * proxy's CA in tls.ca_file).
+ */
+function interceptedVerdict(tls: TlsResult, expected: boolean): TlsResult {
+  if (tls.handshake === undefined) return tls;
+  const issuer = tls.certificate ? issuerLabel(tls.certificate) : 'another CA';
+  if (!expected) return { ...tls, ok: false, reason: 'tls_intercepted', message: `the chain was re-signed by ${issuer}${tls.message ? `; ${tls.message}` : ''}` };
+  const verified = tls.certificate?.verified === true;
+  const out: TlsResult = { ...tls, ok: verified, message: `re-signed by ${issuer}, as expected on this path: its requirement verdicts are the proxy's${tls.message ? `; ${tls.message}` : ''}` };
+  if (verified) delete out.reason;
+  else out.reason = 'tls_cert_invalid';
+  return out;
+}
+
+/** Whether the target's clients resolve its name themselves (dns.required, else: when it has a direct path). Only then is a failed lookup a failure. */
+export function dnsRequired(report: RoundReport, required: boolean | null): boolean {
+  return required ?? report.paths.some((p) => p.path.proxy === null);
 }
 
 /**
@@ -79,9 +102,13 @@ export function dnsSummary(report: RoundReport): ProbeOutcome | undefined {
   return report.dns.find((d) => !d.ok) ?? report.dns[0];
 }
 
-/** Whether a judged round meets every requirement on every path. */
+/**
+ * Whether a judged round meets every requirement: every check the target runs, on every
+ * path (the registry pull too), each already judged across paths (a downgrade or an
+ * unexpected interception fails its check); the dns check only where the target's clients
+ * resolve the name themselves. The one verdict `check`, the status page and /probe's
+ * probe_success read.
+ */
 export function roundOk(report: RoundReport): boolean {
-  const dns = dnsSummary(report);
-  if (dns && !dns.ok) return false;
-  return report.paths.every((p) => [p.tcp, p.tls, p.http].every((r) => r === undefined || r.ok) && p.downgraded !== true && p.intercepted !== true);
+  return checkResults(report).every((r) => r.outcome.ok || (r.check === 'dns' && report.dnsRequired === false));
 }

@@ -77,6 +77,12 @@ export interface RoundReport {
   dns: DnsResult[];
   /** What the dns check's answers mean over time, per resolver and record type; empty when the dns check is not wanted. */
   dnsJudgements: DnsRecordJudgement[];
+  /**
+   * Whether the target's clients resolve its name themselves (judge.ts dnsRequired): only
+   * then does a failed lookup fail the round. Behind a proxy that resolves for them, it is a
+   * fact to show. Absent until judged.
+   */
+  dnsRequired?: boolean;
   paths: PathReport[];
 }
 

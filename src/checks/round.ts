@@ -9,7 +9,7 @@ import type { Target } from '../model/types.js';
 import type { RoundContext } from './context.js';
 import { addressesFrom, dnsCheck, resolversOf } from './dns-check.js';
 import { judgeDns } from './dns-judgement.js';
-import { judgeAcrossPaths } from './judge.js';
+import { dnsRequired, judgeAcrossPaths } from './judge.js';
 import { PATH_CHECKS } from './path-checks.js';
 import { PathRun } from './path-run.js';
 import type { PathCheck } from './path-run.js';
@@ -47,6 +47,7 @@ export async function runRound(target: Target, ctx: RoundContext): Promise<Round
   finish();
   judgeAcrossPaths(report);
   judgeDns(report, previous, ctx.config);
+  if (target.checks.includes('dns')) report.dnsRequired = dnsRequired(report, ctx.config.dns.required);
   return report;
 }
 

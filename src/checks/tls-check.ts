@@ -1,4 +1,5 @@
-// The tls check on a path, and when its requirement handshakes are due. The default
+// The tls check on a path, and when the target's requirement handshakes (its
+// catalog's, or the config's) are due. The default
 // handshake runs every round (the http check's, when it offered one); the requirement
 // handshakes only when due: every tls.requirements_interval in the target's slot, when
 // the last run left one untested, and at once when the default handshake's facts
@@ -78,7 +79,7 @@ export const tlsCheck: PathCheck<'tls'> = {
         return basis === undefined ? quick : withRequirements(quick, carried);
       }
     }
-    const full = await run(undefined);
+    const full = await run(p.target.tlsRequirements);
     if (full === undefined) return undefined;
     const basis = handshakeBasis(full);
     if (basis !== undefined && full.requirements.length > 0) {

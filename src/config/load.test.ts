@@ -13,8 +13,8 @@ const DEFAULTS: Config = {
   schedule: null,
   timeoutMs: 10_000,
   concurrency: 8,
-  dns: { servers: [], firewallRefreshIntervalMs: null, allowlistCidrs: [], sinkholeCidrs: null },
-  tls: { caFile: null, publicCaFile: null, requirementsIntervalMs: 600_000 },
+  dns: { servers: [], firewallRefreshIntervalMs: null, allowlistCidrs: [], sinkholeCidrs: null, required: null },
+  tls: { caFile: null, publicCaFile: null, requirementsIntervalMs: 600_000, requirements: [] },
   metrics: { histograms: [], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] },
   proxy: 'env',
   proxies: [],
@@ -82,6 +82,15 @@ const INVALID: Array<{ name: string; yaml: string; problems: string[] }> = [
   },
   { name: 'unknown key in dns', yaml: 'dns:\n  srevers: []\n', problems: ['egress.yml: dns.srevers: unknown key'] },
   { name: 'unknown key in tls', yaml: 'tls:\n  cafile: ca.pem\n', problems: ['egress.yml: tls.cafile: unknown key'] },
+  {
+    name: 'unknown TLS requirement names',
+    yaml: 'tls:\n  requirements: [tls13_aes_256_gcm_sha384, tls13]\ntargets:\n  - host: mirror.internal\n    tls_requirements: [alpn_h2, alpn_h2, ecdsa]\n',
+    problems: [
+      'egress.yml: tls.requirements[1]: expected one of tls13_aes_256_gcm_sha384, tls12_ecdhe_ecdsa_aes_256_gcm_sha384, extended_master_secret, group_p256, sig_ecdsa_secp256r1_sha256, sig_rsa_pss_rsae_sha256, alpn_h2, baseline, got "tls13"',
+      'egress.yml: targets[0].tls_requirements[1]: "alpn_h2" is listed twice',
+      'egress.yml: targets[0].tls_requirements[2]: expected one of tls13_aes_256_gcm_sha384, tls12_ecdhe_ecdsa_aes_256_gcm_sha384, extended_master_secret, group_p256, sig_ecdsa_secp256r1_sha256, sig_rsa_pss_rsae_sha256, alpn_h2, baseline, got "ecdsa"',
+    ],
+  },
   { name: 'unknown key in a target', yaml: 'targets:\n  - host: cgr.dev\n    prot: 443\n', problems: ['egress.yml: targets[0].prot: unknown key'] },
   {
     name: 'unknown key in a target http',
@@ -596,7 +605,9 @@ describe('the example file', () => {
         firewallRefreshIntervalMs: 300_000,
         allowlistCidrs: ['104.16.0.0/13', '2606:4700::/32'],
         sinkholeCidrs: null,
+        required: null,
       },
+      tls: { ...DEFAULTS.tls, requirements: ['tls13_aes_256_gcm_sha384', 'alpn_h2'] },
       targets: [
         {
           host: 'registry-mirror.internal.example',
@@ -605,6 +616,7 @@ describe('the example file', () => {
           checks: ['dns', 'tcp', 'tls', 'http'],
           labels: { team: 'platform', env: 'prod' },
           http: { method: 'GET', path: '/v2/', expectStatus: [200, 401], expectHeaders: { 'docker-distribution-api-version': 'registry/2.0' } },
+          tlsRequirements: ['tls13_aes_256_gcm_sha384'],
         },
         { host: 'cgr.dev', port: 443, families: ['v4'], checks: ['dns', 'tcp', 'tls'], labels: { team: 'platform' } },
       ],

@@ -3,6 +3,8 @@
 // parseConfig(renderConfig(c)) deep-equals c.
 import { Document, isScalar, isSeq, visit } from 'yaml';
 import { formatDuration } from './duration.js';
+import { hostPort } from '../host-port.js';
+import type { Target } from '../model/types.js';
 import type { Config, RegistryConfig, TargetConfig } from './types.js';
 
 export interface RenderOptions {
@@ -30,6 +32,7 @@ function renderTarget(target: TargetConfig): Record<string, unknown> {
   }
   if (target.expectedIssuers !== undefined) out.expected_issuers = target.expectedIssuers;
   if (target.privateCa === true) out.private_ca = true;
+  if (target.tlsRequirements !== undefined) out.tls_requirements = target.tlsRequirements;
   return out;
 }
 
@@ -58,8 +61,9 @@ export function renderConfig(config: Config, options: RenderOptions = {}): strin
     ...(config.dns.firewallRefreshIntervalMs === null ? {} : { firewall_refresh_interval: formatDuration(config.dns.firewallRefreshIntervalMs) }),
     allowlist_cidrs: config.dns.allowlistCidrs,
     ...(config.dns.sinkholeCidrs === null ? {} : { sinkhole_cidrs: config.dns.sinkholeCidrs }),
+    ...(config.dns.required === null ? {} : { required: config.dns.required }),
   };
-  file.tls = { ca_file: config.tls.caFile, ...(config.tls.publicCaFile === null ? {} : { public_ca_file: config.tls.publicCaFile }), requirements_interval: formatDuration(config.tls.requirementsIntervalMs) };
+  file.tls = { ca_file: config.tls.caFile, ...(config.tls.publicCaFile === null ? {} : { public_ca_file: config.tls.publicCaFile }), requirements_interval: formatDuration(config.tls.requirementsIntervalMs), requirements: config.tls.requirements };
   file.metrics = { histograms: config.metrics.histograms, buckets: config.metrics.buckets };
   const secret = (url: string): string => (options.redactSecrets === true ? redactProxy(url) : url);
   file.proxy = secret(config.proxy);
@@ -79,4 +83,19 @@ export function renderConfig(config: Config, options: RenderOptions = {}): strin
     },
   });
   return doc.toString({ lineWidth: 0 });
+}
+
+/**
+ * Every target the config resolves to (its catalog's hosts and its own), with where it
+ * came from, its checks and the TLS requirements it is judged on, as YAML comments: what
+ * `--config.check` prints after the config, which stays a config file one can paste back.
+ */
+export function renderEffectiveTargets(targets: readonly Target[]): string {
+  const lines = ['# The targets this config probes, and the TLS requirements each is judged on:'];
+  for (const t of targets) {
+    const tls = !t.checks.includes('tls') ? 'no tls check' : t.tlsRequirements === undefined || t.tlsRequirements.length === 0 ? 'the unconstrained handshake only' : t.tlsRequirements.join(', ');
+    const checks = [...t.checks, ...(t.registry !== undefined ? ['registry'] : [])].join(', ');
+    lines.push(`#   ${hostPort(t.host, t.port)} (${t.source}; ${checks || 'no checks'}): tls requirements: ${tls}`);
+  }
+  return `${lines.join('\n')}\n`;
 }

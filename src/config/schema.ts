@@ -9,6 +9,8 @@ import { isIPv4, isIPv6, normaliseCidr, normaliseIp } from '../cidr.js';
 import { hostPort, normaliseHost, splitHostPort } from '../host-port.js';
 import { HISTOGRAM_NAMES, LATENCY_BUCKETS } from '../model/histograms.js';
 import type { HistogramName } from '../model/histograms.js';
+import { TLS_REQUIREMENTS } from '../model/tls-requirements.js';
+import type { TlsRequirement } from '../model/tls-requirements.js';
 import { CHECK_NAMES, FAMILIES } from '../model/types.js';
 import type { Family, HttpExpectation } from '../model/types.js';
 import { formatDuration, parseDuration } from './duration.js';
@@ -297,6 +299,7 @@ function targetEntry(catalog: CatalogName): Check<TargetConfig> {
     const httpValue = httpKey.read(http);
     const expectedIssuers = fields.at('expected_issuers').read(distinctListOf('issuer names', issuerName, (name) => name.toLowerCase()));
     const privateCa = fields.at('private_ca').or(false, bool);
+    const requirements = fields.at('tls_requirements').read(tlsRequirementList);
 
     const family: Family | null = address === undefined ? null : isIPv4(address.host) ? 'v4' : isIPv6(address.host) ? 'v6' : null;
     if (family !== null && familiesValue !== undefined && (familiesValue.length !== 1 || familiesValue[0] !== family)) {
@@ -315,9 +318,13 @@ function targetEntry(catalog: CatalogName): Check<TargetConfig> {
     if (httpValue !== undefined) out.http = httpValue;
     if (expectedIssuers !== undefined) out.expectedIssuers = expectedIssuers;
     if (privateCa) out.privateCa = true;
+    if (requirements !== undefined) out.tlsRequirements = requirements;
     return out;
   });
 }
+
+/** TLS requirement names, each once (an empty list: only the unconstrained handshake is judged). */
+const tlsRequirementList: Check<TlsRequirement[]> = distinctListOf(oneOf(TLS_REQUIREMENTS), enumValue(TLS_REQUIREMENTS));
 
 function registryEntry(): Check<RegistryConfig> {
   const once = firstEndpoint();
@@ -395,11 +402,13 @@ function configFile(file: Fields): Config {
       firewallRefreshIntervalMs: dns.at('firewall_refresh_interval').read(duration(1, LIMITS.durationMaxMs)) ?? null,
       allowlistCidrs: dns.at('allowlist_cidrs').or([], distinctListOf('CIDRs', cidr)),
       sinkholeCidrs: dns.at('sinkhole_cidrs').read(distinctListOf('CIDRs', cidr)) ?? null,
+      required: dns.at('required').read(bool) ?? null,
     })),
     tls: file.at('tls').section((tls) => ({
       caFile: tls.at('ca_file').read(filePath) ?? null,
       publicCaFile: tls.at('public_ca_file').read(filePath) ?? null,
       requirementsIntervalMs: tls.at('requirements_interval').or(DEFAULTS.requirementsIntervalMs, duration(1, LIMITS.durationMaxMs)),
+      requirements: tls.at('requirements').or([], tlsRequirementList),
     })),
     metrics: file.at('metrics').section((metrics) => {
       const chosen = metrics.at('histograms').or<HistogramName[]>([], distinctListOf(oneOf(HISTOGRAM_NAMES), enumValue(HISTOGRAM_NAMES)));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from './load.js';
 import { resolveTargets } from './targets.js';
+import { TLS_REQUIREMENTS } from '../model/tls-requirements.js';
 
 const ALL_CHECKS = ['dns', 'tcp', 'tls', 'http'];
 
@@ -47,6 +48,8 @@ describe('resolveTargets', () => {
       h2: true,
       // The catalog's registry: its pull runs in this target's rounds.
       registry: CGR_PULL,
+      // The vendor's TLS requirements.
+      tlsRequirements: TLS_REQUIREMENTS,
     });
     expect(targets.find((t) => t.host === 'packages.wolfi.dev')?.families).toEqual(['v4', 'v6']);
     expect(targets[1]).not.toHaveProperty('http');
@@ -93,6 +96,8 @@ describe('resolveTargets', () => {
       h2: true,
       // The catalog's registry: its pull runs in this target's rounds.
       registry: CGR_PULL,
+      // The vendor's TLS requirements.
+      tlsRequirements: TLS_REQUIREMENTS,
     });
   });
 
@@ -108,6 +113,7 @@ describe('resolveTargets', () => {
         purpose: 'OCI registry pull path',
         source: 'config',
         registry: { ...CGR_PULL, repository: 'library/alpine' },
+        tlsRequirements: [],
       },
     ]);
     expect(targetsOf('registries: []\n').some((t) => t.registry !== undefined)).toBe(false);
@@ -137,6 +143,7 @@ describe('resolveTargets', () => {
       labels: { team: 'platform' },
       purpose: '',
       source: 'config',
+      tlsRequirements: [],
     });
     // Same host, other port: a separate endpoint, not an override.
     expect(targets[14]).toMatchObject({ host: 'cgr.dev', port: 8443, source: 'config', purpose: '' });
@@ -153,10 +160,41 @@ describe('resolveTargets', () => {
   it('with catalog none, probes only the config targets', () => {
     const targets = targetsOf('catalog: none\ntargets:\n  - host: a.example\n  - host: "2001:db8::1"\n    checks: [tcp]\n');
     expect(targets).toEqual([
-      { host: 'a.example', port: 443, families: ['v4'], checks: ALL_CHECKS, labels: {}, purpose: '', source: 'config' },
-      { host: '2001:db8::1', port: 443, families: ['v6'], checks: ['tcp'], labels: {}, purpose: '', source: 'config' },
+      { host: 'a.example', port: 443, families: ['v4'], checks: ALL_CHECKS, labels: {}, purpose: '', source: 'config', tlsRequirements: [] },
+      { host: '2001:db8::1', port: 443, families: ['v6'], checks: ['tcp'], labels: {}, purpose: '', source: 'config', tlsRequirements: [] },
     ]);
     expect(targetsOf('catalog: none\n')).toEqual([]);
+  });
+
+  it('judges each target on the TLS requirements of whoever publishes it: the catalog for its hosts, the config for its own', () => {
+    const targets = targetsOf(
+      [
+        'tls:',
+        '  requirements: [tls13_aes_256_gcm_sha384, alpn_h2]',
+        'targets:',
+        '  - host: mirror.internal.example',
+        '  - host: cache.internal.example',
+        '    tls_requirements: []',
+        '  - host: p256.internal.example',
+        '    tls_requirements: [group_p256]',
+        '  - host: apk.cgr.dev',
+        '    labels: {team: build}',
+        '  - host: cgr.dev',
+        '    tls_requirements: [baseline]',
+        '',
+      ].join('\n'),
+    );
+    const of = (host: string) => targets.find((t) => t.host === host)?.tlsRequirements;
+    // The config's default for its own targets; a target's own list, even an empty one, wins.
+    expect(of('mirror.internal.example')).toEqual(['tls13_aes_256_gcm_sha384', 'alpn_h2']);
+    expect(of('cache.internal.example')).toEqual([]);
+    expect(of('p256.internal.example')).toEqual(['group_p256']);
+    // A catalog host keeps the vendor's list unless the config gives it one.
+    expect(of('apk.cgr.dev')).toEqual(TLS_REQUIREMENTS);
+    expect(of('cgr.dev')).toEqual(['baseline']);
+    expect(of('console.chainguard.dev')).toEqual(TLS_REQUIREMENTS);
+    // Without tls.requirements, a target of the config's own is judged on its unconstrained handshake only.
+    expect(targetsOf('targets:\n  - host: mirror.internal.example\n').at(-1)?.tlsRequirements).toEqual([]);
   });
 
   it('returns copies: changing a result does not change the catalog', () => {

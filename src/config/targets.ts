@@ -12,10 +12,11 @@ function endpointKey(host: string, port: number): string {
 
 /**
  * Catalog hosts first, in catalog order (wildcards skipped, `exclude` dropped;
- * source = the catalog's name, all four checks, no labels). Then each config
- * target: one with the host and port of a catalog entry replaces that entry's
- * port, families, checks and labels, and its http when it sets one (the
- * purpose and source stay); any other is appended with source `config`.
+ * source = the catalog's name, all four checks, no labels, the catalog's TLS
+ * requirements). Then each config target: one with the host and port of a catalog
+ * entry replaces that entry's port, families, checks and labels, and its http and
+ * TLS requirements when it sets them (the purpose and source stay); any other is
+ * appended with source `config` and, unless it sets its own, `tls.requirements`.
  */
 export function resolveTargets(config: Config): Target[] {
   const catalog = getCatalog(config.catalog);
@@ -33,6 +34,8 @@ export function resolveTargets(config: Config): Target[] {
       labels: {},
       purpose: entry.purpose,
       source: catalog.name,
+      // The vendor's requirements, for the vendor's hosts.
+      tlsRequirements: catalog.tlsRequirements,
     };
     if (entry.http !== undefined) target.http = entry.http;
     if (entry.expectedIssuers !== undefined) target.expectedIssuers = entry.expectedIssuers;
@@ -52,6 +55,8 @@ export function resolveTargets(config: Config): Target[] {
       labels: { ...configured.labels },
       purpose: listed?.purpose ?? '',
       source: listed?.source ?? 'config',
+      // Its own list, else the catalog's for a catalog host, else the config's default for its own targets.
+      tlsRequirements: configured.tlsRequirements ?? listed?.tlsRequirements ?? config.tls.requirements,
     };
     const http = configured.http ?? listed?.http;
     if (http !== undefined) target.http = http;
@@ -72,7 +77,7 @@ export function resolveTargets(config: Config): Target[] {
     const i = position.get(endpointKey(host, port));
     const listed = i === undefined ? undefined : targets[i];
     if (listed !== undefined) listed.registry = pull;
-    else targets.push({ host, port, families: ['v4'], checks: [], labels: {}, purpose: 'OCI registry pull path', source: 'config', registry: pull });
+    else targets.push({ host, port, families: ['v4'], checks: [], labels: {}, purpose: 'OCI registry pull path', source: 'config', registry: pull, tlsRequirements: [] });
   }
   return targets;
 }

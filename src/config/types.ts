@@ -2,6 +2,7 @@
 // durations in milliseconds and every value validated.
 import type { CatalogName } from '../catalog/index.js';
 import type { HistogramName } from '../model/histograms.js';
+import type { TlsRequirement } from '../model/tls-requirements.js';
 import type { RegistryPull, Target } from '../model/types.js';
 
 /** A DNS server to ask: `system` means the resolvers of /etc/resolv.conf. */
@@ -13,7 +14,7 @@ export interface ResolverAddress {
 }
 
 /** A `targets[]` entry of the config file: the part of a Target the user sets. */
-export type TargetConfig = Pick<Target, 'host' | 'port' | 'families' | 'checks' | 'labels' | 'http' | 'expectedIssuers' | 'privateCa'>;
+export type TargetConfig = Pick<Target, 'host' | 'port' | 'families' | 'checks' | 'labels' | 'http' | 'expectedIssuers' | 'privateCa' | 'tlsRequirements'>;
 
 /** A named proxy to probe the hosts through; its name is the `path` label. */
 export interface ProxyConfig {
@@ -51,6 +52,8 @@ export interface Config {
     allowlistCidrs: string[];
     /** Answers in these count as sinkholed, from every resolver. null: the built-in policy. */
     sinkholeCidrs: string[] | null;
+    /** Whether clients resolve the targets' names themselves, so a failed lookup is a failure. null (auto): for a target with a direct path. */
+    required: boolean | null;
   };
   tls: {
     caFile: string | null;
@@ -58,6 +61,8 @@ export interface Config {
     publicCaFile: string | null;
     /** How often the requirement handshakes run; the default handshake runs every round. */
     requirementsIntervalMs: number;
+    /** The requirements the config's own targets are judged on, unless a target sets its own (catalog hosts keep the catalog's). */
+    requirements: TlsRequirement[];
   };
   metrics: {
     /** Latencies that also get a histogram (each costs buckets + 2 series per series of its gauge). */

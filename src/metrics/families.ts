@@ -29,6 +29,10 @@ export const F = {
   dnsAddressChanged: g('egress_dns_address_set_changed_timestamp_seconds', 'When the address set last changed (or was first seen by this process).'),
   dnsOutside: g('egress_dns_addresses_outside_allowlist', 'Addresses in the latest answer outside dns.allowlist_cidrs (only when it is set).'),
   dnsCnameLength: g('egress_dns_cname_chain_length', 'CNAME hops from the host name to the addresses.'),
+  dnsRequired: g(
+    'egress_dns_resolution_required',
+    "1 when the target's clients resolve its name themselves (dns.required, or a direct path): only then does a failed lookup fail the target and page; 0 behind a proxy that resolves for them.",
+  ),
 
   tcpConnect: g('egress_tcp_connect_duration_seconds', 'The slowest successful TCP connect of the latest run, per family (on a proxy path: to the proxy).'),
   tcpReachable: g('egress_tcp_addresses_reachable', 'Addresses that accepted a TCP connection in the latest run.'),

@@ -174,6 +174,7 @@ export class TargetSeries {
       add('duration', labels, outcome.durationSeconds);
     }
 
+    if (report.dnsRequired !== undefined) add('dnsRequired', id, report.dnsRequired ? 1 : 0);
     if (target.checks.includes('dns')) {
       for (const result of report.dns) {
         const resolver = result.resolver;

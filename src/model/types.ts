@@ -2,6 +2,8 @@
 // layer (catalog, config, probes, scheduler, metrics) imports these from here, so
 // no two of them import each other for a type.
 
+import type { TlsRequirement } from './tls-requirements.js';
+
 export type Family = 'v4' | 'v6';
 export const FAMILIES: readonly Family[] = ['v4', 'v6'];
 
@@ -65,4 +67,10 @@ export interface Target {
   privateCa?: boolean;
   /** The host is an OCI registry whose pull path is checked. */
   registry?: RegistryPull;
+  /**
+   * The TLS requirements the tls check judges: the catalog's for its hosts, the config's for
+   * its own targets (resolveTargets always sets it); empty: only the unconstrained handshake.
+   * Absent (a target made by hand, in a test): every requirement the exporter knows.
+   */
+  tlsRequirements?: readonly TlsRequirement[];
 }

@@ -77,5 +77,8 @@ export const CONNECT_FAILURE_REASONS = ['refused', 'timeout', 'reset', 'unreacha
 /** The proxy refuses the host by its policy (403) or wants credentials (407). */
 export const PROXY_DENIED_REASONS = ['proxy_denied', 'proxy_auth_required'] as const satisfies readonly FailureReason[];
 
-/** The proxy is down, stalls, cannot reach the host, or breaks the tunnel. */
-export const PROXY_FAILING_REASONS = ['proxy_refused', 'proxy_timeout', 'proxy_bad_gateway', 'proxy_closed', 'proxy_protocol_error'] as const satisfies readonly FailureReason[];
+/** The proxy itself is down, stalls, answers other than HTTP, or breaks the tunnel (not proxy_bad_gateway: there the proxy works and says it cannot reach the host). */
+export const PROXY_FAILING_REASONS = ['proxy_refused', 'proxy_timeout', 'proxy_closed', 'proxy_protocol_error'] as const satisfies readonly FailureReason[];
+
+/** The proxy works and says it could not reach or resolve the host: the host is out of reach through it. */
+export const PROXY_UPSTREAM_REASONS = ['proxy_bad_gateway'] as const satisfies readonly FailureReason[];

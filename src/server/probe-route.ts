@@ -45,7 +45,7 @@ export function probeRoute(deps: ProbeRouteDeps): express.RequestHandler {
       return;
     }
     const { config, targets, trust, signal } = deps.current();
-    const lookup = lookupProbeTarget(req.query.target, targets, config.web.allowAnyTarget);
+    const lookup = lookupProbeTarget(req.query.target, targets, config.web.allowAnyTarget, config.tls.requirements);
     if (!lookup.ok) {
       res.status(lookup.status).type('text/plain').send(`${lookup.message}\n`);
       return;

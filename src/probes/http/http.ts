@@ -53,6 +53,8 @@ import type { HttpExpectation } from '../../model/types.js';
 import { VERSION } from '../../version.js';
 import type { FailureReason } from '../reasons.js';
 import { authority } from '../net/proxy.js';
+import { readProxyAnswer, saysProxy } from '../net/proxy-answer.js';
+import type { ProxyWords } from '../net/proxy-answer.js';
 import type { WireTap } from '../tls/tls-wire.js';
 import { dialTls, dialedFacts, trustedContext } from '../tls/tls-client.js';
 import type { HandshakeWitness, TrustOptions } from '../tls/tls-client.js';
@@ -146,20 +148,12 @@ export function judgeResponse(status: number, headers: Readonly<Record<string, s
  * An error page a TLS-inspecting proxy produced itself, inside the tunnel it bumped
  * (squid with ssl-bump answers CONNECT 200 and then shows its 403/503 page over the
  * intercepted TLS). Recognised by squid's `X-Squid-Error` or an RFC 9209 `Proxy-Status`
- * carrying `error=`. Only looked at on proxy paths. Exported for tests.
+ * carrying `error=`, and read as an answer to CONNECT would be (proxy-answer.ts). Only
+ * looked at on proxy paths. Exported for tests.
  */
-export function proxyGeneratedError(status: number, headers: Readonly<Record<string, string>>): { reason: FailureReason; evidence: string } | undefined {
-  const squid = headers['x-squid-error'];
-  const proxyStatus = headers['proxy-status'];
-  let evidence: string | undefined;
-  if (squid !== undefined && squid.trim() !== '') evidence = `X-Squid-Error: ${squid.slice(0, 80)}`;
-  else if (proxyStatus !== undefined && /;\s*error\s*=/i.test(proxyStatus)) evidence = `Proxy-Status: ${proxyStatus.slice(0, 80)}`;
-  if (evidence === undefined || status < 400) return undefined;
-  let reason: FailureReason = 'proxy_protocol_error';
-  if (status === 403) reason = 'proxy_denied';
-  else if (status === 407) reason = 'proxy_auth_required';
-  else if (status === 502 || status === 503 || status === 504) reason = 'proxy_bad_gateway';
-  return { reason, evidence };
+export function proxyGeneratedError(status: number, headers: Readonly<Record<string, string>>): ProxyWords | undefined {
+  if (status < 400 || !saysProxy(headers)) return undefined;
+  return readProxyAnswer(status, '', headers);
 }
 
 /** All headers lower-case with string values (repeated ones joined by ", "); pseudo-headers dropped. */

@@ -237,6 +237,21 @@ describe('proxyDial', () => {
     expect(f.message).toContain(`with ${status}`);
   });
 
+  it.each([
+    ['tinyproxy: 500 Unable to connect', 'Unable to connect', '', '500 Unable to connect: the proxy could not reach or resolve the host'],
+    ['squid: 500 with X-Squid-Error ERR_CANNOT_FORWARD', 'Internal Server Error', 'X-Squid-Error: ERR_CANNOT_FORWARD 0\r\n', '500 Internal Server Error (X-Squid-Error: ERR_CANNOT_FORWARD 0): the proxy could not reach or resolve the host'],
+  ])('%s -> proxy_bad_gateway, in the proxy\'s words', async (_name, statusPhrase, statusHeaders, said) => {
+    const p = await proxy({ mode: 'status', status: 500, statusPhrase, statusHeaders });
+    const f = failure((await dial(spec(p.url))).result);
+    expect(f.reason).toBe('proxy_bad_gateway');
+    expect(f.message).toContain(`with ${said}`);
+  });
+
+  it('a 500 that says nothing of the host stays the proxy failing (proxy_protocol_error)', async () => {
+    const p = await proxy({ mode: 'status', status: 500, statusPhrase: 'Internal Server Error' });
+    expect(failure((await dial(spec(p.url))).result).reason).toBe('proxy_protocol_error');
+  });
+
   it('proxy_bad_gateway when the proxy cannot reach the target (unmapped here)', async () => {
     const p = await proxy({ mode: 'tunnel' });
     const f = failure((await dial(spec(p.url), 'nowhere.test', 443)).result);

@@ -8,9 +8,11 @@
 //   the proxy's name does not resolve                -> proxy_refused (the message says so)
 //   TCP/TLS to the proxy or the CONNECT answer late  -> proxy_timeout
 //   TLS to an https:// proxy fails (alert, cert)     -> proxy_protocol_error
-//   407                                              -> proxy_auth_required
-//   403                                              -> proxy_denied
-//   502, 503, 504                                    -> proxy_bad_gateway
+//   an error status                                  -> as proxy-answer.ts reads it with the
+//                                                       proxy's words: 407 proxy_auth_required,
+//                                                       403 proxy_denied, 502/503/504 and a 500
+//                                                       saying it could not reach or resolve
+//                                                       the host proxy_bad_gateway
 //   closed/reset before or while answering           -> proxy_closed
 //   not HTTP, a head over 16 KiB, any other status   -> proxy_protocol_error
 // Any 2xx is success (RFC 9110 9.3.6); 1xx interim answers are skipped.
@@ -38,6 +40,7 @@ import { errorCode, errorMessage } from '../errors.js';
 import { secondsSince } from '../../async/clock.js';
 import { connectTls, trustedContext } from '../tls/tls-client.js';
 import type { FailureReason } from '../reasons.js';
+import { readProxyAnswer } from './proxy-answer.js';
 import type { Dial, DialResult } from '../types.js';
 import { listen, settleOnce, untilAborted } from '../../async/abort.js';
 
@@ -165,13 +168,6 @@ function describeBytes(buf: Buffer): string {
   return printable ? JSON.stringify(head.toString('latin1')) : `0x${head.toString('hex')}`;
 }
 
-function statusReason(status: number): FailureReason {
-  if (status === 407) return 'proxy_auth_required';
-  if (status === 403) return 'proxy_denied';
-  if (status === 502 || status === 503 || status === 504) return 'proxy_bad_gateway';
-  return 'proxy_protocol_error';
-}
-
 async function defaultResolve(host: string): Promise<string> {
   if (isIP(host) !== 0) return host;
   return (await lookup(host)).address;
@@ -255,7 +251,10 @@ async function dialThroughProxy(proxy: ProxySpec, host: string, port: number, op
         const phrase = answered.reasonPhrase === '' ? '' : ` ${quoteUntrusted(answered.reasonPhrase, secrets)}`;
         const wants = answered.status === 407 && answered.authenticate !== undefined ? ` (asks for ${quoteUntrusted(answered.authenticate.split(/\s/)[0] ?? '', secrets)})` : '';
         const sent = answered.status === 407 ? (auth === undefined ? '; no credentials sent' : '; credentials sent were refused') : '';
-        return fail(statusReason(answered.status), `${label} answered CONNECT ${target} with ${answered.status}${phrase}${wants}${sent}`);
+        const words = readProxyAnswer(answered.status, answered.reasonPhrase, answered.headers);
+        const said = words.evidence === '' ? '' : ` (${quoteUntrusted(words.evidence, secrets)})`;
+        const unreachable = words.reason === 'proxy_bad_gateway' ? ': the proxy could not reach or resolve the host' : '';
+        return fail(words.reason, `${label} answered CONNECT ${target} with ${answered.status}${phrase}${said}${wants}${sent}${unreachable}`);
       }
     }
   }
@@ -289,7 +288,7 @@ type ConnectAnswer =
   | { kind: 'closed'; bytes: number; code?: string }
   | { kind: 'garbage'; detail: string }
   | { kind: 'too_large' }
-  | { kind: 'status'; status: number; reasonPhrase: string; authenticate?: string };
+  | { kind: 'status'; status: number; reasonPhrase: string; headers: Record<string, string>; authenticate?: string };
 
 /** Writes the CONNECT request and reads the answer head. Leaves the socket paused, with any extra bytes unshifted. */
 function awaitConnectAnswer(socket: Socket, request: string, maxHeadBytes: number, signal: AbortSignal): Promise<ConnectAnswer> {
@@ -312,7 +311,7 @@ function awaitConnectAnswer(socket: Socket, request: string, maxHeadBytes: numbe
           continue;
         }
         if (head.status >= 300) {
-          const answer: ConnectAnswer = { kind: 'status', status: head.status, reasonPhrase: head.reasonPhrase };
+          const answer: ConnectAnswer = { kind: 'status', status: head.status, reasonPhrase: head.reasonPhrase, headers: head.headers };
           if (head.headers['proxy-authenticate'] !== undefined) answer.authenticate = head.headers['proxy-authenticate'];
           return settle(answer);
         }

@@ -16,18 +16,11 @@
 import { createSecureContext } from 'node:tls';
 import type { SecureContext, SecureVersion } from 'node:tls';
 
-export const TLS_REQUIREMENTS = [
-  'tls13_aes_256_gcm_sha384',
-  'tls12_ecdhe_ecdsa_aes_256_gcm_sha384',
-  'extended_master_secret',
-  'group_p256',
-  'sig_ecdsa_secp256r1_sha256',
-  'sig_rsa_pss_rsae_sha256',
-  'alpn_h2',
-  'baseline',
-] as const;
+import { TLS_REQUIREMENTS } from '../../model/tls-requirements.js';
+import type { TlsRequirement } from '../../model/tls-requirements.js';
 
-export type TlsRequirement = (typeof TLS_REQUIREMENTS)[number];
+export { TLS_REQUIREMENTS };
+export type { TlsRequirement };
 
 /** What the client offers. Absent fields: OpenSSL's defaults. */
 export interface ClientConstraints {

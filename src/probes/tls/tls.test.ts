@@ -505,6 +505,34 @@ describe('probeTls against loopback servers', () => {
       expect(result.handshake).toBeUndefined();
     });
 
+    it('a path that closes an offer it cannot answer (an RSA-only TLS terminator), where the default handshake works: not met after a second try', async () => {
+      const server = servers.get('closes-ecdsa-only')!;
+      const result = await probe(server.port, { ca: [pki.rootCa] });
+      expect(result.handshake?.version).toBe('TLSv1.3');
+      const byName = Object.fromEntries(result.requirements.map((r) => [r.requirement, r]));
+      for (const name of ['tls12_ecdhe_ecdsa_aes_256_gcm_sha384', 'sig_ecdsa_secp256r1_sha256'] as const) {
+        expect(byName[name]).toMatchObject({ verdict: 'not_met' });
+        expect(byName[name]?.detail).toMatch(/closed without a TLS alert, twice \(connection closed without an alert after 0 bytes \(ECONNRESET\)\), where the unconstrained handshake succeeded: the path refuses this offer$/);
+      }
+      for (const name of ['tls13_aes_256_gcm_sha384', 'sig_rsa_pss_rsae_sha256', 'alpn_h2'] as const) expect(byName[name]?.verdict).toBe('met');
+      expect(result.reason).toBe('tls_handshake_failed');
+    });
+
+    it('a close that is not repeated stays untested: the path is not judged on one close', async () => {
+      // The first connection of each constrained offer is closed; the second goes through.
+      const upstream = servers.get('full')!;
+      const handshakes = REQUIREMENT_SPECS.reduce((n, spec) => n + spec.handshakes.length, 0);
+      let calls = 0;
+      const flaky: Dial = (signal) => {
+        calls += 1;
+        return loopbackDial(calls > 1 && calls <= 1 + handshakes ? servers.get('close')!.port : upstream.port)(signal);
+      };
+      const result = await probeTls(target('localhost', upstream.port), { dial: flaky, ca: [pki.rootCa], concurrency: 1 }, AbortSignal.timeout(20_000));
+      // Every constrained offer was closed once and answered on its second try: judged on the second.
+      expect(result.requirements.map((r) => `${r.requirement} ${r.verdict}`)).toEqual(TLS_REQUIREMENTS.map((r) => `${r} met`));
+      expect(calls).toBe(1 + 2 * handshakes);
+    });
+
     it('a proxy that answers 200 and closes the tunnel: untested (proxy_closed), not the host resetting', async () => {
       const upstream = servers.get('full')!;
       const p = await startProxy({ mode: 'close-after-200', map: { [`cgr.dev:${upstream.port}`]: upstream.port } });

@@ -7,9 +7,14 @@
 //   - succeeds (then what it negotiated is checked against the requirement),
 //   - ends in a TLS alert from the peer, or
 //   - ends in a local "no cipher / no protocol / server picked what we did not offer"
-//     error.
+//     error, or
+//   - is closed without a TLS alert twice in a row (tried once more to be sure), while
+//     the unconstrained handshake on the same path succeeded: the path refuses that offer
+//     (a TLS-terminating proxy with an RSA certificate closes an ECDSA-only ClientHello
+//     that way). Not met, with "closed without a TLS alert, twice" in the detail.
 // Everything else means the path could not be tested and the requirement is
-// 'untested' with the reason: a timeout or stall, a reset or a close without an alert,
+// 'untested' with the reason: a timeout or stall, a reset or a close without an alert
+// (when the unconstrained handshake failed too, or the second try went otherwise),
 // a refused or unreachable dial, a proxy error from the dial (a CONNECT tunnel closed
 // before a single byte came back is 'proxy_closed': the proxy dropped it), or an answer
 // that is not TLS at all (reason 'tls_handshake_failed'). A path that cannot be tested
@@ -93,6 +98,34 @@ export async function probeTls(target: Target, options: TlsProbeOptions, signal:
   }
 }
 
+/** A constrained offer answered with a close, not an alert: what a TLS-terminating proxy does when it has nothing to offer (mitmproxy with its RSA CA, to an ECDSA-only client). */
+const REFUSED_BY_CLOSE: ReadonlySet<string> = new Set(['reset', 'proxy_closed']);
+
+/**
+ * A constrained handshake closed without a TLS alert, on a path where the unconstrained
+ * handshake just worked, is tried once more; closed the same way again, the path refuses
+ * that offer: a verdict (not met), not a failure to test. A path that itself fails keeps
+ * its "untested" (the caller only asks when the unconstrained handshake succeeded).
+ */
+async function confirmRefusals(runs: HandshakeRun[], tasks: readonly (() => Promise<HandshakeRun>)[], concurrency: number): Promise<void> {
+  const closed = runs.flatMap((run, id) => (id > 0 && run.status === 'untested' && REFUSED_BY_CLOSE.has(run.reason) ? [id] : []));
+  if (closed.length === 0) return;
+  const again = await limited(
+    closed.map((id) => tasks[id]!),
+    concurrency,
+  );
+  closed.forEach((id, i) => {
+    const first = runs[id]!;
+    const second = again[i]!;
+    if (second.status === 'untested' && REFUSED_BY_CLOSE.has(second.reason)) {
+      const detail = `closed without a TLS alert, twice (${second.detail}), where the unconstrained handshake succeeded: the path refuses this offer`;
+      runs[id] = { status: 'failed', detail, durationSeconds: first.durationSeconds + second.durationSeconds };
+    } else {
+      runs[id] = second;
+    }
+  });
+}
+
 async function probe(target: Target, options: TlsProbeOptions, signal: AbortSignal, start: bigint): Promise<TlsResult> {
   const own = defaultHandshakeFor(target, options, Date.now());
   const conn: Connection = { servername: own.servername, dial: options.dial, timeoutMs: own.timeoutMs };
@@ -118,6 +151,7 @@ async function probe(target: Target, options: TlsProbeOptions, signal: AbortSign
 
   const runs = await limited(tasks, options.concurrency ?? DEFAULT_CONCURRENCY);
   const first = runs[0]!;
+  if (first.status === 'ok') await confirmRefusals(runs, tasks, options.concurrency ?? DEFAULT_CONCURRENCY);
 
   // The versions the server speaks: those some handshake of this probe negotiated.
   const spoken = new Set(runs.flatMap((run) => (run.status === 'ok' ? [run.facts.version] : [])));
