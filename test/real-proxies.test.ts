@@ -180,6 +180,8 @@ interface SClientRun {
   alpn?: string;
   ems?: 'yes' | 'no';
   tempKey?: string;
+  /** The leaf's issuer CN, from the printed chain. */
+  issuerCN?: string;
   /** With -CAfile: `Verify return code`. */
   verify?: number;
   output: string;
@@ -231,6 +233,8 @@ function runSClient(c: ProxyCase, p: RealProxy, dest: Dest, args: readonly strin
       if (alpn !== undefined) run.alpn = alpn;
       const ems = m(/Extended master secret: (yes|no)/);
       if (ems === 'yes' || ems === 'no') run.ems = ems;
+      const issuerCN = m(/^ 0 s:.*\n\s+i:.*\bCN = ([^,\n]+)/m);
+      if (issuerCN !== undefined) run.issuerCN = issuerCN.trim();
       const tempKey = m(/^Server Temp Key: (.+)$/m);
       if (tempKey !== undefined) run.tempKey = tempKey;
       const verify = m(/Verify return code: (\d+)/);
@@ -347,8 +351,11 @@ function exporterTunnel(c: ProxyCase, p: RealProxy, dest: Dest, credentials: Cre
   return withDeadline((signal) => probeTcpTunnel(target(dest), { dial: dialVia(c, p, dest, credentials) }, signal));
 }
 
+/** The origins' chains come from the test PKI (O=Egress Test): any other issuer is interception. */
+const EXPECTED_ISSUERS = ['Egress Test'];
+
 function exporterTls(c: ProxyCase, p: RealProxy, dest: Dest, requirements: readonly TlsRequirement[] = TLS_REQUIREMENTS, ca: readonly string[] = [pki.rootCa]): Promise<TlsResult> {
-  return withDeadline((signal) => probeTls(target(dest), { dial: dialVia(c, p, dest), ca, requirements }, signal));
+  return withDeadline((signal) => probeTls(target(dest), { dial: dialVia(c, p, dest), ca, requirements, expectedIssuers: EXPECTED_ISSUERS }, signal));
 }
 
 function exporterHttp(c: ProxyCase, p: RealProxy, dest: Dest, credentials: Credentials = c.credentials ?? null): Promise<HttpResult> {
@@ -397,8 +404,16 @@ function compareHttp(dest: Dest, ours: HttpResult, theirs: CurlSays): Disagreeme
 function compareTls(dest: Dest, ours: TlsResult, runs: Map<TlsRequirement, SClientRun[]>, speaks: ReadonlyMap<string, boolean>, plain: SClientRun): Disagreement[] {
   const out: Disagreement[] = [];
   // The default handshake: openssl's own defaults (no ALPN) against the exporter's (ALPN h2, http/1.1).
-  const theirsBase = plain.outcome === 'handshake' ? `${plain.protocol} ${groupOf(plain.tempKey)} verified ${plain.verify === 0}` : outcomeText(plain);
-  const oursBase = ours.handshake !== undefined ? `${ours.handshake.version} ${ours.handshake.group} verified ${ours.certificate?.verified === true}` : `no handshake: ${ours.reason}`;
+  // Interception, as a person reads it off the chain: the leaf's issuer is not the origins' CA.
+  const theirsBase =
+    plain.outcome === 'handshake'
+      ? `${plain.protocol} ${groupOf(plain.tempKey)} verified ${plain.verify === 0} issuer ${plain.issuerCN} intercepted ${!(plain.issuerCN ?? '').startsWith('Egress Test')}`
+      : outcomeText(plain);
+  const cert = ours.certificate;
+  const oursBase =
+    ours.handshake !== undefined
+      ? `${ours.handshake.version} ${ours.handshake.group} verified ${cert?.verified === true} issuer ${cert?.issuerCN} intercepted ${cert?.intercepted}`
+      : `no handshake: ${ours.reason}`;
   const baseAgrees = plain.outcome === 'handshake' ? oursBase === theirsBase : ours.handshake === undefined && (plain.outcome !== 'connect_failed' || ours.reason === connectReason(plain.code!));
   if (!baseAgrees) out.push({ subject: `tls ${dest} default`, exporter: `${oursBase} (${ours.message ?? ''})`, oracle: `openssl: ${theirsBase}` });
   for (const r of ours.requirements) {
