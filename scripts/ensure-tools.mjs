@@ -4,7 +4,8 @@
 // installs; fails loudly when it cannot.
 import { spawnSync } from 'node:child_process';
 
-// command on PATH -> Debian package that provides it
+// command on PATH -> Debian package that provides it; `check`, when set, is the shell test
+// that the right build is there (a command of that name from another package may not do).
 const TEST_TOOLS = [
   { command: 'openssl', pkg: 'openssl', why: 'judges the TLS requirement verdicts' },
   { command: 'python3', pkg: 'python3', why: 'plays a TCP peer that never completes the handshake' },
@@ -18,6 +19,12 @@ const TEST_TOOLS = [
   { command: 'chromium', pkg: 'chromium', why: 'renders the status page in the browser test' },
   // The tests run their own `docker-registry serve` on loopback; the package's service is not used.
   { command: 'docker-registry', pkg: 'docker-registry', why: 'is the independent registry (CNCF distribution) of the registry check tests' },
+  // The real proxies of real-proxies.test.ts, each run by the test on a loopback port (the packages' services are not used).
+  { command: 'mitmdump', pkg: 'mitmproxy', why: 'is the real TLS-intercepting proxy (re-signs with its own RSA CA) the exporter is compared through' },
+  { command: 'tinyproxy', pkg: 'tinyproxy-bin', why: 'is a real plain CONNECT proxy the exporter is compared through' },
+  // squid-openssl, not squid: Debian's squid is the GnuTLS build, without ssl-bump; the two conflict (installing one removes the other).
+  { command: 'squid', pkg: 'squid-openssl', why: 'is a real CONNECT proxy (plain, with basic auth, and with ssl-bump) the exporter is compared through',
+    check: 'PATH="$PATH:/usr/sbin:/sbin" squid -v 2>/dev/null | grep -q -- --with-openssl' },
 ];
 const BENCH_TOOLS = [
   { command: 'openssl', pkg: 'openssl', why: 'makes the certificates of the bench origin' },
@@ -27,13 +34,13 @@ const bench = process.argv.includes('--bench');
 const TOOLS = bench ? BENCH_TOOLS : TEST_TOOLS;
 const needers = bench ? 'the bench needs' : 'the tests need';
 
-const has = (command) => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+const has = (tool) => spawnSync('sh', ['-c', tool.check ?? `command -v ${tool.command}`], { stdio: 'ignore' }).status === 0;
 
-const missing = TOOLS.filter((tool) => !has(tool.command));
+const missing = TOOLS.filter((tool) => !has(tool));
 if (missing.length === 0) process.exit(0);
 
-for (const tool of missing) console.log(`ensure-tools: ${tool.command} is missing (${tool.why}); installing Debian package ${tool.pkg}`);
-if (!has('apt-get')) {
+for (const tool of missing) console.log(`ensure-tools: ${tool.command} is missing${tool.check ? ` or not the ${tool.pkg} build` : ''} (${tool.why}); installing Debian package ${tool.pkg}`);
+if (!has({ command: 'apt-get' })) {
   console.error(`ensure-tools: apt-get not found; install ${missing.map((t) => t.pkg).join(' ')} yourself`);
   process.exit(1);
 }
@@ -41,7 +48,7 @@ const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
 const run = (args) => spawnSync(sudo[0] ?? args[0], sudo.length ? args : args.slice(1), { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
 let result = run(['apt-get', 'update', '-qq']);
 if (result.status === 0) result = run(['apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...new Set(missing.map((t) => t.pkg))]);
-const still = missing.filter((tool) => !has(tool.command));
+const still = missing.filter((tool) => !has(tool));
 if (still.length > 0) {
   console.error(`ensure-tools: could not install ${still.map((t) => t.pkg).join(' ')}; ${needers} them`);
   process.exit(1);
