@@ -35,14 +35,14 @@ import { UNRESOLVABLE_HOST, squidSegments, startMitmproxy, startSquid, startTiny
 import type { RealProxy, RunningSquid } from './fixtures/real-proxies.js';
 import { refusedPort } from './fixtures/tls-servers.js';
 import type { HttpExpectation, Target } from '../src/model/types.js';
-import { probeHttp } from '../src/probes/http.js';
-import type { HttpResult } from '../src/probes/http.js';
-import { proxyDial } from '../src/probes/proxy.js';
+import { probeHttp } from '../src/probes/http/http.js';
+import type { HttpResult } from '../src/probes/http/http.js';
+import { proxyDial } from '../src/probes/net/proxy.js';
 import type { FailureReason } from '../src/probes/reasons.js';
-import { probeTcpTunnel } from '../src/probes/tcp.js';
-import type { TcpResult } from '../src/probes/tcp.js';
-import { TLS_REQUIREMENTS, probeTls } from '../src/probes/tls.js';
-import type { TlsRequirement, TlsResult } from '../src/probes/tls.js';
+import { probeTcpTunnel } from '../src/probes/net/tcp.js';
+import type { TcpResult } from '../src/probes/net/tcp.js';
+import { TLS_REQUIREMENTS, probeTls } from '../src/probes/tls/tls.js';
+import type { TlsRequirement, TlsResult } from '../src/probes/tls/tls.js';
 
 const HOST = 'cgr.dev';
 const REGISTRY: HttpExpectation = { method: 'GET', path: '/v2/', expectStatus: [401], expectHeaders: { 'docker-distribution-api-version': 'registry/2.0' } };
@@ -435,25 +435,12 @@ function firstLine(text: string): string {
 }
 
 // ---------------------------------------------------------------------------------
-// Where the exporter disagrees with the oracle today (issue 20). Keyed `${proxy} ${subject}`;
-// both sides, word for word, are in docs/real-proxies.md. Fixing the probe means deleting
-// the entries: the comparison then asserts them too.
-
-const ECDSA_ONLY_BEHIND_MITMPROXY = ['tls12_ecdhe_ecdsa_aes_256_gcm_sha384', 'sig_ecdsa_secp256r1_sha256'].flatMap((req) => ORIGIN_DESTS.map((dest) => `tls ${dest} ${req}`));
-const KNOWN_DISAGREEMENTS: ReadonlySet<string> = new Set<string>([
-  // mitmproxy closes the connection without an alert when the client offers only ECDSA:
-  // openssl sees a close (the requirement cannot be had through it); the exporter says
-  // untested, proxy_closed ("the proxy closed the tunnel before any TLS answer").
-  ...ECDSA_ONLY_BEHIND_MITMPROXY.map((s) => `mitmproxy ${s}`),
-  ...ECDSA_ONLY_BEHIND_MITMPROXY.map((s) => `mitmproxy-http1 ${s}`),
-  // A 500 to CONNECT (tinyproxy "Unable to connect" for an unresolvable name and a refused
-  // port; squid ERR_CANNOT_FORWARD for an unresolvable name) reads as proxy_protocol_error,
-  // where the proxy says it could not reach the host (proxy_bad_gateway, as for 502/503).
-  ...['tunnel', 'tls', 'http'].flatMap((check) =>
-    (['nxdomain', 'refused'] as const).map((dest) => `tinyproxy ${check} ${dest}${check === 'tls' ? ' default' : ''}`),
-  ),
-  ...['squid', 'squid-auth'].flatMap((proxy) => ['tunnel nxdomain', 'tls nxdomain default', 'http nxdomain'].map((s) => `${proxy} ${s}`)),
-]);
+// Where the exporter disagreed with the oracle (issue 20): none left. mitmproxy closes an
+// ECDSA-only offer without an alert, and the exporter, seeing the same close twice where
+// the unconstrained handshake works, says not met, as openssl's failed handshake does; a
+// 500 to CONNECT that says the host is out of reach reads as proxy_bad_gateway. A new
+// disagreement goes here, keyed `${proxy} ${subject}`, with both sides in the comment.
+const KNOWN_DISAGREEMENTS: ReadonlySet<string> = new Set<string>([]);
 
 /** Fails on every disagreement that is not a known one; the message has both sides and the proxy's log. */
 function expectAgreement(c: ProxyCase, p: RealProxy, found: readonly Disagreement[]): void {
