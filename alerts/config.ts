@@ -4,11 +4,12 @@
 // what the generator accepts is what the exporter's config accepts.
 import { parse } from 'yaml';
 import { parseDuration } from '../src/config/duration.js';
+import { shardGroupLabelsProblem } from './sharding-rules.js';
 
 export const SEVERITIES = ['critical', 'warning', 'info'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
-export const GROUPS = ['connectivity', 'dns', 'tls', 'http', 'registry', 'exporter'] as const;
+export const GROUPS = ['connectivity', 'dns', 'tls', 'http', 'registry', 'exporter', 'sharding'] as const;
 export type Group = (typeof GROUPS)[number];
 
 type DurationKey = 'window' | 'stale_after' | 'memory';
@@ -51,6 +52,8 @@ export const ALERTS = {
   EgressExporterConfigReloadFailed: { group: 'exporter', keys: [] },
   EgressExporterEventLoopLagHigh: { group: 'exporter', keys: ['threshold_seconds'] },
   EgressProbeInternalError: { group: 'exporter', keys: [] },
+  EgressExporterShardingMismatch: { group: 'sharding', keys: [] },
+  EgressExporterTargetsUncovered: { group: 'sharding', keys: [] },
 } as const satisfies Record<string, AlertSpec>;
 
 export type AlertName = keyof typeof ALERTS;
@@ -70,10 +73,12 @@ export interface AlertsConfig {
   /** Labels that tell replicas of one vantage point apart (an HA pair, /probe beside /metrics): a page merges them. */
   replica_labels: string[];
   runbook_base_url: string;
+  /** Labels that make one group of replicas for the sharding alerts, comma-separated. */
+  shard_group_labels: string;
   alerts: { [N in AlertName]: AlertBlock<N> };
 }
 
-const STRING_KEYS = ['selector', 'exporter_job_regex', 'interception_expected_paths', 'runbook_base_url'] as const;
+const STRING_KEYS = ['selector', 'exporter_job_regex', 'interception_expected_paths', 'runbook_base_url', 'shard_group_labels'] as const;
 const TOP_KEYS: readonly string[] = [...STRING_KEYS, 'replica_labels', 'alerts'];
 /** A Prometheus label name. */
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -103,6 +108,8 @@ export function loadConfig(text: string): AlertsConfig {
   if (!Array.isArray(replicaLabels) || replicaLabels.length === 0 || !replicaLabels.every((l) => typeof l === 'string' && LABEL_NAME.test(l))) {
     problems.push(`replica_labels: expected a list of label names such as [instance, job, pod], got ${JSON.stringify(replicaLabels)}`);
   }
+  const groupProblem = typeof raw.shard_group_labels === 'string' ? shardGroupLabelsProblem(raw.shard_group_labels) : undefined;
+  if (groupProblem !== undefined) problems.push(groupProblem);
   const alerts = isRecord(raw.alerts) ? raw.alerts : {};
   for (const name of Object.keys(alerts)) if (!(name in ALERTS)) problems.push(`alerts.${name}: unknown alert`);
   for (const name of ALERT_NAMES) {

@@ -19,6 +19,7 @@ import { CONNECT_FAILURE_REASONS, DNS_UNRESOLVED_REASONS, PROXY_DENIED_REASONS, 
 import type { FailureReason } from '../src/probes/reasons.js';
 import { ALERTS, ALERT_NAMES, GROUPS, durationSeconds } from './config.js';
 import type { AlertName, AlertsConfig, Group, Severity } from './config.js';
+import { shardingRules } from './sharding-rules.js';
 
 /** TLS check reasons with no verdict that a client would also suffer: not TLS, stalls, resets. */
 const TLS_BROKEN_REASONS: readonly FailureReason[] = ['tls_handshake_failed', 'timeout', 'reset'];
@@ -343,6 +344,7 @@ function buildRules(config: AlertsConfig): Record<Group, Rule[]> {
           `The {{ $labels.check }} check of ${TARGET} (${WHERE}) fails with internal_error, a bug in the exporter: its logs say more; please report it.`,
       }),
     ],
+    sharding: shardingRules(config, s, rule),
   };
 }
 

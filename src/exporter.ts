@@ -12,8 +12,8 @@ import type { Trust } from './config/trust.js';
 import type { Config } from './config/types.js';
 import { hostPort } from './host-port.js';
 import type { Logger } from './logging/logger.js';
-import { createRegistry, createReloadMetrics } from './metrics/registry.js';
-import type { ReloadMetrics } from './metrics/registry.js';
+import { createRegistry, createReloadMetrics, createShardMetrics } from './metrics/registry.js';
+import type { ReloadMetrics, ShardMetrics } from './metrics/registry.js';
 import { StallMonitor } from './metrics/stall-monitor.js';
 import { MetricsView } from './metrics/view.js';
 import type { PathInfo } from './metrics/view.js';
@@ -21,6 +21,8 @@ import type { Target } from './model/types.js';
 import { proxyFromEnv } from './probes/net/no-proxy.js';
 import { redactProxyUrl } from './probes/net/proxy.js';
 import { Scheduler } from './scheduler/scheduler.js';
+import { ownedTargets } from './shard/assignment.js';
+import type { Shard } from './shard/assignment.js';
 import { createApp, UNAUTHENTICATED_PATHS } from './server/app.js';
 import type { ListenAddress } from './server/listen-address.js';
 import { WebConfigError } from './server/web-config.js';
@@ -38,6 +40,8 @@ export interface ExporterOptions {
   probes?: Partial<ProbeSet>;
   /** --web.config.file: TLS and basic auth for the endpoints. */
   web?: WebConfig | null;
+  /** --shard/--total-shards: this replica schedules only its shard's targets; null or absent: all. */
+  shard?: Shard | null;
 }
 
 export interface ReloadOutcome {
@@ -62,9 +66,11 @@ export class Exporter {
   readonly metrics: MetricsView;
   private readonly stalls = new StallMonitor();
   private readonly reloadMetrics: ReloadMetrics;
+  private readonly shardMetrics: ShardMetrics;
   /** The server and the web config in force; reload reads that again too. */
   private readonly web: WebServer;
-  private current: { config: Config; targets: Target[]; scheduler: Scheduler; trust: Trust };
+  /** `targets`: all of the config (/probe takes any); `owned`: this shard's, the ones scheduled. */
+  private current: { config: Config; targets: Target[]; owned: Target[]; scheduler: Scheduler; trust: Trust };
   private server: Server | undefined;
   private boundAddress: AddressInfo | undefined;
   private reloading: Promise<ReloadOutcome> | undefined;
@@ -79,12 +85,13 @@ export class Exporter {
     const registry = createRegistry({ version: VERSION, revision: REVISION });
     this.reloadMetrics = createReloadMetrics(registry);
     this.reloadMetrics.loaded(renderConfig(config, { redactSecrets: true }), Date.now());
+    this.shardMetrics = createShardMetrics(registry, options.shard ?? null);
     this.metrics = new MetricsView(this.results, config, registry, this.stalls);
     this.web = new WebServer(options.web ?? null, options.logger);
-    const targets = resolveTargets(config);
-    this.results.setTargets(targets);
-    this.metrics.configure(config, pathsInUse(config, targets));
-    this.current = { config, targets, scheduler: this.createScheduler(config, targets, trust), trust };
+    const { targets, owned } = this.resolveTargets(config);
+    this.results.setTargets(owned);
+    this.metrics.configure(config, pathsInUse(config, owned));
+    this.current = { config, targets, owned, scheduler: this.createScheduler(config, owned, trust), trust };
   }
 
   static async start(options: ExporterOptions): Promise<Exporter> {
@@ -118,6 +125,14 @@ export class Exporter {
     return this.options.logger;
   }
 
+  /** The config's targets, and this replica's shard of them (docs/sharding.md): the ones it schedules. */
+  private resolveTargets(config: Config): { targets: Target[]; owned: Target[] } {
+    const targets = resolveTargets(config);
+    const owned = ownedTargets(targets, this.options.shard ?? null);
+    this.shardMetrics.targets(targets.length, owned.length);
+    return { targets, owned };
+  }
+
   private createScheduler(config: Config, targets: Target[], trust: Trust): Scheduler {
     const setup = { config, trust, logger: this.logger, ...(this.options.probes !== undefined && { probes: this.options.probes }) };
     return new Scheduler({ targets, results: this.results, setup });
@@ -144,9 +159,15 @@ export class Exporter {
     this.server.keepAliveTimeout = 5000;
     this.boundAddress = await listen(this.server, this.options.listen);
     this.logger.info(
-      { address: hostPort(this.boundAddress.address, this.boundAddress.port), targets: this.targets.length, catalog: this.config.catalog, version: VERSION },
+      { address: hostPort(this.boundAddress.address, this.boundAddress.port), targets: this.targets.length, ...this.shardLog(), catalog: this.config.catalog, version: VERSION },
       'egress-exporter listening',
     );
+  }
+
+  /** Sharded: which shard, and how many targets it schedules. */
+  private shardLog(): { shard?: string; owned?: number } {
+    const shard = this.options.shard;
+    return shard == null ? {} : { shard: `${shard.ordinal} of ${shard.total}`, owned: this.current.owned.length };
   }
 
   /** Ready once the first round after start finished; a reload does not make it unready. */
@@ -164,11 +185,11 @@ export class Exporter {
   }
 
   private startScheduler(): void {
-    const { scheduler, targets } = this.current;
+    const { scheduler, owned } = this.current;
     scheduler.start();
     void scheduler.firstRound.then(() => {
       if (scheduler.signal.aborted) return;
-      this.logger.info({ targets: targets.length }, 'round finished for every target');
+      this.logger.info({ targets: owned.length }, 'round finished for every target');
     });
   }
 
@@ -211,17 +232,17 @@ export class Exporter {
     applyWebConfig();
     const old = this.current;
     await old.scheduler.stop();
-    const targets = resolveTargets(config);
+    const { targets, owned } = this.resolveTargets(config);
     this.warnAboutEnvProxy(config);
     // Removed targets go at once; a check or path the new config no longer
     // runs goes with the target's next round, which replaces its report.
-    this.results.setTargets(targets);
-    this.metrics.configure(config, pathsInUse(config, targets));
+    this.results.setTargets(owned);
+    this.metrics.configure(config, pathsInUse(config, owned));
     const reloadedAt = Date.now();
-    this.current = { config, targets, scheduler: this.createScheduler(config, targets, trust), trust };
+    this.current = { config, targets, owned, scheduler: this.createScheduler(config, owned, trust), trust };
     this.startScheduler();
     this.reloadMetrics.loaded(renderConfig(config, { redactSecrets: true }), reloadedAt);
-    this.logger.info({ file, targets: targets.length }, 'config reloaded');
+    this.logger.info({ file, targets: targets.length, ...this.shardLog() }, 'config reloaded');
     return { ok: true };
   }
 
@@ -242,7 +263,7 @@ export class Exporter {
   }
 }
 
-/** Every path some target is probed over, for egress_path_info. */
+/** Every path some target of this replica is probed over, for egress_path_info. */
 function pathsInUse(config: Config, targets: readonly Target[]): PathInfo[] {
   const byName = new Map<string, PathInfo>();
   for (const target of targets) {

@@ -7,6 +7,9 @@ import type { Config } from './config/types.js';
 import { runCatalogCommand } from './commands/catalog.js';
 import { runCheckCommand } from './commands/check.js';
 import { startExporter } from './exporter.js';
+import { ownedTargets } from './shard/assignment.js';
+import type { Shard } from './shard/assignment.js';
+import { shardFromFlags } from './shard/shard-flags.js';
 import { loadWebConfig, WebConfigError } from './server/web-config.js';
 import type { WebConfig } from './server/web-config.js';
 import { createLogger, LOG_FORMATS, LOG_LEVELS } from './logging/logger.js';
@@ -31,6 +34,11 @@ Flags:
   --web.config.file=PATH      TLS and basic auth for the endpoints (exporter-toolkit format)
   --log.level=LEVEL           ${LOG_LEVELS.join(', ')} (default "info")
   --log.format=FORMAT         ${LOG_FORMATS.join(', ')} (default "json")
+  --shard=N                   probe only shard N's share of the targets (0 to --total-shards minus 1);
+                              check and /probe still take every target
+  --total-shards=N            how many shards split the targets (default 1: this replica probes all)
+  --shard.from-pod-name=NAME  the shard from a StatefulSet pod's name (egress-exporter-2: shard 2),
+                              e.g. --shard.from-pod-name=$(POD_NAME) from the downward API
   --version                   print the version and exit
   -h, --help                  print this help and exit
 `;
@@ -43,6 +51,8 @@ interface Flags {
   listenAddress: string;
   logLevel: LogLevel;
   logFormat: LogFormat;
+  /** This replica's share of the targets (docs/sharding.md); null: all of them. */
+  shard: Shard | null;
   help: boolean;
   version: boolean;
 }
@@ -55,6 +65,9 @@ export function parseFlags(argv: string[]): Flags {
     'web.config.file': { type: 'string' },
     'log.level': { type: 'string', default: 'info' },
     'log.format': { type: 'string', default: 'json' },
+    shard: { type: 'string' },
+    'total-shards': { type: 'string' },
+    'shard.from-pod-name': { type: 'string' },
     version: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   });
@@ -65,6 +78,7 @@ export function parseFlags(argv: string[]): Flags {
     listenAddress: v['web.listen-address'],
     logLevel: oneOf('log.level', v['log.level'], LOG_LEVELS),
     logFormat: oneOf('log.format', v['log.format'], LOG_FORMATS),
+    shard: shardFromFlags({ shard: v.shard, totalShards: v['total-shards'], fromPodName: v['shard.from-pod-name'] }),
     help: v.help,
     version: v.version,
   };
@@ -115,7 +129,8 @@ export async function main(argv: string[]): Promise<number> {
   if (flags.configCheck) {
     const targets = resolveTargets(config);
     process.stdout.write(renderConfig(config, { redactSecrets: true }) + renderEffectiveTargets(targets));
-    process.stderr.write(`config OK: ${flags.configFile ?? '(no file: built-in defaults)'}, ${targets.length} targets\n`);
+    const share = flags.shard === null ? '' : ` (shard ${flags.shard.ordinal} of ${flags.shard.total} probes ${ownedTargets(targets, flags.shard).length})`;
+    process.stderr.write(`config OK: ${flags.configFile ?? '(no file: built-in defaults)'}, ${targets.length} targets${share}\n`);
     return 0;
   }
 
@@ -127,7 +142,7 @@ export async function main(argv: string[]): Promise<number> {
   const listen = parseListenAddress(flags.listenAddress);
   // A port or host that cannot be served on is the operator's to fix: one line, no stack.
   let cannotServe: unknown;
-  const starting = startExporter({ config, configFile: flags.configFile, listen, logger, web }).catch((error: unknown) => {
+  const starting = startExporter({ config, configFile: flags.configFile, listen, logger, web, shard: flags.shard }).catch((error: unknown) => {
     cannotServe = error;
     return undefined;
   });

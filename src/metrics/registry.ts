@@ -1,6 +1,7 @@
-// The registry and the exporter's own metrics (process, event loop, build).
+// The registry and the exporter's own metrics (process, event loop, build, reloads, shard).
 import { createHash } from 'node:crypto';
 import client from 'prom-client';
+import type { Shard } from '../shard/assignment.js';
 
 export interface BuildInfo {
   version: string;
@@ -65,6 +66,57 @@ export function createReloadMetrics(registry: client.Registry): ReloadMetrics {
     },
     failed() {
       successful.set(0);
+    },
+  };
+}
+
+/** The shard families' names: the sharding alerts (alerts/sharding-rules.ts) read them from here. */
+export const SHARD_FAMILIES = {
+  ordinal: 'egress_exporter_shard_ordinal',
+  total: 'egress_exporter_total_shards',
+  owned: 'egress_exporter_targets_owned',
+  configured: 'egress_exporter_targets_configured',
+} as const;
+
+export interface ShardMetrics {
+  /** The config in force has `configured` targets, `owned` of them this replica's. */
+  targets(configured: number, owned: number): void;
+}
+
+/**
+ * Which shard this replica is and what it owns, as kube-state-metrics says it: the
+ * coverage alerts add up `owned` once per shard (the `shard` label; two replicas of a
+ * shard are an HA pair) and compare it with `configured`. Unsharded: shard 0 of 1.
+ */
+export function createShardMetrics(registry: client.Registry, shard: Shard | null): ShardMetrics {
+  const { ordinal, total } = shard ?? { ordinal: 0, total: 1 };
+  const labels = { shard: String(ordinal) };
+  new client.Gauge({
+    name: SHARD_FAMILIES.ordinal,
+    help: 'The shard this replica is (also its shard label): it probes the targets that rendezvous hashing of host:port gives it. 0 when unsharded.',
+    labelNames: ['shard'],
+    registers: [registry],
+  }).set(labels, ordinal);
+  new client.Gauge({
+    name: SHARD_FAMILIES.total,
+    help: 'How many shards this replica believes split the targets (--total-shards; 1 when unsharded). Every replica of a job and zone must say the same.',
+    registers: [registry],
+  }).set(total);
+  const owned = new client.Gauge({
+    name: SHARD_FAMILIES.owned,
+    help: "Targets this replica schedules: its shard's share of egress_exporter_targets_configured.",
+    labelNames: ['shard'],
+    registers: [registry],
+  });
+  const configured = new client.Gauge({
+    name: SHARD_FAMILIES.configured,
+    help: 'Targets of the config and its catalog, every shard together.',
+    registers: [registry],
+  });
+  return {
+    targets(configuredCount, ownedCount) {
+      configured.set(configuredCount);
+      owned.set(labels, ownedCount);
     },
   };
 }

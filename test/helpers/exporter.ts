@@ -11,6 +11,7 @@ import { startExporter } from '../../src/exporter.js';
 import type { Exporter } from '../../src/exporter.js';
 import { createLogger } from '../../src/logging/logger.js';
 import type { Logger, LogLevel } from '../../src/logging/logger.js';
+import type { Shard } from '../../src/shard/assignment.js';
 import { getPki } from '../fixtures/pki.js';
 import { scrape } from './scrape.js';
 import type { Scrape } from './scrape.js';
@@ -69,6 +70,8 @@ export interface TestExporterOptions {
   logger?: Logger;
   /** false: return as soon as the exporter listens, without waiting for its first round. */
   waitForFirstRound?: boolean;
+  /** --shard/--total-shards: schedule only this shard's targets. */
+  shard?: Shard;
 }
 
 export interface TestExporter {
@@ -102,7 +105,7 @@ export async function startTestExporter(yamlOrConfig: string | Config, options: 
   } else {
     config = yamlOrConfig;
   }
-  const exporter = await startExporter({ config, configFile: file, listen: { host: '127.0.0.1', port: 0 }, logger: options.logger ?? quietLogger() });
+  const exporter = await startExporter({ config, configFile: file, listen: { host: '127.0.0.1', port: 0 }, logger: options.logger ?? quietLogger(), shard: options.shard ?? null });
   if (options.waitForFirstRound !== false) await exporter.scheduler.firstRound;
   const base = `http://127.0.0.1:${exporter.address.port}`;
   return { exporter, base, file, scrape: () => scrape(base), stop: () => exporter.stop() };
