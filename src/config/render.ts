@@ -3,6 +3,7 @@
 // parseConfig(renderConfig(c)) deep-equals c.
 import { Document, isScalar, isSeq, visit } from 'yaml';
 import { formatDuration } from './duration.js';
+import { renderFeed } from './feed.js';
 import type { Config, RegistryConfig, TargetConfig } from './types.js';
 
 export interface RenderOptions {
@@ -70,6 +71,7 @@ export function renderConfig(config: Config, options: RenderOptions = {}): strin
   file.exclude = config.exclude;
   // Absent: the catalog's registries.
   if (config.registries !== null) file.registries = config.registries.map(renderRegistry);
+  file.feed = renderFeed(config.feed);
 
   const doc = new Document(file);
   // Short lists of scalars read best on one line: `families: [v4, v6]`.
