@@ -10,8 +10,11 @@ import { resolveTargets } from './config/targets.js';
 import { readTrust } from './config/trust.js';
 import type { Trust } from './config/trust.js';
 import type { Config } from './config/types.js';
+import { AddressFeed } from './feed/address-feed.js';
+import type { StateStorage } from './feed/state-storage.js';
 import { hostPort } from './host-port.js';
 import type { Logger } from './logging/logger.js';
+import { renderFeedSeries } from './metrics/feed-series.js';
 import { createRegistry, createReloadMetrics } from './metrics/registry.js';
 import type { ReloadMetrics } from './metrics/registry.js';
 import { StallMonitor } from './metrics/stall-monitor.js';
@@ -38,6 +41,8 @@ export interface ExporterOptions {
   probes?: Partial<ProbeSet>;
   /** --web.config.file: TLS and basic auth for the endpoints. */
   web?: WebConfig | null;
+  /** --storage.path, opened: where the address feed's state is kept. Absent: in memory only. */
+  storage?: StateStorage | null;
 }
 
 export interface ReloadOutcome {
@@ -75,6 +80,8 @@ export class Exporter {
     private readonly options: ExporterOptions,
     config: Config,
     trust: Trust,
+    /** /addresses: a view of the results, as the metrics are. */
+    private readonly feed: AddressFeed,
   ) {
     const registry = createRegistry({ version: VERSION, revision: REVISION });
     this.reloadMetrics = createReloadMetrics(registry);
@@ -84,11 +91,15 @@ export class Exporter {
     const targets = resolveTargets(config);
     this.results.setTargets(targets);
     this.metrics.configure(config, pathsInUse(config, targets));
+    this.results.listen(feed);
+    this.metrics.addTail(() => renderFeedSeries(feed.statistics()));
     this.current = { config, targets, scheduler: this.createScheduler(config, targets, trust), trust };
   }
 
   static async start(options: ExporterOptions): Promise<Exporter> {
-    const exporter = new Exporter(options, options.config, await readTrust(options.config));
+    const trust = await readTrust(options.config);
+    const feed = await AddressFeed.open({ config: options.config, targets: resolveTargets(options.config), storage: options.storage ?? null, logger: options.logger });
+    const exporter = new Exporter(options, options.config, trust, feed);
     exporter.warnAboutEnvProxy(options.config);
     exporter.stalls.start();
     await exporter.listen();
@@ -135,6 +146,7 @@ export class Exporter {
         logger: this.logger,
         ...(this.options.probes !== undefined && { probes: this.options.probes }),
       },
+      addresses: this.feed,
       version: VERSION,
       before: [this.web.auth(UNAUTHENTICATED_PATHS)],
     });
@@ -217,6 +229,7 @@ export class Exporter {
     // runs goes with the target's next round, which replaces its report.
     this.results.setTargets(targets);
     this.metrics.configure(config, pathsInUse(config, targets));
+    this.feed.configure(config);
     const reloadedAt = Date.now();
     this.current = { config, targets, scheduler: this.createScheduler(config, targets, trust), trust };
     this.startScheduler();
@@ -233,6 +246,8 @@ export class Exporter {
       server?.closeAllConnections();
       await this.reloading;
       await this.current.scheduler.stop();
+      // After the last round: the feed's final save holds everything it saw.
+      await this.feed.close();
       this.stalls.stop();
       await this.metrics.close();
       await this.web.close();

@@ -7,6 +7,7 @@ import type { Config } from './config/types.js';
 import { runCatalogCommand } from './commands/catalog.js';
 import { runCheckCommand } from './commands/check.js';
 import { startExporter } from './exporter.js';
+import { FeedStorageError, StateStorage } from './feed/state-storage.js';
 import { loadWebConfig, WebConfigError } from './server/web-config.js';
 import type { WebConfig } from './server/web-config.js';
 import { createLogger, LOG_FORMATS, LOG_LEVELS } from './logging/logger.js';
@@ -29,6 +30,8 @@ Flags:
   --config.check              validate the config, print the effective config, and exit (0 ok, 1 error)
   --web.listen-address=ADDR   address to serve on (default ":9739")
   --web.config.file=PATH      TLS and basic auth for the endpoints (exporter-toolkit format)
+  --storage.path=DIR          where the address feed (/addresses) keeps its state across restarts
+                              (default: none, in memory only: the feed starts empty after a restart)
   --log.level=LEVEL           ${LOG_LEVELS.join(', ')} (default "info")
   --log.format=FORMAT         ${LOG_FORMATS.join(', ')} (default "json")
   --version                   print the version and exit
@@ -39,6 +42,7 @@ Flags:
 interface Flags {
   configFile: string | undefined;
   webConfigFile: string | undefined;
+  storagePath: string | undefined;
   configCheck: boolean;
   listenAddress: string;
   logLevel: LogLevel;
@@ -53,6 +57,7 @@ export function parseFlags(argv: string[]): Flags {
     'config.check': { type: 'boolean', default: false },
     'web.listen-address': { type: 'string', default: ':9739' },
     'web.config.file': { type: 'string' },
+    'storage.path': { type: 'string' },
     'log.level': { type: 'string', default: 'info' },
     'log.format': { type: 'string', default: 'json' },
     version: { type: 'boolean', default: false },
@@ -61,6 +66,7 @@ export function parseFlags(argv: string[]): Flags {
   return {
     configFile: v['config.file'],
     webConfigFile: v['web.config.file'],
+    storagePath: v['storage.path'],
     configCheck: v['config.check'],
     listenAddress: v['web.listen-address'],
     logLevel: oneOf('log.level', v['log.level'], LOG_LEVELS),
@@ -118,6 +124,17 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
+  let storage: StateStorage | null = null;
+  if (flags.storagePath !== undefined) {
+    try {
+      storage = await StateStorage.open(flags.storagePath);
+    } catch (error) {
+      if (!(error instanceof FeedStorageError)) throw error;
+      process.stderr.write(`egress-exporter: ${error.message}\n`);
+      return 1;
+    }
+  }
+
   const logger = createLogger(flags.logLevel, flags.logFormat);
   // The daemon must keep serving: a stray rejection is a bug to log, not a reason to die.
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection: this is a bug'));
@@ -126,7 +143,7 @@ export async function main(argv: string[]): Promise<number> {
   const listen = parseListenAddress(flags.listenAddress);
   // A port or host that cannot be served on is the operator's to fix: one line, no stack.
   let cannotServe: unknown;
-  const starting = startExporter({ config, configFile: flags.configFile, listen, logger, web }).catch((error: unknown) => {
+  const starting = startExporter({ config, configFile: flags.configFile, listen, logger, web, storage }).catch((error: unknown) => {
     cannotServe = error;
     return undefined;
   });
