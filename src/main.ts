@@ -1,5 +1,5 @@
 // Command line: flags in the Prometheus exporter style, then the daemon.
-import { oneOf, parseCommandLine } from './commands/flags.js';
+import { oneOf, parseCommandLine, UsageError } from './commands/flags.js';
 import { ConfigError, defaultConfig, loadConfigFile } from './config/load.js';
 import { renderConfig } from './config/render.js';
 import { resolveTargets } from './config/targets.js';
@@ -63,6 +63,7 @@ export function parseFlags(argv: string[]): Flags {
     version: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   });
+  if (v['storage.path'] === '') throw new UsageError('--storage.path: expected a directory, got ""');
   return {
     configFile: v['config.file'],
     webConfigFile: v['web.config.file'],
