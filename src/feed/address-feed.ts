@@ -9,7 +9,7 @@
 import { dnsJudgementOf } from '../checks/dns-judgement.js';
 import { targetKey } from '../checks/report.js';
 import type { RoundReport } from '../checks/report.js';
-import type { Config } from '../config/types.js';
+import type { Config, FeedListConfig } from '../config/types.js';
 import type { Logger } from '../logging/logger.js';
 import { FAMILIES } from '../model/types.js';
 import type { Family, Target } from '../model/types.js';
@@ -21,7 +21,9 @@ import { feedSettings } from './feed-settings.js';
 import type { FeedSettings } from './feed-settings.js';
 import { expiresAtMs } from './retention.js';
 import { SaveSchedule } from './save-schedule.js';
-import { chooseTargets, listAddresses, literalFamily } from './selection.js';
+import { ListStats } from './list-stats.js';
+import type { Contribution } from './list-stats.js';
+import { chooseTargets, listAddresses, literalFamily, walkListed } from './selection.js';
 import type { Listing, TargetFilter } from './selection.js';
 import { overLimit, sizeOf } from './size-limits.js';
 import type { ListSize, SizeLimits } from './size-limits.js';
@@ -33,8 +35,8 @@ const NO_ANSWER: ReadonlySet<FailureReason> = new Set<FailureReason>(['timeout',
 
 /** Saves at most this often while rounds come in. */
 export const SAVE_MIN_INTERVAL_MS = 5000;
-/** A named list's series follow a change within this. */
-const STATS_DELAY_MS = 1000;
+/** The named lists' membership is worked out again this long after the targets changed (a reload sets them one by one). */
+const REBUILD_DELAY_MS = 1000;
 /** Targets named in a not-ready reason, at most. */
 const NAMED_IN_REASON = 5;
 
@@ -67,13 +69,6 @@ export interface AddressFeedOptions {
   now?: () => number;
 }
 
-interface ListStat {
-  addresses: ReadonlySet<string>;
-  size: ListSize;
-  overLimit: boolean;
-  lastChangeMs: number;
-}
-
 export class AddressFeed implements ResultListener {
   private readonly book = new AddressBook();
   private settings: FeedSettings;
@@ -88,9 +83,10 @@ export class AddressFeed implements ResultListener {
   private readonly encoded = new Map<string, string>();
   private readonly saves: SaveSchedule | null;
   private savedAtMs: number | null = null;
-  private readonly stats = new Map<string, ListStat>();
-  private statsTimer: NodeJS.Timeout | undefined;
-  private statsDueMs = Number.POSITIVE_INFINITY;
+  private readonly stats = new ListStats();
+  private rebuildTimer: NodeJS.Timeout | undefined;
+  private expiryTimer: NodeJS.Timeout | undefined;
+  private expiryDueMs = Number.POSITIVE_INFINITY;
   private closed = false;
   private readonly now: () => number;
 
@@ -106,21 +102,21 @@ export class AddressFeed implements ResultListener {
   static async open(options: AddressFeedOptions): Promise<AddressFeed> {
     const feed = new AddressFeed(options);
     if (options.storage !== null) await feed.restore(options.storage);
-    feed.refreshStats();
+    feed.rebuildStats();
     return feed;
   }
 
   /** A reload: the resolvers, allowlist, retention, limits and lists of the new config. */
   configure(config: Config): void {
     this.settings = feedSettings(config);
-    this.refreshStats();
+    this.rebuildStats();
   }
 
   // --- ResultListener ----------------------------------------------------------------
 
   targetSet(state: TargetState): void {
     this.targets.set(targetKey(state.target), state.target);
-    this.statsChanged();
+    this.membershipChanged();
   }
 
   reported(state: TargetState): void {
@@ -133,7 +129,7 @@ export class AddressFeed implements ResultListener {
     this.reportedKeys.add(key);
     this.encoded.delete(key);
     this.saves?.changed();
-    this.statsChanged();
+    this.updateStats(key, now);
   }
 
   removed(key: string): void {
@@ -143,7 +139,7 @@ export class AddressFeed implements ResultListener {
     this.restoredKeys.delete(key);
     this.encoded.delete(key);
     this.saves?.changed();
-    this.statsChanged();
+    this.membershipChanged();
   }
 
   // --- Serving -----------------------------------------------------------------------
@@ -186,10 +182,13 @@ export class AddressFeed implements ResultListener {
   /** The series' facts: each named list now, and the last save. */
   statistics(): FeedStats {
     return {
-      lists: this.settings.lists.flatMap((l) => {
-        const stat = this.stats.get(l.name);
-        return stat === undefined ? [] : [{ name: l.name, addresses: stat.size.addresses, bytes: stat.size.bytes, lastChangeMs: stat.lastChangeMs, overLimit: stat.overLimit }];
-      }),
+      lists: this.stats.facts().map(({ name, size, lastChangeMs }) => ({
+        name,
+        addresses: size.addresses,
+        bytes: size.bytes,
+        lastChangeMs,
+        overLimit: overLimit(size, this.settings.limits) !== null,
+      })),
       savedAtMs: this.savedAtMs,
     };
   }
@@ -197,7 +196,8 @@ export class AddressFeed implements ResultListener {
   /** Stops the timers and saves what changed since the last save. */
   async close(): Promise<void> {
     this.closed = true;
-    clearTimeout(this.statsTimer);
+    clearTimeout(this.rebuildTimer);
+    clearTimeout(this.expiryTimer);
     await this.saves?.close();
   }
 
@@ -245,7 +245,9 @@ export class AddressFeed implements ResultListener {
     }
     this.book.prune((s, set) => expiresAtMs(s, set, this.settings.retention) <= nowMs);
     for (const [key, target] of this.targets) {
-      if (listAddresses(this.book, [target], FAMILIES, this.settings, nowMs).addresses.length > 0) this.restoredKeys.add(key);
+      let any = false;
+      walkListed(this.book, [target], FAMILIES, this.settings, nowMs, () => (any = true));
+      if (any) this.restoredKeys.add(key);
     }
     this.savedAtMs = decoded.savedAtMs;
     this.restoreNote = `the saved state (saved ${new Date(decoded.savedAtMs).toISOString()}) holds no address within its retention for them`;
@@ -279,43 +281,57 @@ export class AddressFeed implements ResultListener {
     }
   }
 
-  /** The named lists may have changed: their series follow within STATS_DELAY_MS. */
-  private statsChanged(): void {
-    this.scheduleStats(this.now() + STATS_DELAY_MS);
+  // --- The named lists' series (list-stats.ts) ---------------------------------------
+
+  /** What target `key` brings to `list` now. */
+  private contribution(list: FeedListConfig, key: string, nowMs: number): Contribution {
+    const target = this.targets.get(key);
+    if (target === undefined) return { addresses: [], nextExpiryMs: Number.POSITIVE_INFINITY };
+    const addresses = new Set<string>();
+    const nextExpiryMs = walkListed(this.book, [target], list.families, this.settings, nowMs, (s) => void addresses.add(s.address), (t) => void addresses.add(t.host));
+    return { addresses: [...addresses], nextExpiryMs };
   }
 
-  private scheduleStats(atMs: number): void {
-    if (this.closed || atMs >= this.statsDueMs) return;
-    clearTimeout(this.statsTimer);
-    this.statsDueMs = atMs;
-    this.statsTimer = setTimeout(() => this.refreshStats(), Math.max(0, atMs - this.now()));
-    this.statsTimer.unref();
-  }
-
-  /** Each named list now; the next refresh is due when its first address expires. */
-  private refreshStats(): void {
-    clearTimeout(this.statsTimer);
-    this.statsTimer = undefined;
-    this.statsDueMs = Number.POSITIVE_INFINITY;
+  /** Every list walked whole: at start, on a reload, and once the targets stopped changing. */
+  private rebuildStats(): void {
+    clearTimeout(this.rebuildTimer);
+    this.rebuildTimer = undefined;
     const nowMs = this.now();
-    let next = Number.POSITIVE_INFINITY;
-    const names = new Set<string>();
-    for (const named of this.settings.lists) {
-      names.add(named.name);
-      const listing = listAddresses(this.book, this.choose(named), named.families, this.settings, nowMs);
-      next = Math.min(next, listing.nextExpiryMs);
-      const size = sizeOf(listing.addresses);
-      const before = this.stats.get(named.name);
-      const same = before !== undefined && before.addresses.size === listing.addresses.length && listing.addresses.every((a) => before.addresses.has(a));
-      this.stats.set(named.name, {
-        addresses: new Set(listing.addresses),
-        size,
-        overLimit: overLimit(size, this.settings.limits) !== null,
-        lastChangeMs: same ? before.lastChangeMs : nowMs,
-      });
-    }
-    for (const name of this.stats.keys()) if (!names.has(name)) this.stats.delete(name);
-    if (Number.isFinite(next)) this.scheduleStats(next);
+    this.stats.rebuild(this.settings.lists, (list) => this.choose(list).map(targetKey), (list, key) => this.contribution(list, key, nowMs), nowMs);
+    this.scheduleExpiry();
+  }
+
+  private membershipChanged(): void {
+    if (this.closed || this.rebuildTimer !== undefined) return;
+    this.rebuildTimer = setTimeout(() => this.rebuildStats(), REBUILD_DELAY_MS);
+    this.rebuildTimer.unref();
+  }
+
+  private updateStats(key: string, nowMs: number): void {
+    const next = this.stats.update(key, (list) => this.contribution(list, key, nowMs), nowMs);
+    // Only ever earlier: a timer due before this target's new expiry looks again when it fires.
+    if (next < this.expiryDueMs) this.scheduleExpiry(next);
+  }
+
+  /**
+   * A timer at the next expiry of any list's address (`due`, or found by looking at every
+   * target's): the series follow at that moment. A report only moves a target's expiry
+   * later, so the timer may fire early; then it looks again, once.
+   */
+  private scheduleExpiry(due = this.stats.nextExpiryMs()): void {
+    if (this.closed || due === this.expiryDueMs) return;
+    clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
+    this.expiryDueMs = due;
+    if (!Number.isFinite(due)) return;
+    this.expiryTimer = setTimeout(() => {
+      this.expiryTimer = undefined;
+      this.expiryDueMs = Number.POSITIVE_INFINITY;
+      const nowMs = this.now();
+      for (const key of this.stats.due(nowMs)) this.stats.update(key, (list) => this.contribution(list, key, nowMs), nowMs);
+      this.scheduleExpiry();
+    }, Math.max(0, due - this.now()));
+    this.expiryTimer.unref();
   }
 }
 

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { Allowlist } from '../checks/allowlist.js';
 import type { Target } from '../model/types.js';
 import { AddressBook } from './address-book.js';
-import { sortAddresses } from './address-order.js';
 import type { FeedSettings } from './feed-settings.js';
 import { chooseTargets, listAddresses } from './selection.js';
 
@@ -31,12 +30,6 @@ function book(): AddressBook {
   b.observe({ key: 'apk.cgr.dev:443', host: 'apk.cgr.dev', port: 443 }, [{ family: 'v4', resolver: '1.1.1.1:53', kind: 'addresses', addresses: ['104.16.2.1'], ttlSeconds: 30 }], 100 * s);
   return b;
 }
-
-describe('sortAddresses', () => {
-  it('writes IPv4 before IPv6, each by value, each once', () => {
-    expect(sortAddresses(['2001:db8::10', '10.0.0.9', '2001:db8::9', '9.0.0.1', '10.0.0.10', '10.0.0.9'])).toEqual(['9.0.0.1', '10.0.0.9', '10.0.0.10', '2001:db8::9', '2001:db8::10']);
-  });
-});
 
 describe('chooseTargets', () => {
   it('takes the hosts given (all when null) that carry every label given', () => {

@@ -3,9 +3,9 @@
 // that is set. Sinkholed answers never reach the book (address-feed.ts), so they are
 // never listed either.
 import { targetKey } from '../checks/report.js';
-import { isIPv4, isIPv6 } from '../cidr.js';
+import { isIP } from 'node:net';
 import type { Family, Target } from '../model/types.js';
-import type { AddressBook } from './address-book.js';
+import type { AddressBook, AnswerSet, Sighting, TargetAddresses } from './address-book.js';
 import { sortAddresses } from './address-order.js';
 import type { FeedSettings } from './feed-settings.js';
 import { expiresAtMs } from './retention.js';
@@ -54,21 +54,35 @@ export interface Listing {
 
 /** The family of a target that is an IP address; null for a name. */
 export function literalFamily(host: string): Family | null {
-  return isIPv4(host) ? 'v4' : isIPv6(host) ? 'v6' : null;
+  // node's check, not the config's parser: this runs for every target of every pull, and
+  // the parser throws (slowly) for every name. Target hosts are already normalised.
+  const version = isIP(host);
+  return version === 4 ? 'v4' : version === 6 ? 'v6' : null;
 }
 
-/** What a list of `targets` and `families` holds at `nowMs`. */
-export function listAddresses(book: AddressBook, targets: readonly Target[], families: readonly Family[], settings: FeedSettings, nowMs: number): Listing {
-  const sightings: ListedSighting[] = [];
+/** Called for each listed sighting of a book's target; `set` and `expiresAtMs` as retention.ts has them. */
+type Visit = (sighting: Sighting, set: AnswerSet, entry: TargetAddresses, expiresAtMs: number) => void;
+
+/**
+ * Walks what a list of `targets` and `families` holds at `nowMs`: the sightings of the
+ * chosen resolvers within their retention and the allowlist, then each target that is an
+ * IP address (as `literal`). Returns when the next of the sightings expires.
+ */
+export function walkListed(
+  book: AddressBook,
+  targets: readonly Target[],
+  families: readonly Family[],
+  settings: FeedSettings,
+  nowMs: number,
+  visit: Visit,
+  literal: (target: Target, family: Family) => void = () => {},
+): number {
   const allowed = (address: string): boolean => settings.allowlist === null || settings.allowlist.contains(address);
   let nextExpiryMs = Number.POSITIVE_INFINITY;
   for (const target of targets) {
-    const literal = literalFamily(target.host);
-    if (literal !== null) {
-      if (families.includes(literal) && allowed(target.host)) {
-        const never = Number.POSITIVE_INFINITY;
-        sightings.push({ address: target.host, family: literal, host: target.host, port: target.port, resolver: null, firstSeenMs: null, lastSeenMs: null, ttlSeconds: null, expiresAtMs: never, held: false });
-      }
+    const family = literalFamily(target.host);
+    if (family !== null) {
+      if (families.includes(family) && allowed(target.host)) literal(target, family);
       continue;
     }
     const entry = book.get(targetKey(target));
@@ -79,16 +93,40 @@ export function listAddresses(book: AddressBook, targets: readonly Target[], fam
       for (const sighting of set.sightings.values()) {
         const expires = expiresAtMs(sighting, set, settings.retention);
         if (expires <= nowMs || !allowed(sighting.address)) continue;
-        nextExpiryMs = Math.min(nextExpiryMs, expires);
-        sightings.push({ ...sighting, family: set.family, host: entry.host, port: entry.port, resolver: set.resolver, expiresAtMs: expires, held: set.held });
+        if (expires < nextExpiryMs) nextExpiryMs = expires;
+        visit(sighting, set, entry, expires);
       }
     }
   }
-  const addresses = sortAddresses(sightings.map((s) => s.address));
-  const order = new Map(addresses.map((address, i) => [address, i]));
-  sightings.sort(
-    (a, b) => (order.get(a.address) ?? 0) - (order.get(b.address) ?? 0) || compareText(a.host, b.host) || a.port - b.port || compareText(a.resolver ?? '', b.resolver ?? ''),
+  return nextExpiryMs;
+}
+
+/** What a list of `targets` and `families` holds at `nowMs`, in list order. */
+export function listAddresses(book: AddressBook, targets: readonly Target[], families: readonly Family[], settings: FeedSettings, nowMs: number): Listing {
+  const byAddress = new Map<string, ListedSighting[]>();
+  const add = (listed: ListedSighting): void => {
+    const group = byAddress.get(listed.address);
+    if (group === undefined) byAddress.set(listed.address, [listed]);
+    else group.push(listed);
+  };
+  const nextExpiryMs = walkListed(
+    book,
+    targets,
+    families,
+    settings,
+    nowMs,
+    (s, set, entry, expires) =>
+      add({ address: s.address, family: set.family, host: entry.host, port: entry.port, resolver: set.resolver, firstSeenMs: s.firstSeenMs, lastSeenMs: s.lastSeenMs, ttlSeconds: s.ttlSeconds, expiresAtMs: expires, held: set.held }),
+    (target, family) =>
+      add({ address: target.host, family, host: target.host, port: target.port, resolver: null, firstSeenMs: null, lastSeenMs: null, ttlSeconds: null, expiresAtMs: Number.POSITIVE_INFINITY, held: false }),
   );
+  const addresses = sortAddresses(byAddress.keys());
+  const sightings: ListedSighting[] = [];
+  for (const address of addresses) {
+    const group = byAddress.get(address) ?? [];
+    if (group.length > 1) group.sort((a, b) => compareText(a.host, b.host) || a.port - b.port || compareText(a.resolver ?? '', b.resolver ?? ''));
+    for (const listed of group) sightings.push(listed);
+  }
   return { addresses, sightings, nextExpiryMs };
 }
 
