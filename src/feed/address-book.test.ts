@@ -91,6 +91,21 @@ describe('AddressBook', () => {
     expect(book.size).toBe(0);
   });
 
+  it('says when what is listed may have changed, not when the same addresses are seen again', () => {
+    const book = new AddressBook();
+    const a = (addresses: string[]) => [{ family: 'v4' as const, resolver: 'system', kind: 'addresses' as const, addresses, ttlSeconds: 60 }];
+    expect(book.observe(T, a(['192.0.2.1', '192.0.2.2']), 0)).toBe(true);
+    expect(book.observe(T, a(['192.0.2.2', '192.0.2.1']), 30 * s)).toBe(false);
+    // One leaves the answer: its last sighting is final, worth saving soon.
+    expect(book.observe(T, a(['192.0.2.2']), 60 * s)).toBe(true);
+    expect(book.observe(T, a(['192.0.2.2']), 90 * s)).toBe(false);
+    expect(book.observe(T, [{ family: 'v4', resolver: 'system', kind: 'no-answer' }], 120 * s)).toBe(true);
+    expect(book.observe(T, [{ family: 'v4', resolver: 'system', kind: 'no-answer' }], 150 * s)).toBe(false);
+    expect(book.observe(T, a(['192.0.2.2']), 180 * s)).toBe(true);
+    expect(book.observe(T, [{ family: 'v4', resolver: 'system', kind: 'no-addresses' }], 210 * s)).toBe(true);
+    expect(book.observe(T, [{ family: 'v4', resolver: 'system', kind: 'no-addresses' }], 240 * s)).toBe(false);
+  });
+
   it('forgets a target that left the config', () => {
     const book = new AddressBook();
     book.observe(T, [{ family: 'v4', resolver: 'system', kind: 'addresses', addresses: ['192.0.2.1'], ttlSeconds: 60 }], 0);

@@ -26,6 +26,8 @@ export interface AnswerSet {
   held: boolean;
   /** The latest round that held the set; its addresses age from here at the earliest. */
   heldAtMs?: number;
+  /** The latest answer (with addresses or without); not saved: after a restart, the latest sighting. */
+  answeredAtMs?: number;
   sightings: Map<string, Sighting>;
 }
 
@@ -67,15 +69,21 @@ export class AddressBook {
     return this.targets.values();
   }
 
-  /** A round's lookups of one target, at `atMs`. */
-  observe(target: { key: string; host: string; port: number }, lookups: readonly Lookup[], atMs: number): void {
+  /**
+   * A round's lookups of one target, at `atMs`. Returns whether what is listed may have
+   * changed (an address new to its set or missing from the answer, a hold beginning or
+   * ending), rather than only the times of what was seen again.
+   */
+  observe(target: { key: string; host: string; port: number }, lookups: readonly Lookup[], atMs: number): boolean {
     const entry = this.entry(target);
+    let listed = false;
     for (const lookup of lookups) {
       const setKey = answerSetKey(lookup.family, lookup.resolver);
       let set = entry.sets.get(setKey);
       if (lookup.kind === 'no-answer') {
         // Nothing to hold yet: no set until a first answer.
         if (set === undefined) continue;
+        listed ||= !set.held;
         set.held = true;
         set.heldAtMs = atMs;
         continue;
@@ -84,18 +92,27 @@ export class AddressBook {
         set = { family: lookup.family, resolver: lookup.resolver, held: false, sightings: new Map() };
         entry.sets.set(setKey, set);
       }
+      listed ||= set.held;
       set.held = false;
+      // An address of the previous answer that this one lacks starts to age: its last sighting is final.
+      const previous = set.answeredAtMs ?? latestOf(set);
+      const answered = new Set(lookup.kind === 'addresses' ? lookup.addresses : []);
+      for (const s of set.sightings.values()) if (s.lastSeenMs === previous && !answered.has(s.address)) listed = true;
+      set.answeredAtMs = atMs;
       if (lookup.kind === 'no-addresses') continue;
       for (const address of lookup.addresses) {
         const seen = set.sightings.get(address);
-        if (seen === undefined) set.sightings.set(address, { address, firstSeenMs: atMs, lastSeenMs: atMs, ttlSeconds: lookup.ttlSeconds });
-        else {
+        if (seen === undefined) {
+          set.sightings.set(address, { address, firstSeenMs: atMs, lastSeenMs: atMs, ttlSeconds: lookup.ttlSeconds });
+          listed = true;
+        } else {
           seen.lastSeenMs = Math.max(seen.lastSeenMs, atMs);
           seen.ttlSeconds = lookup.ttlSeconds;
         }
       }
     }
     this.changes += 1;
+    return listed;
   }
 
   /** Puts back a saved answer set (state-file.ts). */
@@ -140,4 +157,11 @@ export class AddressBook {
     }
     return entry;
   }
+}
+
+/** When the set's latest answer was: the last sighting of any of its addresses. */
+function latestOf(set: AnswerSet): number {
+  let latest = Number.NEGATIVE_INFINITY;
+  for (const s of set.sightings.values()) if (s.lastSeenMs > latest) latest = s.lastSeenMs;
+  return latest;
 }

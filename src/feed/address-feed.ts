@@ -33,8 +33,10 @@ import type { StateStorage } from './state-storage.js';
 /** Lookups that got no answer at all: the resolver said nothing about the name, so its addresses are held. */
 const NO_ANSWER: ReadonlySet<FailureReason> = new Set<FailureReason>(['timeout', 'servfail', 'refused', 'unreachable', 'dns_error']);
 
-/** Saves at most this often while rounds come in. */
-export const SAVE_MIN_INTERVAL_MS = 5000;
+/** A change of what is listed is saved within this of the last save... */
+export const SAVE_SOON_MS = 5000;
+/** ...and the times of addresses seen again within this (a crash loses at most this much of them). */
+export const SAVE_LATER_MS = 30_000;
 /** The named lists' membership is worked out again this long after the targets changed (a reload sets them one by one). */
 const REBUILD_DELAY_MS = 1000;
 /** Targets named in a not-ready reason, at most. */
@@ -77,7 +79,7 @@ export class AddressFeed implements ResultListener {
   private readonly reportedKeys = new Set<string>();
   /** Targets with addresses within their retention in the saved state. */
   private readonly restoredKeys = new Set<string>();
-  /** Why nothing was restored, for the not-ready reason. */
+  /** What the saved state could not give, for the not-ready reason. */
   private restoreNote: string;
   /** Each target's piece of the state file, until it changes. */
   private readonly encoded = new Map<string, string>();
@@ -94,7 +96,7 @@ export class AddressFeed implements ResultListener {
     this.now = options.now ?? Date.now;
     this.settings = feedSettings(options.config);
     for (const target of options.targets) this.targets.set(targetKey(target), target);
-    this.saves = options.storage === null ? null : new SaveSchedule(() => this.save(), SAVE_MIN_INTERVAL_MS, this.now);
+    this.saves = options.storage === null ? null : new SaveSchedule(() => this.save(), SAVE_SOON_MS, SAVE_LATER_MS, this.now);
     this.restoreNote = options.storage === null ? 'the feed is kept in memory only (no --storage.path), so it starts empty after a restart' : '';
   }
 
@@ -123,12 +125,12 @@ export class AddressFeed implements ResultListener {
     const report = state.report;
     if (report === undefined) return;
     const key = targetKey(report.target);
-    this.book.observe({ key, host: report.target.host, port: report.target.port }, lookupsOf(report), report.finishedAtMs);
+    const listed = this.book.observe({ key, host: report.target.host, port: report.target.port }, lookupsOf(report), report.finishedAtMs);
     const now = this.now();
     this.book.prune((s, set) => expiresAtMs(s, set, this.settings.retention) <= now, key);
     this.reportedKeys.add(key);
     this.encoded.delete(key);
-    this.saves?.changed();
+    this.saves?.changed(listed ? 'listed' : 'times');
     this.updateStats(key, now);
   }
 
@@ -138,7 +140,7 @@ export class AddressFeed implements ResultListener {
     this.reportedKeys.delete(key);
     this.restoredKeys.delete(key);
     this.encoded.delete(key);
-    this.saves?.changed();
+    this.saves?.changed('listed');
     this.membershipChanged();
   }
 

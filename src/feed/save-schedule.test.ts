@@ -9,7 +9,7 @@ describe('SaveSchedule', () => {
     vi.useRealTimers();
   });
 
-  it('saves once soon after a burst of changes, then at most once an interval', async () => {
+  function recording(): { saves: number[]; schedule: SaveSchedule } {
     const saves: number[] = [];
     const schedule = new SaveSchedule(
       () => {
@@ -17,13 +17,18 @@ describe('SaveSchedule', () => {
         return Promise.resolve();
       },
       5000,
+      30_000,
     );
-    for (let i = 0; i < 100; i += 1) schedule.changed();
+    return { saves, schedule };
+  }
+
+  it('saves a change of what is listed once soon after a burst, then at most once every 5 s', async () => {
+    const { saves, schedule } = recording();
+    for (let i = 0; i < 100; i += 1) schedule.changed('listed');
     await vi.advanceTimersByTimeAsync(0);
     expect(saves).toEqual([0]);
-    // Changes keep coming: the next save waits for the interval.
     await vi.advanceTimersByTimeAsync(1000);
-    schedule.changed();
+    schedule.changed('listed');
     await vi.advanceTimersByTimeAsync(3999);
     expect(saves).toEqual([0]);
     await vi.advanceTimersByTimeAsync(1);
@@ -33,6 +38,23 @@ describe('SaveSchedule', () => {
     expect(saves).toEqual([0, 5000]);
     await schedule.close();
     expect(saves).toEqual([0, 5000]);
+  });
+
+  it('lets a change of times alone wait 30 s, unless a change of what is listed comes meanwhile', async () => {
+    const { saves, schedule } = recording();
+    schedule.changed('listed');
+    await vi.advanceTimersByTimeAsync(0);
+    schedule.changed('times');
+    await vi.advanceTimersByTimeAsync(29_999);
+    expect(saves).toEqual([0]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(saves).toEqual([0, 30_000]);
+    schedule.changed('times');
+    await vi.advanceTimersByTimeAsync(10_000);
+    schedule.changed('listed');
+    await vi.advanceTimersByTimeAsync(0);
+    // Due 5 s after the last save, which is already past.
+    expect(saves).toEqual([0, 30_000, 40_000]);
   });
 
   it('never runs two saves at once; a change during a save is saved after it', async () => {
@@ -51,10 +73,11 @@ describe('SaveSchedule', () => {
         });
       },
       10,
+      10,
     );
-    schedule.changed();
+    schedule.changed('listed');
     await vi.advanceTimersByTimeAsync(0);
-    schedule.changed();
+    schedule.changed('listed');
     await vi.advanceTimersByTimeAsync(100);
     expect(most).toBe(1);
     finish();
@@ -66,24 +89,17 @@ describe('SaveSchedule', () => {
     expect(most).toBe(1);
   });
 
-  it('saves on close what changed since the last save, without waiting for the interval', async () => {
-    const saves: number[] = [];
-    const schedule = new SaveSchedule(
-      () => {
-        saves.push(Date.now());
-        return Promise.resolve();
-      },
-      5000,
-    );
-    schedule.changed();
+  it('saves on close what changed since the last save, without waiting', async () => {
+    const { saves, schedule } = recording();
+    schedule.changed('listed');
     await vi.advanceTimersByTimeAsync(0);
     await vi.advanceTimersByTimeAsync(1000);
-    schedule.changed();
+    schedule.changed('times');
     await schedule.close();
     expect(saves).toEqual([0, 1000]);
     // Closed: changes are not saved any more.
-    schedule.changed();
-    await vi.advanceTimersByTimeAsync(10_000);
+    schedule.changed('listed');
+    await vi.advanceTimersByTimeAsync(60_000);
     expect(saves).toEqual([0, 1000]);
   });
 });
