@@ -9,7 +9,7 @@ import { shardGroupLabelsProblem } from './sharding-rules.js';
 export const SEVERITIES = ['critical', 'warning', 'info'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
-export const GROUPS = ['connectivity', 'dns', 'tls', 'http', 'registry', 'exporter', 'sharding'] as const;
+export const GROUPS = ['connectivity', 'dns', 'tls', 'http', 'registry', 'feed', 'exporter', 'sharding'] as const;
 export type Group = (typeof GROUPS)[number];
 
 type DurationKey = 'window' | 'stale_after' | 'memory';
@@ -47,6 +47,7 @@ export const ALERTS = {
   EgressRegistryCredentialExpiring: { group: 'registry', keys: ['warning_days'] },
   EgressRegistryCredentialExpired: { group: 'registry', keys: [] },
   EgressHTTPRequestFailing: { group: 'http', keys: [] },
+  EgressFeedListOverLimit: { group: 'feed', keys: [] },
   EgressProbesStale: { group: 'exporter', keys: ['stale_after'] },
   EgressExporterDown: { group: 'exporter', keys: ['memory'] },
   EgressExporterConfigReloadFailed: { group: 'exporter', keys: [] },

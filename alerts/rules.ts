@@ -14,6 +14,7 @@
 //   pages once for the host (its unmet TLS requirements together).
 import { stringify } from 'yaml';
 import { F } from '../src/metrics/families.js';
+import { FEED_FAMILIES } from '../src/metrics/feed-series.js';
 import type { FamilyId } from '../src/metrics/families.js';
 import { CONNECT_FAILURE_REASONS, DNS_UNRESOLVED_REASONS, PROXY_DENIED_REASONS, PROXY_FAILING_REASONS, PROXY_UPSTREAM_REASONS } from '../src/probes/reasons.js';
 import type { FailureReason } from '../src/probes/reasons.js';
@@ -307,6 +308,16 @@ function buildRules(config: AlertsConfig): Record<Group, Rule[]> {
         expr: merged(`${q('registryCredentialExpiry')} - time() <= 0`),
         summary: 'A registry pull token has expired.',
         description: `The pull credential of {{ $labels.username }} for ${TARGET} has expired: authenticated pulls fail.`,
+      }),
+    ],
+    feed: [
+      rule('EgressFeedListOverLimit', {
+        expr: `${FEED_FAMILIES.overLimit.name}${s()} == 1`,
+        summary: 'An address list for firewalls is over its size limit and refused.',
+        description:
+          'The address feed list {{ $labels.list }} of {{ $labels.instance }} would exceed feed.max_addresses or feed.max_bytes' +
+          `{{ range printf "${FEED_FAMILIES.addresses.name}{job=%q,instance=%q,list=%q}" $labels.job $labels.instance $labels.list | query }} ({{ . | value }} addresses){{ end }}` +
+          ': /addresses/{{ $labels.list }} answers 503, and firewalls keep the last list they loaded, which misses every address that appeared since.',
       }),
     ],
     // The exporter's own health: per replica (instance), not merged.

@@ -17,8 +17,8 @@ const TEST_TOOLS = [
   { command: 'prometheus', pkg: 'prometheus', why: 'scrapes the exporter and evaluates the alert rules in the end-to-end test' },
   { command: 'prometheus-alertmanager', pkg: 'prometheus-alertmanager', why: 'delivers the alerts of the end-to-end test to its webhook receiver' },
   { command: 'unshare', pkg: 'util-linux', why: 'runs the no-config daemon test in an empty network namespace' },
-  { command: 'ip', pkg: 'iproute2', why: 'brings up loopback in that namespace' },
-  { command: 'nft', pkg: 'nftables', why: 'drops SYNs to a loopback address the fault matrix owns' },
+  { command: 'ip', pkg: 'iproute2', why: 'brings up loopback in that namespace, and makes the address feed test\'s namespace (ip netns)' },
+  { command: 'nft', pkg: 'nftables', why: 'drops SYNs to a loopback address the fault matrix owns, and is the firewall the address feed fills' },
   { command: 'chromium', pkg: 'chromium', why: 'renders the status page in the browser test' },
   // The tests run their own `docker-registry serve` on loopback; the package's service is not used.
   { command: 'docker-registry', pkg: 'docker-registry', why: 'is the independent registry (CNCF distribution) of the registry check tests' },

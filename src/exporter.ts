@@ -10,8 +10,11 @@ import { resolveTargets } from './config/targets.js';
 import { readTrust } from './config/trust.js';
 import type { Trust } from './config/trust.js';
 import type { Config } from './config/types.js';
+import { AddressFeed } from './feed/address-feed.js';
+import type { StateStorage } from './feed/state-storage.js';
 import { hostPort } from './host-port.js';
 import type { Logger } from './logging/logger.js';
+import { renderFeedSeries } from './metrics/feed-series.js';
 import { createRegistry, createReloadMetrics, createShardMetrics } from './metrics/registry.js';
 import type { ReloadMetrics, ShardMetrics } from './metrics/registry.js';
 import { StallMonitor } from './metrics/stall-monitor.js';
@@ -42,6 +45,8 @@ export interface ExporterOptions {
   web?: WebConfig | null;
   /** --shard/--total-shards: this replica schedules only its shard's targets; null or absent: all. */
   shard?: Shard | null;
+  /** --storage.path, opened: where the address feed's state is kept. Absent: in memory only. */
+  storage?: StateStorage | null;
 }
 
 export interface ReloadOutcome {
@@ -81,6 +86,8 @@ export class Exporter {
     private readonly options: ExporterOptions,
     config: Config,
     trust: Trust,
+    /** /addresses: a view of the results, as the metrics are. */
+    private readonly feed: AddressFeed,
   ) {
     const registry = createRegistry({ version: VERSION, revision: REVISION });
     this.reloadMetrics = createReloadMetrics(registry);
@@ -91,11 +98,15 @@ export class Exporter {
     const { targets, owned } = this.resolveTargets(config);
     this.results.setTargets(owned);
     this.metrics.configure(config, pathsInUse(config, owned));
+    this.results.listen(feed);
+    this.metrics.addTail(() => renderFeedSeries(feed.statistics()));
     this.current = { config, targets, owned, scheduler: this.createScheduler(config, owned, trust), trust };
   }
 
   static async start(options: ExporterOptions): Promise<Exporter> {
-    const exporter = new Exporter(options, options.config, await readTrust(options.config));
+    const trust = await readTrust(options.config);
+    const feed = await AddressFeed.open({ config: options.config, targets: resolveTargets(options.config), storage: options.storage ?? null, logger: options.logger });
+    const exporter = new Exporter(options, options.config, trust, feed);
     exporter.warnAboutEnvProxy(options.config);
     exporter.stalls.start();
     await exporter.listen();
@@ -150,6 +161,7 @@ export class Exporter {
         logger: this.logger,
         ...(this.options.probes !== undefined && { probes: this.options.probes }),
       },
+      addresses: this.feed,
       version: VERSION,
       before: [this.web.auth(UNAUTHENTICATED_PATHS)],
     });
@@ -238,6 +250,7 @@ export class Exporter {
     // runs goes with the target's next round, which replaces its report.
     this.results.setTargets(owned);
     this.metrics.configure(config, pathsInUse(config, owned));
+    this.feed.configure(config);
     const reloadedAt = Date.now();
     this.current = { config, targets, owned, scheduler: this.createScheduler(config, owned, trust), trust };
     this.startScheduler();
@@ -254,6 +267,8 @@ export class Exporter {
       server?.closeAllConnections();
       await this.reloading;
       await this.current.scheduler.stop();
+      // After the last round: the feed's final save holds everything it saw.
+      await this.feed.close();
       this.stalls.stop();
       await this.metrics.close();
       await this.web.close();

@@ -1,5 +1,5 @@
 // Command line: flags in the Prometheus exporter style, then the daemon.
-import { oneOf, parseCommandLine } from './commands/flags.js';
+import { oneOf, parseCommandLine, UsageError } from './commands/flags.js';
 import { ConfigError, defaultConfig, loadConfigFile } from './config/load.js';
 import { renderConfig, renderEffectiveTargets } from './config/render.js';
 import { resolveTargets } from './config/targets.js';
@@ -10,6 +10,7 @@ import { startExporter } from './exporter.js';
 import { ownedTargets } from './shard/assignment.js';
 import type { Shard } from './shard/assignment.js';
 import { shardFromFlags } from './shard/shard-flags.js';
+import { FeedStorageError, StateStorage } from './feed/state-storage.js';
 import { loadWebConfig, WebConfigError } from './server/web-config.js';
 import type { WebConfig } from './server/web-config.js';
 import { createLogger, LOG_FORMATS, LOG_LEVELS } from './logging/logger.js';
@@ -32,6 +33,8 @@ Flags:
   --config.check              validate the config, print the effective config, and exit (0 ok, 1 error)
   --web.listen-address=ADDR   address to serve on (default ":9739")
   --web.config.file=PATH      TLS and basic auth for the endpoints (exporter-toolkit format)
+  --storage.path=DIR          where the address feed (/addresses) keeps its state across restarts
+                              (default: none, in memory only: the feed starts empty after a restart)
   --log.level=LEVEL           ${LOG_LEVELS.join(', ')} (default "info")
   --log.format=FORMAT         ${LOG_FORMATS.join(', ')} (default "json")
   --shard=N                   probe only shard N's share of the targets (0 to --total-shards minus 1);
@@ -47,6 +50,7 @@ Flags:
 interface Flags {
   configFile: string | undefined;
   webConfigFile: string | undefined;
+  storagePath: string | undefined;
   configCheck: boolean;
   listenAddress: string;
   logLevel: LogLevel;
@@ -63,6 +67,7 @@ export function parseFlags(argv: string[]): Flags {
     'config.check': { type: 'boolean', default: false },
     'web.listen-address': { type: 'string', default: ':9739' },
     'web.config.file': { type: 'string' },
+    'storage.path': { type: 'string' },
     'log.level': { type: 'string', default: 'info' },
     'log.format': { type: 'string', default: 'json' },
     shard: { type: 'string' },
@@ -71,9 +76,11 @@ export function parseFlags(argv: string[]): Flags {
     version: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   });
+  if (v['storage.path'] === '') throw new UsageError('--storage.path: expected a directory, got ""');
   return {
     configFile: v['config.file'],
     webConfigFile: v['web.config.file'],
+    storagePath: v['storage.path'],
     configCheck: v['config.check'],
     listenAddress: v['web.listen-address'],
     logLevel: oneOf('log.level', v['log.level'], LOG_LEVELS),
@@ -134,6 +141,17 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
+  let storage: StateStorage | null = null;
+  if (flags.storagePath !== undefined) {
+    try {
+      storage = await StateStorage.open(flags.storagePath);
+    } catch (error) {
+      if (!(error instanceof FeedStorageError)) throw error;
+      process.stderr.write(`egress-exporter: ${error.message}\n`);
+      return 1;
+    }
+  }
+
   const logger = createLogger(flags.logLevel, flags.logFormat);
   // The daemon must keep serving: a stray rejection is a bug to log, not a reason to die.
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection: this is a bug'));
@@ -142,7 +160,7 @@ export async function main(argv: string[]): Promise<number> {
   const listen = parseListenAddress(flags.listenAddress);
   // A port or host that cannot be served on is the operator's to fix: one line, no stack.
   let cannotServe: unknown;
-  const starting = startExporter({ config, configFile: flags.configFile, listen, logger, web, shard: flags.shard }).catch((error: unknown) => {
+  const starting = startExporter({ config, configFile: flags.configFile, listen, logger, web, shard: flags.shard, storage }).catch((error: unknown) => {
     cannotServe = error;
     return undefined;
   });

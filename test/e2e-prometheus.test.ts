@@ -429,6 +429,8 @@ describe('end to end: Prometheus scrapes the exporter, Alertmanager delivers its
         tls: { ca_file: 'ca.pem', requirements: [...TLS_REQUIREMENTS] },
         compare_direct: true,
         proxies: [{ name: PROXY, url: corp.url, expect_interception: false }],
+        // A named list of the address feed, so its series (and its alert's) exist.
+        feed: { lists: [{ name: 'zone' }] },
         targets: [
           {
             host: HOST,

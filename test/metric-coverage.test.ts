@@ -120,6 +120,9 @@ targets:
   - { host: packages.wolfi.dev, port: ${refused}, checks: [dns, tcp] }
 registries:
   - { host: cgr.dev, port: ${registry.registryPort}, credentials: env }
+# A named list of the address feed, so its series exist.
+feed:
+  lists: [{ name: all }]
 `,
       { dir },
     );

@@ -23,6 +23,7 @@ const DEFAULTS: Config = {
   targets: [],
   exclude: [],
   registries: null,
+  feed: { resolvers: null, graceMs: 30_000, maxAddresses: 5000, maxBytes: 1_000_000, lists: [] },
 };
 
 /** The problems parseConfig reports for `text`, or [] when it parses. */
@@ -622,6 +623,16 @@ describe('the example file', () => {
       ],
       exclude: ['support.chainguard.dev'],
       registries: [{ host: 'cgr.dev', port: 443, repository: 'chainguard/static', reference: 'latest', platform: 'linux/amd64', credentials: 'anonymous', dockerConfig: null }],
+      feed: {
+        resolvers: ['1.1.1.1:53'],
+        graceMs: 30_000,
+        maxAddresses: 5000,
+        maxBytes: 1_000_000,
+        lists: [
+          { name: 'chainguard', hosts: ['cgr.dev', 'apk.cgr.dev', 'packages.wolfi.dev'], labels: {}, families: ['v4'] },
+          { name: 'platform', hosts: null, labels: { team: 'platform' }, families: ['v4', 'v6'] },
+        ],
+      },
     });
   });
 });

@@ -12,6 +12,7 @@
 //   problems; they trust only values read without one (`Value.ok`).
 import { isMap, isScalar, isSeq } from 'yaml';
 import type { Document } from 'yaml';
+import { formatDuration, parseDuration } from './duration.js';
 
 export type Path = ReadonlyArray<string | number>;
 
@@ -196,6 +197,21 @@ export function oneOf(values: readonly string[]): string {
 
 export function enumValue<T extends string>(allowed: readonly T[]): Check<T> {
   return leaf(`one of ${oneOf(allowed)}`, (input) => (allowed as readonly unknown[]).includes(input) ? (input as T) : undefined);
+}
+
+export function integer(min: number, max: number): Check<number> {
+  return leaf(`an integer from ${min} to ${max}`, (input) => (typeof input === 'number' && Number.isInteger(input) && input >= min && input <= max ? input : undefined));
+}
+
+/** A duration like `30s` or `1m30s`, from `minMs` to `maxMs` milliseconds. */
+export function duration(minMs: number, maxMs: number): Check<number> {
+  return (value) => {
+    const ms = typeof value.input === 'string' ? parseDuration(value.input) : null;
+    if (ms === null) return value.fail(`expected a duration like 30s or 1m30s, got ${describeValue(value.input)}`);
+    if (ms < minMs) return value.fail(minMs === 1 ? `must be greater than 0, got ${formatDuration(ms)}` : `must be at least ${formatDuration(minMs)}, got ${formatDuration(ms)}`);
+    if (ms > maxMs) return value.fail(`must be at most ${formatDuration(maxMs)}, got ${formatDuration(ms)}`);
+    return ms;
+  };
 }
 
 export const bool: Check<boolean> = leaf('true or false', (input) => (typeof input === 'boolean' ? input : undefined));

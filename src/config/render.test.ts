@@ -61,6 +61,16 @@ const RICH: Config = {
     },
     { host: '10.0.0.5', port: 5000, repository: 'static', reference: '1.0', platform: 'linux/amd64', credentials: 'env', dockerConfig: null },
   ],
+  feed: {
+    resolvers: ['[2001:db8::53]:5353'],
+    graceMs: 45_000,
+    maxAddresses: 2000,
+    maxBytes: 65_536,
+    lists: [
+      { name: 'registry', hosts: ['registry.example.com', 'ghcr.io'], labels: {}, families: ['v4'] },
+      { name: 'platform-team', hosts: null, labels: { team: 'platform' }, families: ['v4', 'v6'] },
+    ],
+  },
 };
 
 describe('renderConfig', () => {
@@ -109,6 +119,11 @@ describe('renderConfig', () => {
         '  allow_any_target: false',
         'targets: []',
         'exclude: []',
+        'feed:',
+        '  grace: 30s',
+        '  max_addresses: 5000',
+        '  max_bytes: 1000000',
+        '  lists: []',
         '',
       ].join('\n'),
     );

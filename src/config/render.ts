@@ -5,6 +5,7 @@ import { Document, isScalar, isSeq, visit } from 'yaml';
 import { formatDuration } from './duration.js';
 import { hostPort } from '../host-port.js';
 import type { Target } from '../model/types.js';
+import { renderFeed } from './feed.js';
 import type { Config, RegistryConfig, TargetConfig } from './types.js';
 
 export interface RenderOptions {
@@ -74,6 +75,7 @@ export function renderConfig(config: Config, options: RenderOptions = {}): strin
   file.exclude = config.exclude;
   // Absent: the catalog's registries.
   if (config.registries !== null) file.registries = config.registries.map(renderRegistry);
+  file.feed = renderFeed(config.feed);
 
   const doc = new Document(file);
   // Short lists of scalars read best on one line: `families: [v4, v6]`.

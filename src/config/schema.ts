@@ -5,7 +5,7 @@
 import { validate as validateCron, validateDetailed as validateCronDetailed } from 'node-cron';
 import { CATALOG_NAMES, getCatalog } from '../catalog/index.js';
 import type { CatalogName } from '../catalog/index.js';
-import { isIPv4, isIPv6, normaliseCidr, normaliseIp } from '../cidr.js';
+import { isIPv4, isIPv6, normaliseCidr } from '../cidr.js';
 import { hostPort, normaliseHost, splitHostPort } from '../host-port.js';
 import { HISTOGRAM_NAMES, LATENCY_BUCKETS } from '../model/histograms.js';
 import type { HistogramName } from '../model/histograms.js';
@@ -13,10 +13,12 @@ import { TLS_REQUIREMENTS } from '../model/tls-requirements.js';
 import type { TlsRequirement } from '../model/tls-requirements.js';
 import { CHECK_NAMES, FAMILIES } from '../model/types.js';
 import type { Family, HttpExpectation } from '../model/types.js';
-import { formatDuration, parseDuration } from './duration.js';
-import { bool, describeValue, distinctListOf, enumValue, filePath, firstTime, leaf, listOf, mapping, mappingOf, oneOf } from './reader.js';
+import { formatDuration } from './duration.js';
+import { readFeed, checkFeedAgainstConfig } from './feed.js';
+import { parseResolverAddress } from './resolver-address.js';
+import { bool, describeValue, distinctListOf, duration, enumValue, filePath, firstTime, integer, leaf, listOf, mapping, mappingOf, oneOf } from './reader.js';
 import type { Check, Fields, Value } from './reader.js';
-import type { Config, ProxyConfig, RegistryConfig, RegistryCredentialSource, ResolverAddress, TargetConfig } from './types.js';
+import type { Config, ProxyConfig, RegistryConfig, RegistryCredentialSource, TargetConfig } from './types.js';
 
 const SECOND_MS = 1000;
 const DAY_MS = 24 * 60 * 60 * SECOND_MS;
@@ -26,7 +28,6 @@ export const DEFAULTS = {
   intervalMs: 30 * SECOND_MS,
   timeoutMs: 10 * SECOND_MS,
   concurrency: 8,
-  dnsPort: 53,
   proxy: 'env',
   port: 443,
   checks: CHECK_NAMES,
@@ -77,20 +78,6 @@ function describeNotString(value: unknown): string {
   return typeof value === 'number' || typeof value === 'boolean' ? `${got} (quote it: "${String(value)}")` : got;
 }
 
-function integer(min: number, max: number): Check<number> {
-  return leaf(`an integer from ${min} to ${max}`, (input) => (typeof input === 'number' && Number.isInteger(input) && input >= min && input <= max ? input : undefined));
-}
-
-function duration(minMs: number, maxMs: number): Check<number> {
-  return (value) => {
-    const ms = typeof value.input === 'string' ? parseDuration(value.input) : null;
-    if (ms === null) return value.fail(`expected a duration like 30s or 1m30s, got ${describeValue(value.input)}`);
-    if (ms < minMs) return value.fail(minMs === 1 ? `must be greater than 0, got ${formatDuration(ms)}` : `must be at least ${formatDuration(minMs)}, got ${formatDuration(ms)}`);
-    if (ms > maxMs) return value.fail(`must be at most ${formatDuration(maxMs)}, got ${formatDuration(ms)}`);
-    return ms;
-  };
-}
-
 /** ` (4 fields)` or ` (invalid minute field "61")`: what is wrong with a cron expression. */
 function cronHint(input: unknown): string {
   if (typeof input !== 'string') return '';
@@ -131,20 +118,6 @@ const issuerName = leaf('an issuer organisation or common name (1 to 128 charact
 
 // ---------------------------------------------------------------------------
 // Addresses
-
-/** `ip`, `ip:port`, `[v6]`, `[v6]:port` or a bare v6 address; port 53 by default. */
-export function parseResolverAddress(text: string): ResolverAddress | null {
-  const address = splitHostPort(text);
-  // null: not ip[:port]; a bare IPv6 address has colons of its own.
-  const { host: ip, port = DEFAULTS.dnsPort, bracketed: v6 } = address ?? { host: text, port: DEFAULTS.dnsPort, bracketed: true };
-  if (v6) {
-    if (!isIPv6(ip)) return null;
-    const normalised = normaliseIp(ip) ?? ip;
-    return { name: `[${normalised}]:${port}`, ip: normalised, port };
-  }
-  if (!isIPv4(ip)) return null;
-  return { name: `${ip}:${port}`, ip, port };
-}
 
 function hostHint(input: unknown): string {
   if (typeof input !== 'string') return '';
@@ -391,7 +364,7 @@ function configFile(file: Fields): Config {
     }),
   );
 
-  return {
+  const config: Config = {
     catalog,
     intervalMs: intervalMs ?? DEFAULTS.intervalMs,
     schedule: scheduleValue,
@@ -422,7 +395,10 @@ function configFile(file: Fields): Config {
     exclude,
     // Absent: the catalog's registries (resolveRegistries); a list replaces them.
     registries: file.at('registries').read(listOf('registries', registryEntry())) ?? null,
+    feed: file.at('feed').section((feed) => readFeed(feed, scheduleValue === null ? (intervalMs ?? DEFAULTS.intervalMs) : null)),
   };
+  checkFeedAgainstConfig(file.at('feed'), config, file.value);
+  return config;
 }
 
 /** The whole file: every key, the checks across keys, and the effective Config. */

@@ -3,7 +3,7 @@
 import type { CatalogName } from '../catalog/index.js';
 import type { HistogramName } from '../model/histograms.js';
 import type { TlsRequirement } from '../model/tls-requirements.js';
-import type { RegistryPull, Target } from '../model/types.js';
+import type { Family, RegistryPull, Target } from '../model/types.js';
 
 /** A DNS server to ask: `system` means the resolvers of /etc/resolv.conf. */
 export interface ResolverAddress {
@@ -31,6 +31,29 @@ export type { RegistryCredentialSource } from '../model/types.js';
 export interface RegistryConfig extends RegistryPull {
   host: string;
   port: number;
+}
+
+/** A named list of the address feed: served at /addresses/<name>, with series of its own. */
+export interface FeedListConfig {
+  /** Lower-case letters, digits, '_' and '-': a URL path segment, a label value and an nft set name. */
+  name: string;
+  /** The hosts whose addresses it holds; null: every target. */
+  hosts: string[] | null;
+  /** Only targets with every one of these labels; empty: no condition. */
+  labels: Record<string, string>;
+  families: Family[];
+}
+
+/** The address feed for IP-based firewalls (/addresses). */
+export interface FeedConfig {
+  /** Resolver names (`system`, `ip:port`) whose answers are listed; null: every resolver. */
+  resolvers: string[] | null;
+  /** Added to every address's retention (last seen + TTL + firewall refresh + grace). */
+  graceMs: number;
+  /** A firewall list may hold at most this many addresses, and this many bytes as plain text. */
+  maxAddresses: number;
+  maxBytes: number;
+  lists: FeedListConfig[];
 }
 
 export interface Config {
@@ -84,4 +107,5 @@ export interface Config {
   exclude: string[];
   /** Registries whose pull path is checked; null: the catalog's (see resolveRegistries). */
   registries: RegistryConfig[] | null;
+  feed: FeedConfig;
 }

@@ -37,6 +37,8 @@ export class MetricsView implements ResultListener {
   /** dns.firewall_refresh_interval, for its own series; null when unset. */
   private refreshMs: number | null;
   private paths: readonly PathInfo[] = [];
+  /** Series of other views (the address feed), rendered at each scrape after the paths'. */
+  private readonly tails: Array<() => string> = [];
 
   constructor(
     private readonly store: ResultStore,
@@ -108,6 +110,11 @@ export class MetricsView implements ResultListener {
     return (await this.body(false)).toString('utf8');
   }
 
+  /** Adds series rendered at each scrape, beside the paths' and the exporter's own. */
+  addTail(render: () => string): void {
+    this.tails.push(render);
+  }
+
   /** Stops the worker thread; a scrape still waiting fails. */
   close(): Promise<void> {
     return this.assembler.close();
@@ -125,6 +132,7 @@ export class MetricsView implements ResultListener {
       for (const p of this.paths) global += sampleLine(F.pathInfo.name, { path: p.name, proxy: p.proxy, expect_interception: String(p.expectInterception) }, 1);
     }
     global += header(F.refreshInterval) + sampleLine(F.refreshInterval.name, {}, (this.refreshMs ?? 0) / 1000);
+    for (const render of this.tails) global += render();
     if (this.stalls) global += this.stalls.render();
     return global + (await this.registry.metrics());
   }

@@ -5,6 +5,8 @@ import { CONTENT_TYPE } from '../metrics/exposition.js';
 import type { MetricsView } from '../metrics/view.js';
 import type { Target } from '../model/types.js';
 import type { ResultStore } from '../state/result-store.js';
+import { addressesRoute } from './addresses-route.js';
+import type { AddressesRouteDeps } from './addresses-route.js';
 import { renderLandingPage } from './landing-page.js';
 import { probeRoute } from './probe-route.js';
 import type { ProbeRouteDeps } from './probe-route.js';
@@ -27,6 +29,8 @@ export interface AppDeps {
   before?: express.RequestHandler[];
   /** /probe: a target's checks, run now. */
   probe: ProbeRouteDeps;
+  /** /addresses: the address feed for IP-based firewalls. */
+  addresses?: AddressesRouteDeps;
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -50,6 +54,11 @@ export function createApp(deps: AppDeps): express.Express {
     else res.status(503).type('text/plain').send('Not ready: the first round of checks is still running\n');
   });
   app.get('/probe', probeRoute(deps.probe));
+  if (deps.addresses !== undefined) {
+    const addresses = addressesRoute(deps.addresses);
+    app.get('/addresses', addresses);
+    app.get('/addresses/:list', addresses);
+  }
   // Prometheus's own /-/reload takes POST and PUT; anything else is a 405 that says what is allowed.
   app.all('/-/reload', async (req, res) => {
     if (req.method !== 'POST' && req.method !== 'PUT') {
