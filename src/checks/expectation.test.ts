@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { PLAIN, renderJson, renderTable } from '../commands/check.js';
 import { defaultConfig } from '../config/load.js';
+import { renderRound } from '../metrics/view.js';
+import { renderLandingPage } from '../server/landing-page.js';
+import { renderTranscript } from '../server/transcript.js';
 import type { Config } from '../config/types.js';
 import type { CheckName, Target } from '../model/types.js';
 import type { HttpResult } from '../probes/http/http.js';
@@ -213,6 +217,42 @@ describe('a path that must stay blocked in the verdicts that read it', () => {
     const nx = judged({ dns: [dns('nxdomain')], paths: [{ name: 'direct', tcp: tcpFail('no_addresses'), ...skipped('no_addresses') }] });
     nx.dnsRequired = dnsRequired(nx, null);
     expect(roundOk(nx)).toBe(true);
+  });
+});
+
+describe('a path that must stay blocked, as shown', () => {
+  const report = judged({
+    expect: { direct: 'blocked', corp: 'blocked' },
+    paths: [
+      { name: 'direct', tcp: tcpOk('192.0.2.77'), http: httpAnswer(200), tls: tlsOk() },
+      { name: 'corp', tcp: tcpFail('proxy_denied'), ...skipped('proxy_denied') },
+    ],
+  });
+
+  it('in the series: one verdict a path, none on a path that must work', () => {
+    const text = renderRound(report, config);
+    expect(text.split('\n').filter((line) => line.startsWith('egress_blocked_verdict'))).toEqual([
+      'egress_blocked_verdict{host="canary.example",path="direct",verdict="reachable"} 1',
+      'egress_blocked_verdict{host="canary.example",path="corp",verdict="blocked"} 1',
+    ]);
+    const mustWork = judged({ expect: { corp: 'blocked' }, paths: [{ name: 'direct', tcp: tcpOk(), http: httpAnswer(200), tls: tlsOk() }] });
+    expect(renderRound(mustWork, config)).not.toContain('egress_blocked_verdict{');
+  });
+
+  it('on the status page, in check and in the /probe transcript', () => {
+    const page = renderLandingPage({ version: 't', states: [{ target: report.target, report, overruns: 0 }], ready: true, nowMs: NOW });
+    expect(page).toContain('must stay blocked on direct: <span class="fail">&#10007; REACHABLE</span> got out: the host answers HTTP 200');
+    expect(page).toContain('must stay blocked on corp: <span class="ok">&#10003; blocked</span> the proxy denies it (403): tcp proxy_denied');
+    // The proxy's 403 is what keeps it out: not a failing check.
+    expect(page).toContain('1 target; every check passes; 1 path that must stay blocked got out.');
+    const table = renderTable([report], PLAIN, 1);
+    expect(table).toContain('Must stay blocked\nHOST            PATH    MUST STAY BLOCKED  WHY\ncanary.example  direct  FAIL REACHABLE     got out: the host answers HTTP 200\ncanary.example  corp    ok blocked         the proxy denies it (403): tcp proxy_denied');
+    expect(table).not.toContain('canary.example tcp via corp');
+    expect(table).toContain('0 meet every requirement, 1 do not.');
+    const json = JSON.parse(renderJson([report])) as { ok: boolean; hosts: Array<{ paths: Array<{ expect: string; blocked: unknown }> }> };
+    expect(json.ok).toBe(false);
+    expect(json.hosts[0]?.paths[1]).toMatchObject({ expect: 'blocked', blocked: { verdict: 'blocked', check: 'tcp', detail: 'the proxy denies it (403): tcp proxy_denied' } });
+    expect(renderTranscript(report)).toContain('PATH direct: straight to the host\n  must stay blocked: IT GOT OUT - got out: the host answers HTTP 200\n');
   });
 });
 

@@ -33,7 +33,10 @@ function age(ms: number): string {
   return `${Math.round(s / 3600)}h ago`;
 }
 
-function cell(results: readonly CheckResult[], atMs: number, configured: boolean, now: number, lookup = true, reported = false, findings: readonly string[] = []): string {
+/** A result on a path that must stay blocked: its failure is what keeps the host out, not a fault (the row's verdict says whether it held). */
+const onBlockedPath = (r: CheckResult, blockedPaths: ReadonlySet<string>): boolean => 'path' in r.where && blockedPaths.has(r.where.path);
+
+function cell(results: readonly CheckResult[], atMs: number, configured: boolean, now: number, lookup = true, reported = false, findings: readonly string[] = [], blockedPaths: ReadonlySet<string> = new Set()): string {
   if (!configured) return '<td class="none" title="not one of this target\'s checks">not checked</td>';
   // An IP literal is never looked up: its dns column would wait forever.
   if (!lookup) return '<td class="none" title="an IP address needs no lookup">no lookup (IP)</td>';
@@ -44,18 +47,21 @@ function cell(results: readonly CheckResult[], atMs: number, configured: boolean
     // A failure's detail is shown; a success's only on hover, to keep the matrix short.
     const title = ok && r.outcome.message ? ` title="${escape(r.outcome.message)}"` : '';
     const detail = !ok && r.outcome.message ? `<div class="detail">${escape(r.outcome.message)}</div>` : '';
-    return `<div class="result"${title}>${state} <span class="path">${escape(whereName(r.where))}</span> <span class="age">${age(now - atMs)}</span>${detail}</div>`;
+    const expect = onBlockedPath(r, blockedPaths) ? ' <span class="path">(must stay blocked)</span>' : '';
+    return `<div class="result"${title}>${state} <span class="path">${escape(whereName(r.where))}</span>${expect} <span class="age">${age(now - atMs)}</span>${detail}</div>`;
   });
   // What the results mean over rounds (dns: TTL drift, the firewall refresh, the allowlist).
   const notes = findings.map((f) => `<div class="detail finding">${escape(f)}</div>`).join('');
-  const worst = results.some((r) => !r.outcome.ok) ? 'fail' : 'ok';
+  const worst = results.some((r) => !r.outcome.ok && !onBlockedPath(r, blockedPaths)) ? 'fail' : 'ok';
   return `<td class="${worst}">${items.join('')}${notes}</td>`;
 }
 
 export function renderLandingPage(data: LandingPageData): string {
   const now = data.nowMs ?? Date.now();
   const results = data.states.map((state) => (state.report ? checkResults(state.report) : []));
-  const failing = results.flat().filter((r) => !r.outcome.ok).length;
+  const blockedPaths = data.states.map((state) => new Set((state.report?.paths ?? []).filter((p) => p.blocked !== undefined).map((p) => p.path.name)));
+  const failing = results.flatMap((mine, i) => mine.filter((r) => !r.outcome.ok && !onBlockedPath(r, blockedPaths[i] ?? new Set()))).length;
+  const holes = data.states.flatMap((state) => (state.report?.paths ?? []).filter((p) => p.blocked?.verdict === 'reachable')).length;
   const rows = data.states
     .map(({ target, report }, i) => {
       const mine = results[i] ?? [];
@@ -63,16 +69,21 @@ export function renderLandingPage(data: LandingPageData): string {
       const lookup = isIP(target.host) === 0;
       const findings = (report?.dnsJudgements ?? []).flatMap((j) => dnsFindings(j).map((f) => `${j.resolver}: ${f}`));
       const cells = COLUMNS.map((check) =>
-        cell(mine.filter((r) => r.check === check), atMs, configured(target, check), now, check !== 'dns' || lookup, report !== undefined, check === 'dns' ? findings : []),
+        cell(mine.filter((r) => r.check === check), atMs, configured(target, check), now, check !== 'dns' || lookup, report !== undefined, check === 'dns' ? findings : [], blockedPaths[i]),
       ).join('');
+      const expectations = (report?.paths ?? []).flatMap(({ path, blocked }) => {
+        if (blocked === undefined) return [];
+        const verdict = blocked.verdict === 'blocked' ? '<span class="ok">&#10003; blocked</span>' : blocked.verdict === 'reachable' ? '<span class="fail">&#10007; REACHABLE</span>' : '<span class="fail">? could not tell</span>';
+        return [`<div class="detail">must stay blocked on ${escape(path.name)}: ${verdict} ${escape(blocked.detail)}</div>`];
+      });
       const debug = `/probe?target=${encodeURIComponent(target.host)}&amp;debug=true`;
-      return `<tr><th scope="row"><code>${escape(hostPort(target.host, target.port))}</code>${target.purpose ? `<div class="purpose">${escape(target.purpose)}</div>` : ''}</th>${cells}<td><a href="${debug}">debug</a></td></tr>`;
+      return `<tr><th scope="row"><code>${escape(hostPort(target.host, target.port))}</code>${target.purpose ? `<div class="purpose">${escape(target.purpose)}</div>` : ''}${expectations.join('')}</th>${cells}<td><a href="${debug}">debug</a></td></tr>`;
     })
     .join('\n');
   const summary = data.states.length === 0
     ? 'No targets: the config and its catalog list nothing to check.'
     : data.ready
-    ? `${data.states.length} target${data.states.length === 1 ? '' : 's'}; ${failing === 0 ? 'every check passes' : `${failing} check${failing === 1 ? '' : 's'} failing`}.`
+    ? `${data.states.length} target${data.states.length === 1 ? '' : 's'}; ${failing === 0 ? 'every check passes' : `${failing} check${failing === 1 ? '' : 's'} failing`}${holes === 0 ? '' : `; ${holes} path${holes === 1 ? '' : 's'} that must stay blocked got out`}.`
     : 'Not ready: the first round of checks is still running.';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>egress-exporter</title>
@@ -93,7 +104,7 @@ nav a{margin-right:1em}
 </head><body>
 <h1>egress-exporter</h1>
 <nav><a href="/metrics">Metrics</a><a href="/-/healthy">Health</a><a href="/-/ready">Readiness</a></nav>
-<p id="summary"><span class="${!data.ready ? 'pending' : failing > 0 ? 'failing' : 'passing'}">${escape(summary)}</span> <span class="version">Version ${escape(data.version)}.</span></p>
+<p id="summary"><span class="${!data.ready ? 'pending' : failing + holes > 0 ? 'failing' : 'passing'}">${escape(summary)}</span> <span class="version">Version ${escape(data.version)}.</span></p>
 <div class="matrix"><table><thead><tr><th scope="col">Host</th>${COLUMNS.map((c) => `<th scope="col">${c}</th>`).join('')}<th scope="col">Transcript</th></tr></thead><tbody>
 ${rows}
 </tbody></table></div>
