@@ -10,6 +10,8 @@ import {
   STALL_MAX,
   addressAge,
   addressChanges,
+  blockedHistory,
+  blockedMatrix,
   checkSeries,
   certExpiry,
   downgradeTimeline,
@@ -43,10 +45,11 @@ export function overview(): JsonObject {
     description: 'Whether this network lets its machines reach the hosts they must reach, the way those hosts require: DNS, TCP, TLS and HTTP, directly and through each proxy.',
     variables: variables({ singleHost: false }),
     panels: layout([
-      [count(`count((${checkSeries('success')}) == 0)`, 'Checks failing', 'Checks whose latest run failed.'), 5, 4],
-      [count(`count(${q('tlsRequirement', PATH)} == 0)`, 'TLS requirements not met', 'Requirement verdicts of "not met" (untested ones are not counted).'), 5, 4],
-      [count(`count(${q('httpDowngraded', PATH)} == 1)`, 'HTTP/2 downgrades', 'Host and path pairs where h2 was offered and HTTP/1.1 came back.'), 5, 4],
-      [count(`count(${q('tlsIntercepted', PATH)} == 1)`, 'Intercepted paths', 'Host and path pairs whose certificate chain was re-signed by another CA.'), 5, 4],
+      [count(`count((${checkSeries('success')}) == 0)`, 'Checks failing', 'Checks that must work whose latest run failed (not those of paths that must stay blocked).'), 4, 4],
+      [count(`count(${q('tlsRequirement', PATH)} == 0)`, 'TLS requirements not met', 'Requirement verdicts of "not met" (untested ones are not counted).'), 4, 4],
+      [count(`count(${q('httpDowngraded', PATH)} == 1)`, 'HTTP/2 downgrades', 'Host and path pairs where h2 was offered and HTTP/1.1 came back.'), 4, 4],
+      [count(`count(${q('tlsIntercepted', PATH)} == 1)`, 'Intercepted paths', 'Host and path pairs whose certificate chain was re-signed by another CA.'), 4, 4],
+      [count(`count(${q('blockedVerdict', PATH, 'verdict="reachable"')} == 1)`, 'Holes', 'Paths that must stay blocked whose host answered (EgressBlockedHostReachable).'), 4, 4],
       [stat('Hosts', 'Targets probed.', [target(`count(${q('targetInfo')})`, { instant: true })], { colorMode: 'none' }), 4, 4],
 
       [row('Status')],
@@ -60,7 +63,25 @@ export function overview(): JsonObject {
         24,
         12,
       ],
-      [statusHistory('{{host}} · {{check}} · {{where}}', 'Every check over time: green OK, red FAIL.'), 24, 12],
+      [statusHistory('{{host}} · {{check}} · {{where}}', 'Every check that must work over time: green OK, red FAIL.'), 24, 12],
+
+      [row('Must stay blocked')],
+      [
+        stat('Held', 'Paths that must stay blocked and did.', [target(`count(${q('blockedVerdict', PATH, 'verdict="blocked"')} == 1) or vector(0)`, { instant: true })], { colorMode: 'none' }),
+        4,
+        4,
+      ],
+      [
+        count(
+          `count(${q('blockedVerdict', PATH, 'verdict="unknown"')} == 1)`,
+          'Could not tell',
+          'Paths that must stay blocked where a timeout met a path that reaches no host that must work, or a resolver or proxy failed: not a pass.',
+        ),
+        4,
+        4,
+      ],
+      [blockedMatrix(), 16, 8],
+      [blockedHistory('{{host}} · {{path}}'), 24, 8],
 
       [row('TLS')],
       [tlsRequirementMatrix('host_path'), 24, 10],

@@ -22,8 +22,16 @@ export const PATH = 'path=~"$path"';
 /** The selected resolvers: where the dns check asked. */
 export const RESOLVER = 'resolver=~"$resolver"';
 
-/** A family of every check: the tcp/tls/http/registry checks' on the selected paths, the dns check's through the selected resolvers. */
-export const checkSeries = (id: FamilyId): string => `${q(id, PATH)} or ${q(id, 'check="dns"', RESOLVER)}`;
+/** The paths that must stay blocked (they have a verdict); `on`: what identifies one, the exporter's and the target's labels, and the path. */
+const BLOCKED = (on: string): string => `unless on (${on}) ${q('blockedVerdict')}`;
+/**
+ * A family of every check that must work: the tcp/tls/http/registry checks' on the selected
+ * paths, the dns check's through the selected resolvers. A path that must stay blocked is
+ * left out (its failures keep the host out: the "Must stay blocked" panels show it), and so
+ * is the dns check of a target with one (its NXDOMAIN or sinkhole may be the policy).
+ */
+export const checkSeries = (id: FamilyId): string =>
+  `(${q(id, PATH)} ${BLOCKED('job, instance, host, port, path')}) or (${q(id, 'check="dns"', RESOLVER)} ${BLOCKED('job, instance, host, port')})`;
 /** checkSeries with a `where` label, its path or resolver (each series has one of them): one column for both. */
 const checkSeriesWhere = (id: FamilyId): string => `label_join(${checkSeries(id)}, "where", "", "path", "resolver")`;
 
@@ -76,6 +84,8 @@ const HTTP_VERSION = [valueMap([['2', 'HTTP/2', 'green'], ['1.1', 'HTTP/1.1', 'o
 const DOWNGRADED = [valueMap([['1', 'DOWNGRADED', 'red'], ['0', 'no', 'green']])];
 const YES_NO = [valueMap([['1', 'yes', 'green'], ['0', 'NO', 'red']])];
 const INTERCEPTED = [valueMap([['1', 'INTERCEPTED', 'red'], ['0', 'no', 'green']])];
+const BLOCKED_VERDICT = [valueMap([['blocked', 'blocked', 'green'], ['unknown', 'could not tell', 'orange'], ['reachable', 'REACHABLE', 'red']])];
+const BLOCKED_STATE = [valueMap([['0', 'blocked', 'green'], ['1', 'could not tell', 'orange'], ['2', 'REACHABLE', 'red']])];
 const REASON_CELLS = [
   valueMap([['ok', 'ok', 'green']]),
   { type: 'regex', options: { pattern: '(.+)', result: { text: '$1', color: 'red', index: 1 } } },
@@ -138,6 +148,52 @@ export const statusHistory = (legend: string, description: string): Panel =>
     mappings: OK_FAIL,
     steps: [[null, 'red'], [1, 'green']],
   });
+
+// --- must stay blocked ----------------------------------------------------------------
+
+const BLOCKED_DESCRIPTION =
+  'Paths of the targets that must stay blocked (expect: blocked): blocked (it held: refused, dropped while the path reaches hosts that must work, denied by the proxy, NXDOMAIN or sinkholed), REACHABLE (the host answered: a hole, EgressBlockedHostReachable), or could not tell (a silence on a path that reaches nothing else, a failing resolver or proxy). Their checks\' failures are not in the status above.';
+const verdictCells = (matcher: JsonObject): Override => ({
+  matcher,
+  properties: [
+    { id: 'mappings', value: BLOCKED_VERDICT },
+    { id: 'custom.cellOptions', value: { type: 'color-background', mode: 'basic' } },
+  ],
+});
+
+/** The verdict on every path that must stay blocked: host × path, rows `value · host`. */
+export const blockedMatrix = (): Panel =>
+  table(
+    'Must stay blocked (host × path)',
+    BLOCKED_DESCRIPTION,
+    [target(hostAfterValue(`max by (host, path, verdict, value) (${withTargetLabel(q('blockedVerdict', PATH))})`), { format: 'table', instant: true })],
+    {
+      transformations: [{ id: 'groupingToMatrix', options: { rowField: 'host', columnField: 'path', valueField: 'verdict', emptyValue: 'empty' } }],
+      overrides: [verdictCells({ id: 'byRegexp', options: '^(?!host\\\\).*' })],
+    },
+  );
+
+/** One host's paths that must stay blocked, with their verdicts. */
+export const blockedTable = (): Panel =>
+  table('Must stay blocked (per path)', BLOCKED_DESCRIPTION, [target(`max by (path, verdict) (${q('blockedVerdict', PATH)})`, { format: 'table', instant: true })], {
+    transformations: [{ id: 'organize', options: { excludeByName: { Time: true, Value: true }, indexByName: {}, renameByName: {} } }],
+    overrides: [verdictCells({ id: 'byName', options: 'verdict' })],
+  });
+
+/** 0 blocked, 1 could not tell, 2 reachable: one value a path over time. */
+export const blockedHistory = (legend: string): Panel =>
+  stateTimeline(
+    'state-timeline',
+    'Must stay blocked, over time',
+    'Green while a path that must stay blocked held, orange while nothing could tell, red while its host was reachable.',
+    [
+      target(
+        `max by (host, path) (\n  ${q('blockedVerdict', PATH, 'verdict="blocked"')} * 0\n  or ${q('blockedVerdict', PATH, 'verdict="unknown"')}\n  or ${q('blockedVerdict', PATH, 'verdict="reachable"')} * 2\n)`,
+        { legend },
+      ),
+    ],
+    { mappings: BLOCKED_STATE, steps: [[null, 'green'], [1, 'orange'], [2, 'red']] },
+  );
 
 // --- TLS ------------------------------------------------------------------------------
 
