@@ -26,12 +26,13 @@ export const RESOLVER = 'resolver=~"$resolver"';
 const BLOCKED = (on: string): string => `unless on (${on}) ${q('blockedVerdict')}`;
 /**
  * A family of every check that must work: the tcp/tls/http/registry checks' on the selected
- * paths, the dns check's through the selected resolvers. A path that must stay blocked is
+ * paths (`path=~".*"` alone would match the dns check's too: they have no path), the dns
+ * check's through the selected resolvers. A path that must stay blocked is
  * left out (its failures keep the host out: the "Must stay blocked" panels show it), and so
  * is the dns check of a target with one (its NXDOMAIN or sinkhole may be the policy).
  */
 export const checkSeries = (id: FamilyId): string =>
-  `(${q(id, PATH)} ${BLOCKED('job, instance, host, port, path')}) or (${q(id, 'check="dns"', RESOLVER)} ${BLOCKED('job, instance, host, port')})`;
+  `(${q(id, 'check!="dns"', PATH)} ${BLOCKED('job, instance, host, port, path')}) or (${q(id, 'check="dns"', RESOLVER)} ${BLOCKED('job, instance, host, port')})`;
 /** checkSeries with a `where` label, its path or resolver (each series has one of them): one column for both. */
 const checkSeriesWhere = (id: FamilyId): string => `label_join(${checkSeries(id)}, "where", "", "path", "resolver")`;
 
