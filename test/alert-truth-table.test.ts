@@ -40,6 +40,8 @@ interface Lab {
   mitmHttp1: RunningMitmproxy;
   tinyproxy: RealProxy;
   squidAuth: RealProxy;
+  /** squid bumping every tunnel with its own CA: an interceptor that speaks HTTP/1.1 only. */
+  squidBump: RealProxy & { bumpCa: string };
   /** The lab's "public" CA (tls.public_ca_file): its chains are the hosts' own, not interception. */
   publicCa: string;
 }
@@ -89,6 +91,24 @@ const ROWS: Row[] = [
       targets: [vendorTarget('cgr.dev', lab.origin.port), vendorTarget('apk.cgr.dev', lab.origin.port)],
     }),
     expect: () => [{ alert: 'EgressHTTP2Downgraded', labels: { path: 'mitm-http1', severity: 'critical' } }],
+  },
+  {
+    name: 'behind squid ssl-bump not marked (it intercepts and answers HTTP/1.1): one EgressTLSIntercepted for the path, naming the downgrade, not also EgressHTTP2Downgraded',
+    config: (lab) => ({
+      compare_direct: true,
+      proxies: [{ name: 'bump', url: lab.squidBump.url, expect_interception: false }],
+      targets: [vendorTarget('cgr.dev', lab.origin.port), vendorTarget('apk.cgr.dev', lab.origin.port)],
+    }),
+    expect: () => [{ alert: 'EgressTLSIntercepted', labels: { path: 'bump', severity: 'critical' } }],
+  },
+  {
+    name: 'behind squid ssl-bump marked expect_interception: one EgressHTTP2Downgraded for the path',
+    config: (lab) => ({
+      compare_direct: true,
+      proxies: [{ name: 'bump', url: lab.squidBump.url, expect_interception: true }],
+      targets: [vendorTarget('cgr.dev', lab.origin.port), vendorTarget('apk.cgr.dev', lab.origin.port)],
+    }),
+    expect: () => [{ alert: 'EgressHTTP2Downgraded', labels: { path: 'bump', severity: 'critical' } }],
   },
   {
     name: 'a proxy that cannot resolve the host (tinyproxy, 500 Unable to connect): the host is unreachable, not the proxy failing',
@@ -187,9 +207,15 @@ describe('the alert truth table: the shipped rules over what real scenarios prod
     const confdir = join(mitmDir, 'confdir');
     const mitm = await startMitmproxy({ confdir });
     stops.push(() => mitm.stop());
-    const [mitmHttp1, tinyproxy, squidAuth] = await Promise.all([startMitmproxy({ confdir, http2: false }), startTinyproxy(), startSquid({ basicAuth: CREDENTIALS })]);
-    for (const p of [mitmHttp1, tinyproxy, squidAuth]) stops.push(() => p.stop());
-    lab = { dns, emptyDns, origin, rsaOrigin, closedPort, mitm, mitmHttp1, tinyproxy, squidAuth, publicCa: pki.rootCa };
+    const [mitmHttp1, tinyproxy, squidAuth, squidBump] = await Promise.all([
+      startMitmproxy({ confdir, http2: false }),
+      startTinyproxy(),
+      startSquid({ basicAuth: CREDENTIALS }),
+      startSquid({ sslBump: true }),
+    ]);
+    for (const p of [mitmHttp1, tinyproxy, squidAuth, squidBump]) stops.push(() => p.stop());
+    if (squidBump.bumpCa === undefined) throw new Error('squid ssl-bump wrote no CA');
+    lab = { dns, emptyDns, origin, rsaOrigin, closedPort, mitm, mitmHttp1, tinyproxy, squidAuth, squidBump: { ...squidBump, bumpCa: squidBump.bumpCa }, publicCa: pki.rootCa };
   }, 60_000);
 
   afterAll(async () => {
@@ -200,7 +226,7 @@ describe('the alert truth table: the shipped rules over what real scenarios prod
     const dir = await tempDir('egress-truth-');
     await writeFile(join(dir, 'public-ca.pem'), lab.publicCa);
     // The interceptors' CAs are trusted, as a corporate machine's are; the lab's own CA counts as public.
-    await writeFile(join(dir, 'ca.pem'), lab.mitm.caCert);
+    await writeFile(join(dir, 'ca.pem'), [lab.mitm.caCert, lab.squidBump.bumpCa].join('\n'));
     const own = row.config(lab);
     const config = {
       catalog: 'none',

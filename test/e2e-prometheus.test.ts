@@ -8,9 +8,10 @@
 //   healthy  every dashboard query and every alert expression, asked through
 //            Prometheus's HTTP API, returns what it should; no alert fires or is pending.
 //   fault    `corp` starts inspecting TLS and answering HTTP/1.1 only (a squid ssl-bump
-//            or Zscaler without HTTP/2 inspection): EgressHTTP2Downgraded for cgr.dev on
-//            path corp reaches the webhook, with exactly the other alerts such a proxy
-//            rightly raises (see EXPECTED_FAULT_ALERTS), and nothing on the direct path.
+//            or Zscaler without HTTP/2 inspection) on a path meant to be clean: one
+//            notification, EgressTLSIntercepted for path corp naming the downgrade too,
+//            reaches the webhook; nothing else fires (see EXPECTED_FAULT_ALERTS), and
+//            nothing on the direct path.
 //
 // Network: everything listens on 127.0.0.1, on ports picked free at start; Prometheus
 // and Alertmanager are given loopback listen addresses and loopback targets only, and
@@ -90,17 +91,18 @@ const NO_SERIES_WHEN_HEALTHY: Record<string, string> = {
 /**
  * What a TLS-inspecting proxy that speaks only HTTP/1.1 rightly raises on its path, when
  * its CA is trusted (tls.ca_file) and the path is not marked expect_interception:
- *   EgressHTTP2Downgraded       the fault itself: h2 offered, HTTP/1.1 came back;
- *   EgressTLSIntercepted        the chain's issuer (Intercepting Proxy CA) differs from
- *                               the direct path's, on a path meant to be clean;
- * Not raised either: EgressTLSRequirementNotMet, although alpn_h2 and baseline read 0 on
- * corp (the proxy's TLS selects http/1.1): that is the downgrade again, and the rule
- * defers to EgressHTTP2Downgraded. Every other requirement is still met.
+ *   EgressTLSIntercepted        the fault: the chain's issuer (Intercepting Proxy CA)
+ *                               differs from the direct path's, on a path meant to be
+ *                               clean; its description says the proxy also downgrades.
+ * Not raised: EgressHTTP2Downgraded (h2 offered, HTTP/1.1 came back: that interceptor's
+ * doing, named in the interception's page; it pages alone where interception is expected),
+ * nor EgressTLSRequirementNotMet, although alpn_h2 and baseline read 0 on corp (the
+ * proxy's TLS selects http/1.1): the verdicts of an intercepted path are the proxy's.
  * Not raised: EgressTLSCertificateInvalid (the chain verifies against tls.ca_file, and the
  * rule defers to EgressTLSIntercepted anyway), EgressHTTPUnexpectedResponse (the proxy
  * relays the registry's 401 and header), and anything on the direct path or about DNS/TCP.
  */
-const EXPECTED_FAULT_ALERTS = ['EgressHTTP2Downgraded', 'EgressTLSIntercepted'] as const;
+const EXPECTED_FAULT_ALERTS = ['EgressTLSIntercepted'] as const;
 const EXPECTED_UNMET_REQUIREMENTS = ['alpn_h2', 'baseline'];
 
 // --- small helpers ---------------------------------------------------------------------
@@ -694,7 +696,7 @@ describe('end to end: Prometheus scrapes the exporter, Alertmanager delivers its
     expect(webhook?.messages ?? [], 'webhook deliveries while healthy').toEqual([]);
   }, 30_000);
 
-  it(`when ${PROXY} starts inspecting TLS and downgrading to HTTP/1.1, EgressHTTP2Downgraded reaches the webhook through Alertmanager`, async () => {
+  it(`when ${PROXY} starts inspecting TLS and downgrading to HTTP/1.1, one EgressTLSIntercepted naming the downgrade reaches the webhook through Alertmanager`, async () => {
     const receiver = webhook;
     if (receiver === undefined || corp === undefined) throw new Error('fixtures not started');
     const faultAt = Date.now();
@@ -703,28 +705,31 @@ describe('end to end: Prometheus scrapes the exporter, Alertmanager delivers its
     const firingFromWebhook = () =>
       receiver.messages.flatMap((msg) => msg.alerts.filter((a) => a.status === 'firing').map((alert) => ({ msg, alert })));
     const delivered = await until(
-      'EgressHTTP2Downgraded delivered to the webhook',
+      'EgressTLSIntercepted delivered to the webhook',
       45_000,
-      () => Promise.resolve(firingFromWebhook().find(({ alert }) => alert.labels.alertname === 'EgressHTTP2Downgraded')),
+      () => Promise.resolve(firingFromWebhook().find(({ alert }) => alert.labels.alertname === 'EgressTLSIntercepted')),
       () => `webhook: ${JSON.stringify(receiver.messages.flatMap((m) => m.alerts.map((a) => describeAlert(a))))}\n${context()}`,
     );
     const elapsed = Date.now() - faultAt;
 
-    const rule = alertRules(rulesFile).find((r) => r.alert === 'EgressHTTP2Downgraded');
+    const rule = alertRules(rulesFile).find((r) => r.alert === 'EgressTLSIntercepted');
     // One page for the path (the proxy's fault), grouped by the shipped route; no replica's labels.
-    expect(delivered.msg).toMatchObject({ version: '4', status: 'firing', receiver: 'egress-oncall', groupLabels: { alertname: 'EgressHTTP2Downgraded', path: PROXY } });
+    expect(delivered.msg).toMatchObject({ version: '4', status: 'firing', receiver: 'egress-oncall', groupLabels: { alertname: 'EgressTLSIntercepted', path: PROXY } });
     expect(delivered.alert).toMatchObject({
       status: 'firing',
-      labels: { alertname: 'EgressHTTP2Downgraded', path: PROXY, severity: 'critical' },
+      labels: { alertname: 'EgressTLSIntercepted', path: PROXY, severity: 'critical' },
       annotations: { summary: rule?.annotations?.summary },
     });
     expect(Object.keys(delivered.alert.labels).sort()).toEqual(['alertname', 'path', 'severity']);
-    expect(delivered.alert.annotations.summary).toBe('HTTP/2 to required hosts is downgraded to HTTP/1.1.');
-    expect(delivered.alert.annotations.description).toBe(`Clients offering h2 on path ${PROXY} get HTTP/1.1 from 1 host(s) that speak HTTP/2: a proxy terminates TLS and downgrades it: ${HOST}:${origin?.port ?? 0}`);
-    expect(delivered.alert.annotations.runbook_url).toMatch(/#egresshttp2downgraded$/);
+    expect(delivered.alert.annotations.summary).toBe('TLS to required hosts is intercepted on a path meant to be clean.');
+    // The cause, the hosts, and what else that proxy does to them.
+    expect(delivered.alert.annotations.description).toMatch(
+      new RegExp(`^The certificate chains of 1 host\\(s\\) on path ${PROXY} are re-signed by another CA \\(.+\\): a TLS-inspecting proxy or firewall intercepts them: ${HOST.replace(/\./g, '\\.')}:${origin?.port ?? 0}\\. It also downgrades HTTP/2 to HTTP/1\\.1 for 1 of them\\.$`),
+    );
+    expect(delivered.alert.annotations.runbook_url).toMatch(/#egresstlsintercepted$/);
     expect(delivered.alert.generatorURL.startsWith('http://127.0.0.1:')).toBe(true);
     expect(elapsed).toBeLessThan(45_000);
-    console.log(`e2e: EgressHTTP2Downgraded reached the webhook ${elapsed} ms after the proxy started downgrading`);
+    console.log(`e2e: EgressTLSIntercepted reached the webhook ${elapsed} ms after the proxy started intercepting`);
 
     // The set of alerts firing settles on exactly what such a proxy causes, all on corp.
     const expected = [...EXPECTED_FAULT_ALERTS].sort();
