@@ -63,8 +63,10 @@ export interface FeedStats {
 
 export interface AddressFeedOptions {
   config: Config;
-  /** The targets at start: saved state of any other target is dropped. */
+  /** The targets at start, this replica's shard of them: saved state of any other target is dropped. */
   targets: readonly Target[];
+  /** Sharded: which shard this replica is ("shard 1 of 3"), said where a host is another shard's. */
+  shard?: string;
   /** --storage.path; null: in memory only. */
   storage: StateStorage | null;
   logger: Logger;
@@ -164,7 +166,10 @@ export class AddressFeed implements ResultListener {
     } else {
       const hosts = new Set([...this.targets.values()].map((t) => t.host));
       const unknown = request.hosts?.find((host) => !hosts.has(host));
-      if (unknown !== undefined) return { kind: 'bad-request', parameter: 'host', message: `${JSON.stringify(unknown)} is not the host of any target` };
+      if (unknown !== undefined) {
+        const scope = this.options.shard === undefined ? '' : ` of this replica (${this.options.shard}: it lists only its shard's targets)`;
+        return { kind: 'bad-request', parameter: 'host', message: `${JSON.stringify(unknown)} is not the host of any target${scope}` };
+      }
       chosen = this.choose({ hosts: request.hosts, labels: request.labels });
       const labels = Object.entries(request.labels);
       if (chosen.length === 0 && labels.length > 0) {
