@@ -338,13 +338,14 @@ type Exchange = Step<{ status: number; headers: Record<string, string>; firstByt
 
 /**
  * Reads at most maxBodyBytes of a body, for at most bodyTimeoutMs; never fails the check.
- * With an expected text, keeps what it reads and stops as soon as the text is in it
- * (searched from where it could begin, so a text split across chunks is found).
+ * With an expected text, looks for it in each chunk joined to the end of the one before
+ * (the text's length less one byte: a text split across chunks is found), so each chunk
+ * costs its own length whatever the body's, and stops as soon as the text is in.
  */
 function drainBody(ctx: Context, body: Readable): Promise<BodyRead> {
   let bytes = 0;
   const needle = ctx.expectBody;
-  let kept = needle === undefined ? undefined : Buffer.alloc(0);
+  let tail = Buffer.alloc(0);
   let found = false;
   const read = (stop: BodyRead['stop']): BodyRead => {
     const out: BodyRead = { bytes: Math.min(bytes, ctx.maxBodyBytes), stop };
@@ -355,10 +356,11 @@ function drainBody(ctx: Context, body: Readable): Promise<BodyRead> {
     const timer = setTimeout(() => settle(read('stalled')), ctx.bodyTimeoutMs);
     const onData = (chunk: Buffer | string) => {
       const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-      if (kept !== undefined && needle !== undefined && !found) {
-        const from = Math.max(0, kept.length - needle.length + 1);
-        kept = Buffer.concat([kept, data.subarray(0, Math.max(0, ctx.maxBodyBytes - kept.length))]);
-        found = kept.indexOf(needle, from) !== -1;
+      if (needle !== undefined && !found) {
+        // Only what falls within maxBodyBytes counts.
+        const window = Buffer.concat([tail, data.subarray(0, Math.max(0, ctx.maxBodyBytes - bytes))]);
+        found = window.indexOf(needle) !== -1;
+        tail = window.subarray(Math.max(0, window.length - needle.length + 1));
       }
       bytes += data.length;
       if (found) settle(read('found'));
