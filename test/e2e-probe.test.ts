@@ -23,8 +23,8 @@ import type { HealthOrigin } from './fixtures/health-origin.js';
 import { refusedPort } from './fixtures/tls-servers.js';
 import { memoryLogger, startTestExporter, tempDir, writeTestCa } from './helpers/exporter.js';
 import type { TestExporter } from './helpers/exporter.js';
-import { ALERTS_CONFIG, runNode } from './helpers/monitoring-queries.js';
-import { PrometheusApi, describeAlert, freePorts, requireTool, sleep, startDaemon, until, waitReady } from './helpers/prometheus.js';
+import { ALERTS_CONFIG } from './helpers/monitoring-queries.js';
+import { PrometheusApi, describeAlert, freePorts, generateTestRules, requireTool, sleep, startDaemon, until, waitReady } from './helpers/prometheus.js';
 import type { Daemon, PromAlert } from './helpers/prometheus.js';
 import { PROBE_SECTION, readmeBlock } from './helpers/readme.js';
 
@@ -79,9 +79,7 @@ targets:
     );
     instance = new URL(exporter.base).host;
 
-    rulesFile = join(dir, 'egress-rules.yml');
-    const generated = await runNode(['alerts/generate.ts', '--for', '2s', '--out', rulesFile]);
-    if (generated.code !== 0) throw new Error(`alerts/generate.ts failed: ${generated.stderr}`);
+    rulesFile = await generateTestRules(dir, '2s');
 
     // The README's scrape config, as written, then this lab's addresses.
     const shipped = parse(readmeBlock(PROBE_SECTION, 'yaml')) as { scrape_configs: ScrapeConfig[] };

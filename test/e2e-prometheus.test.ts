@@ -32,9 +32,9 @@ import { startProxy } from './fixtures/proxies.js';
 import type { RunningProxy } from './fixtures/proxies.js';
 import { memoryLogger, startTestExporter, tempDir, writeTestCa } from './helpers/exporter.js';
 import type { TestExporter } from './helpers/exporter.js';
-import { REPO_ROOT, alertExpressions, alertRules, dashboardQueries, exporterMetricNames, histogramFamily, runNode } from './helpers/monitoring-queries.js';
+import { REPO_ROOT, alertExpressions, alertRules, dashboardQueries, exporterMetricNames, histogramFamily } from './helpers/monitoring-queries.js';
 import type { DashboardQuery } from './helpers/monitoring-queries.js';
-import { PrometheusApi, describeAlert, freePorts, requireTool, sleep, startDaemon, until, waitReady, withData } from './helpers/prometheus.js';
+import { PrometheusApi, describeAlert, freePorts, generateTestRules, requireTool, sleep, startDaemon, until, waitReady, withData } from './helpers/prometheus.js';
 import type { Daemon, PromAlert } from './helpers/prometheus.js';
 import { scrape } from './helpers/scrape.js';
 import { TLS_REQUIREMENTS } from '../src/model/tls-requirements.js';
@@ -247,9 +247,7 @@ describe('end to end: Prometheus scrapes the exporter, Alertmanager delivers its
     if (promPort === undefined || amPort === undefined) throw new Error('no free ports');
 
     // The shipped rules, every `for:` shortened.
-    rulesFile = join(dir, 'egress-rules.yml');
-    const generated = await runNode(['alerts/generate.ts', '--for', FOR, '--out', rulesFile]);
-    if (generated.code !== 0) throw new Error(`alerts/generate.ts failed: ${generated.stderr}`);
+    rulesFile = await generateTestRules(dir, FOR);
 
     const amDir = join(dir, 'alertmanager');
     // The shipped route and inhibitions, its receiver pointed at the webhook and its waits shortened.

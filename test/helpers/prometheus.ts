@@ -4,7 +4,11 @@
 // and test/e2e-probe.test.ts.
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createServer as createNetServer } from 'node:net';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { ALERTS_CONFIG, runNode } from './monitoring-queries.js';
 import type { Server as NetServer } from 'node:net';
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -212,3 +216,23 @@ export const describeAlert = (a: { labels: Record<string, string>; state?: strin
   const { alertname, ...rest } = a.labels;
   return `${alertname ?? '?'}${a.state === undefined ? '' : ` (${a.state})`} ${JSON.stringify(rest)}`;
 };
+
+/**
+ * The shipped rules for an end-to-end test, written to `dir`: every `for:` shortened to
+ * `forDuration`, and the exporter's own stall alert raised to 5 s. The exporter under test
+ * runs in the test's own process, whose thread also spawns promtool and reads Prometheus'
+ * answers while vitest's other workers load the machine: a 0.2 s stall there says more about
+ * the harness than about the exporter (alerts/tests/exporter.yml judges that alert).
+ */
+export async function generateTestRules(dir: string, forDuration: string): Promise<string> {
+  const config = parse(await readFile(ALERTS_CONFIG, 'utf8')) as { alerts: Record<string, Record<string, unknown>> };
+  const stall = config.alerts.EgressExporterEventLoopLagHigh;
+  if (stall === undefined) throw new Error(`${ALERTS_CONFIG}: no EgressExporterEventLoopLagHigh`);
+  stall.threshold_seconds = 5;
+  const configFile = join(dir, 'alerts-config.yml');
+  await writeFile(configFile, stringify(config));
+  const rulesFile = join(dir, 'egress-rules.yml');
+  const generated = await runNode(['alerts/generate.ts', '--config', configFile, '--for', forDuration, '--out', rulesFile]);
+  if (generated.code !== 0) throw new Error(`alerts/generate.ts failed: ${generated.stderr}`);
+  return rulesFile;
+}
