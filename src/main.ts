@@ -22,7 +22,7 @@ import { REVISION, VERSION } from './version.js';
 const SHUTDOWN_DEADLINE_MS = 4500;
 
 const USAGE = `usage: egress-exporter [flags]
-       egress-exporter check [--config.file=PATH] [--output=table|json] [--host=HOST ...]
+       egress-exporter check [--config.file=PATH] [--output=table|json] [--host=HOST[:PORT] ...]
        egress-exporter catalog [--catalog NAME] [--format list|json|csv] [--diff OTHER]
 
 Probes the hosts of a vendor's network requirements (DNS, TCP, TLS, ...) on a

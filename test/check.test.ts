@@ -73,6 +73,12 @@ describe('egress-exporter check', () => {
     expect(result.stdout).toContain('1 meet every requirement, 1 do not.');
   });
 
+  it('takes --host=host:port, as /probe?target= does', async () => {
+    const result = await check(`--config.file=${mixed}`, `--host=apk.cgr.dev:${noH2.port}`, '--output=json');
+    const json = JSON.parse(result.stdout) as { hosts: Array<{ host: string; port: number }> };
+    expect(json.hosts.map((h) => `${h.host}:${h.port}`)).toEqual([`apk.cgr.dev:${noH2.port}`]);
+  });
+
   it('checks only the hosts asked for, and speaks JSON', async () => {
     const result = await check(`--config.file=${mixed}`, '--host=cgr.dev', '--output=json');
     expect(result.code).toBe(0);
@@ -85,7 +91,10 @@ describe('egress-exporter check', () => {
   it('exits 2 on a usage or config error, naming the problem', async () => {
     const unknownHost = await check(`--config.file=${good}`, '--host=nope.example');
     expect(unknownHost.code).toBe(2);
-    expect(unknownHost.stderr).toContain('--host: "nope.example" is not a target of the config (targets: cgr.dev)');
+    expect(unknownHost.stderr).toContain(`--host: "nope.example" is not a target of the config (targets: cgr.dev:${full.port})`);
+    const otherPort = await check(`--config.file=${good}`, `--host=cgr.dev:${full.port + 1}`);
+    expect(otherPort.code).toBe(2);
+    expect(otherPort.stderr).toContain(`--host: "cgr.dev:${full.port + 1}" is not a target of the config`);
     const badOutput = await check('--output=xml');
     expect(badOutput.code).toBe(2);
     expect(badOutput.stderr).toContain('--output: expected one of table, json, got "xml"');

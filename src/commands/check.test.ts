@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RoundReport } from '../checks/report.js';
-import { PLAIN, TTY, TTY_NO_COLOR, renderJson, renderTable, styleFor } from './check.js';
+import type { Target } from '../model/types.js';
+import { PLAIN, TTY, TTY_NO_COLOR, renderJson, renderTable, selectTargets, styleFor } from './check.js';
 
 const report: RoundReport = {
   target: { host: 'cgr.dev', port: 443, families: ['v4'], checks: ['dns', 'tcp', 'tls', 'http'], labels: {}, purpose: '', source: 'test' },
@@ -80,5 +81,25 @@ describe('renderJson', () => {
     walk(json);
     expect(keys.filter((key) => !/^[a-z0-9_]+$/.test(key))).toEqual([]);
     expect(json.hosts[0]?.paths[0]?.tls.handshake).toEqual({ version: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', group: 'P-256', alpn: 'h2', ems: null, handshake_seconds: 0.004 });
+  });
+});
+
+describe('selectTargets (--host)', () => {
+  const at = (host: string, port: number): Target => ({ host, port, families: ['v4'], checks: ['dns'], labels: {}, purpose: '', source: 'test' });
+  const targets = [at('good.lab.test', 443), at('good.lab.test', 31999), at('other.lab.test', 443), at('::1', 8443)];
+  const names = (picked: Target[] | string) => (typeof picked === 'string' ? picked : picked.map((t) => `${t.host}:${t.port}`));
+
+  it('takes host:port as /probe?target= does, and a bare host with every port', () => {
+    expect(names(selectTargets(targets, ['good.lab.test:31999']))).toEqual(['good.lab.test:31999']);
+    expect(names(selectTargets(targets, ['GOOD.lab.test.']))).toEqual(['good.lab.test:443', 'good.lab.test:31999']);
+    expect(names(selectTargets(targets, ['[::1]:8443', 'other.lab.test']))).toEqual(['other.lab.test:443', '::1:8443']);
+  });
+
+  it('names what selects nothing, and lists the targets with their ports', () => {
+    expect(selectTargets(targets, ['good.lab.test:8080'])).toBe(
+      '--host: "good.lab.test:8080" is not a target of the config (targets: good.lab.test, good.lab.test:31999, other.lab.test, [::1]:8443)',
+    );
+    expect(selectTargets(targets, ['a.test', 'b.test:1'])).toMatch(/^--host: "a\.test", "b\.test:1" are not targets of the config/);
+    expect(selectTargets(targets, ['good.lab.test:http'])).toBe('--host: "good.lab.test:http" is not a host or host:port');
   });
 });

@@ -19,11 +19,14 @@ import { targetName } from '../checks/report.js';
 import type { RoundReport } from '../checks/report.js';
 import { runRound } from '../checks/round.js';
 import { readTrust } from '../config/trust.js';
+import { normaliseHost, splitHostPort } from '../host-port.js';
+import type { Target } from '../model/types.js';
 import { onDemandRunner } from '../scheduler/check-runner.js';
 
-export const CHECK_USAGE = `usage: egress-exporter check [--config.file=PATH] [--output=table|json] [--host=HOST ...]
+export const CHECK_USAGE = `usage: egress-exporter check [--config.file=PATH] [--output=table|json] [--host=HOST[:PORT] ...]
 
-Runs every check of every target once, now, and prints the verdicts.
+Runs every check of every target once, now, and prints the verdicts. --host picks
+targets: HOST takes each of its ports, HOST:PORT (or [v6]:PORT) that one.
 Exit status: 0 when everything is met, 1 when something is not, 2 for a usage or config error.
 `;
 
@@ -198,6 +201,28 @@ export function renderJson(reports: readonly RoundReport[]): string {
   )}\n`;
 }
 
+/**
+ * The targets `--host` names, each `host` (every port of it), `host:port` or `[v6]:port`:
+ * read as /probe?target= reads them. A name that selects nothing is a usage error (the
+ * message returned), listing the targets there are.
+ */
+export function selectTargets(targets: readonly Target[], wanted: readonly string[]): Target[] | string {
+  const picks = wanted.map((text) => {
+    const split = splitHostPort(text);
+    const host = split === null ? null : normaliseHost(split.host);
+    return { text, host, port: split?.port };
+  });
+  const malformed = picks.filter((p) => p.host === null).map((p) => JSON.stringify(p.text));
+  if (malformed.length > 0) return `--host: ${malformed.join(', ')} ${malformed.length === 1 ? 'is' : 'are'} not a host or host:port`;
+  const matches = (t: Target, p: (typeof picks)[number]): boolean => t.host === p.host && (p.port === undefined || t.port === p.port);
+  const unknown = picks.filter((p) => !targets.some((t) => matches(t, p))).map((p) => JSON.stringify(p.text));
+  if (unknown.length > 0) {
+    const names = [...new Set(targets.map(targetName))];
+    return `--host: ${unknown.join(', ')} ${unknown.length === 1 ? 'is not a target' : 'are not targets'} of the config (targets: ${names.join(', ')})`;
+  }
+  return targets.filter((t) => picks.some((p) => matches(t, p)));
+}
+
 interface CheckStreams {
   out: NodeJS.WritableStream & { isTTY?: boolean };
   err: NodeJS.WritableStream & { isTTY?: boolean };
@@ -231,11 +256,9 @@ export async function runCheckCommand(argv: string[], streams: CheckStreams, pro
   }
   let targets = resolveTargets(config);
   if (values.host !== undefined) {
-    const known = new Set(targets.map((t) => t.host));
-    const unknown = values.host.filter((h) => !known.has(h.toLowerCase()));
-    if (unknown.length > 0) return usage(`--host: ${unknown.map((h) => JSON.stringify(h)).join(', ')} is not a target of the config (targets: ${[...known].join(', ')})`);
-    const wanted = new Set(values.host.map((h) => h.toLowerCase()));
-    targets = targets.filter((t) => wanted.has(t.host));
+    const chosen = selectTargets(targets, values.host);
+    if (typeof chosen === 'string') return usage(chosen);
+    targets = chosen;
   }
 
   const controller = new AbortController();
