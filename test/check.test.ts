@@ -58,7 +58,7 @@ describe('egress-exporter check', () => {
     expect(result.stdout).toContain('TLS requirements');
     expect(result.stdout).toMatch(/cgr\.dev:\d+ +direct +ok +ok +ok +ok +ok +ok +ok +ok/);
     expect(result.stdout).toContain('1 host checked in');
-    expect(result.stdout).toContain('1 meet every requirement, 0 do not.');
+    expect(result.stdout).toContain('1 meets every requirement, 0 do not.');
     // Not a TTY: no colour codes, no symbols, no progress line.
     expect(result.stdout).not.toContain('\x1b[');
     expect(result.stderr).toBe('');
@@ -70,7 +70,7 @@ describe('egress-exporter check', () => {
     expect(result.stdout).toMatch(/apk\.cgr\.dev:\d+ +direct +ok +ok +FAIL tls_handshake_failed/);
     expect(result.stdout).toMatch(/apk\.cgr\.dev:\d+ +direct +ok +ok +ok +ok +ok +ok +FAIL +FAIL/);
     expect(result.stdout).toMatch(/apk\.cgr\.dev:\d+ tls alpn_h2 via direct: not met - selected http\/1\.1/);
-    expect(result.stdout).toContain('1 meet every requirement, 1 do not.');
+    expect(result.stdout).toContain('1 meets every requirement, 1 does not.');
   });
 
   it('takes --host=host:port, as /probe?target= does', async () => {

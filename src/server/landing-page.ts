@@ -3,6 +3,7 @@
 // debug transcript. Plain HTML and CSS: readable without JavaScript.
 import { isIP } from 'node:net';
 import { hostPort } from '../host-port.js';
+import { counted } from '../plural.js';
 import { CHECK_NAMES } from '../model/types.js';
 import type { CheckName, Target } from '../model/types.js';
 import { dnsFindings } from '../checks/dns-judgement.js';
@@ -72,7 +73,7 @@ export function renderLandingPage(data: LandingPageData): string {
   const summary = data.states.length === 0
     ? 'No targets: the config and its catalog list nothing to check.'
     : data.ready
-    ? `${data.states.length} target${data.states.length === 1 ? '' : 's'}; ${failing === 0 ? 'every check passes' : `${failing} check${failing === 1 ? '' : 's'} failing`}.`
+    ? `${counted(data.states.length, 'target')}; ${failing === 0 ? 'every check passes' : `${counted(failing, 'check')} failing`}.`
     : 'Not ready: the first round of checks is still running.';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>egress-exporter</title>
