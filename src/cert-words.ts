@@ -34,7 +34,7 @@ export function certWords(cert: TlsCertFacts, nowMs: number): CertWords {
   const expired = earliest * 1000 <= nowMs;
   let expiry = `${expired ? 'expired' : 'expires'} ${fromNow(earliest, nowMs)}`;
   // The leaf is what people look at; say so when another certificate of the chain goes first.
-  if (cert.leafNotAfter > earliest) expiry += ` (a chain certificate; the leaf ${fromNow(cert.leafNotAfter, nowMs)})`;
+  if (cert.leafNotAfter > earliest) expiry += ` (a chain certificate, before the leaf: it expires ${fromNow(cert.leafNotAfter, nowMs)})`;
   return {
     expiry,
     soon: earliest * 1000 - nowMs < EXPIRY_WARNING_DAYS * DAY_MS,

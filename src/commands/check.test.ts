@@ -140,7 +140,7 @@ describe('check shows the certificate', () => {
     // Far off: no flag, no line under Why.
     const later = round('good.lab.test', [{ path: direct, tls: { ok: true, durationSeconds: 0.01, handshake, certificate: { ...certificate, leafNotAfter: NOW / 1000 + 90 * DAY, earliestNotAfter: NOW / 1000 + 40 * DAY }, requirements: [] } }]);
     const calm = renderTable([later], PLAIN, 1, NOW);
-    expect(calm).toMatch(/\ngood\.lab\.test +direct +in 40 days \(a chain certificate; the leaf in 90 days\) +CN=Lab CA/);
+    expect(calm).toMatch(/\ngood\.lab\.test +direct +in 40 days \(a chain certificate, before the leaf: it expires in 90 days\) +CN=Lab CA/);
     expect(calm).not.toContain('\nWhy\n');
   });
 
