@@ -6,6 +6,7 @@ import { resolveTargets } from './config/targets.js';
 import type { Config } from './config/types.js';
 import { runCatalogCommand } from './commands/catalog.js';
 import { runCheckCommand } from './commands/check.js';
+import { configWarnings } from './commands/config-warnings.js';
 import { startExporter } from './exporter.js';
 import { ownedTargets } from './shard/assignment.js';
 import type { Shard } from './shard/assignment.js';
@@ -140,6 +141,8 @@ export async function main(argv: string[]): Promise<number> {
   if (flags.configCheck) {
     const targets = resolveTargets(config);
     process.stdout.write(renderConfig(config, { redactSecrets: true }) + renderEffectiveTargets(targets));
+    // Files read on every round are not refused when missing (they may be mounted later): said here.
+    for (const warning of await configWarnings(config)) process.stderr.write(`warning: ${warning}\n`);
     const share = flags.shard === null ? '' : ` (shard ${flags.shard.ordinal} of ${flags.shard.total} probes ${ownedTargets(targets, flags.shard).length})`;
     process.stderr.write(`config OK: ${flags.configFile ?? '(no file: built-in defaults)'}, ${counted(targets.length, 'target')}${share}\n`);
     return 0;
