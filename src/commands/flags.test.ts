@@ -20,6 +20,7 @@ describe('the command line', () => {
     expect(complaint(() => parseFlags(['chek']))).toBe("unknown command 'chek': did you mean 'check'?");
     expect(complaint(() => parseFlags(['catalgo', '--format=csv']))).toBe("unknown command 'catalgo': did you mean 'catalog'?");
     expect(complaint(() => parseFlags(['serve']))).toBe("unknown command 'serve' (commands: check, catalog)");
+    expect(complaint(() => parseFlags(['--log.level=debug', 'check']))).toBe("'check' must come first, before any flag");
   });
 
   it('suggests the nearest flag for a misspelt one', () => {

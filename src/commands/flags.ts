@@ -44,6 +44,7 @@ function misspelt(argv: string[], options: Options, commands: readonly string[])
     if (token.kind === 'positional') {
       const guess = nearest(token.value, commands);
       if (commands.length === 0) return `unexpected argument '${token.value}': this command takes only flags`;
+      if (commands.includes(token.value)) return `'${token.value}' must come first, before any flag`;
       return `unknown command '${token.value}'${guess === undefined ? ` (commands: ${commands.join(', ')})` : `: did you mean '${guess}'?`}`;
     }
   }
