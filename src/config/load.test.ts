@@ -415,6 +415,8 @@ const INVALID: Array<{ name: string; yaml: string; problems: string[] }> = [
     ].join('\n'),
     problems: [
       'egress.yml: catalog: expected one of chainguard, chainguard-2024, none, got "nope"',
+      // Not hidden by the schedule's own problems: the interval is set, and timeout answers to it.
+      'egress.yml: timeout: must be shorter than interval (1s), got 2s',
       'egress.yml: concurrency: expected an integer from 1 to 256, got -1',
       'egress.yml: foo: unknown key',
       'egress.yml: dns.servers[0]: expected ip[:port], got "x"',

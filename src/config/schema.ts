@@ -13,6 +13,7 @@ import { TLS_REQUIREMENTS } from '../model/tls-requirements.js';
 import type { TlsRequirement } from '../model/tls-requirements.js';
 import { CHECK_NAMES, FAMILIES } from '../model/types.js';
 import type { Family, HttpExpectation } from '../model/types.js';
+import { cronPeriodMs } from './cron-period.js';
 import { formatDuration } from './duration.js';
 import { readFeed, checkFeedAgainstConfig } from './feed.js';
 import { parseResolverAddress } from './resolver-address.js';
@@ -427,10 +428,11 @@ function configFile(file: Fields): Config {
   const timeoutMs = timeout.or(DEFAULTS.timeoutMs, duration(1, LIMITS.durationMaxMs));
 
   if (!schedule.unset && !interval.unset) schedule.fail('cannot be set together with interval');
-  // timeout < interval, when the interval drives the rounds.
-  const every = intervalMs ?? DEFAULTS.intervalMs;
-  if (schedule.unset && interval.ok && timeout.ok && timeoutMs >= every) {
-    timeout.fail(`must be shorter than interval (${formatDuration(every)}), got ${formatDuration(timeoutMs)}${timeout.unset ? ' (the default)' : ''}`);
+  // timeout < the time between two rounds: the interval, or the schedule's shortest gap
+  // between ticks. With both set (an error of its own), the interval still has its say.
+  if (timeout.ok) {
+    const gap = !interval.unset || schedule.unset ? { ok: interval.ok, ms: intervalMs ?? DEFAULTS.intervalMs, what: 'interval' } : { ok: scheduleValue !== null, ms: scheduleValue === null ? 0 : cronPeriodMs(scheduleValue), what: 'the schedule\'s period' };
+    if (gap.ok && timeoutMs >= gap.ms) timeout.fail(`must be shorter than ${gap.what} (${formatDuration(gap.ms)}), got ${formatDuration(timeoutMs)}${timeout.unset ? ' (the default)' : ''}`);
   }
 
   // Exclude entries must be hosts of the catalog, once the catalog itself is right.
