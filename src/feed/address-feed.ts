@@ -6,6 +6,7 @@
 // Never an empty list by accident: a list is served once every target it holds has had
 // a round in this process, or has addresses still within their retention in the saved
 // state. Until then the answer is "not ready", with the reason.
+import { counted } from '../plural.js';
 import { dnsJudgementOf } from '../checks/dns-judgement.js';
 import { targetKey } from '../checks/report.js';
 import type { RoundReport } from '../checks/report.js';
@@ -216,7 +217,7 @@ export class AddressFeed implements ResultListener {
 
   private notReady(waiting: string[], chosen: number): string {
     const named = waiting.slice(0, NAMED_IN_REASON).join(', ') + (waiting.length > NAMED_IN_REASON ? ', ...' : '');
-    const why = `not ready: waiting for the first round of ${waiting.length} of the ${chosen} targets of this list (${named})`;
+    const why = `not ready: waiting for the first round of ${waiting.length} of the ${counted(chosen, 'target')} of this list (${named})`;
     return this.restoreNote === '' ? why : `${why}; ${this.restoreNote}`;
   }
 
