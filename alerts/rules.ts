@@ -262,7 +262,8 @@ function buildRules(config: AlertsConfig): Record<Group, Rule[]> {
           'The certificate chains of {{ $value }} host(s) on path {{ $labels.path }} are re-signed by another CA' +
           `{{ range printf "max by (issuer) (${F.tlsIssuer.name}{path=%q} and ignoring (issuer) ${F.tlsIntercepted.name} == 1)" $labels.path | query | sortByLabel "issuer" }} ({{ .Labels.issuer }}){{ end }}` +
           ': a TLS-inspecting proxy or firewall intercepts them: ' +
-          hostsOf(`${F.tlsIntercepted.name}{path=%q} == 1${notBlocked('tlsIntercepted')}`, '$labels.path'),
+          hostsOf(`${F.tlsIntercepted.name}{path=%q} == 1${notBlocked('tlsIntercepted')}`, '$labels.path') +
+          `{{ with printf "count(max by (host, port) (${F.httpDowngraded.name}{path=%q} == 1${notBlocked('httpDowngraded')}))" $labels.path | query }}. It also downgrades HTTP/2 to HTTP/1.1 for {{ . | first | value }} of them{{ end }}.`,
       }),
       rule('EgressTLSHandshakeFailing', {
         expr: merged(
@@ -291,8 +292,14 @@ function buildRules(config: AlertsConfig): Record<Group, Rule[]> {
     http: [
       rule('EgressHTTP2Downgraded', {
         expr: perHost(
+          // A proxy intercepting where it should not is the fault: EgressTLSIntercepted pages it and says it downgrades.
           merged(
-            mustWork('httpDowngraded', `${q('httpDowngraded')} == 1\nunless${ignoring('httpDowngraded', 'failureReason')} ${q('failureReason', 'check="http"', `reason!~"${oneOf(HTTP_VERDICT_REASONS)}"`)}`),
+            mustWork(
+              'httpDowngraded',
+              `${q('httpDowngraded')} == 1\n` +
+                `unless${ignoring('httpDowngraded', 'failureReason')} ${q('failureReason', 'check="http"', `reason!~"${oneOf(HTTP_VERDICT_REASONS)}"`)}\n` +
+                `unless${ignoring('httpDowngraded', 'tlsIntercepted')} (\n${indent(unexpectedInterception)}\n)`,
+            ),
           ),
         ),
         summary: 'HTTP/2 to required hosts is downgraded to HTTP/1.1.',

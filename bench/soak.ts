@@ -66,6 +66,16 @@ for (const pair of values['daemon-env']) {
 
 const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
 
+/** Rounds finished, and the checks they ran: a round runs each of its target's checks once. */
+function checksRun(exposition: string): { rounds: number; checks: number } {
+  const target = (line: string) => `${/[{,]host="([^"]*)"/.exec(line)?.[1]}:${/[{,]port="([^"]*)"/.exec(line)?.[1]}`;
+  const rounds = new Map<string, number>();
+  for (const line of exposition.split('\n')) if (line.startsWith('egress_exporter_rounds_total{')) rounds.set(target(line), Number(line.split(' ').at(-1)));
+  let checks = 0;
+  for (const line of exposition.split('\n')) if (line.startsWith('egress_probe_success{')) checks += rounds.get(target(line)) ?? 0;
+  return { rounds: [...rounds.values()].reduce((a, b) => a + b, 0), checks };
+}
+
 const matrix = await startHostileMatrix();
 const configFile = join(matrix.dir, 'egress.yml');
 await writeFile(configFile, matrix.yaml({ interval: '5s' }));
@@ -179,8 +189,10 @@ try {
     `growth after warm-up: rss +${mib(growth.rssBytes)} MiB (bound ${mib(BOUNDS.rssBytes)}), heap +${mib(growth.heapBytes)} MiB (bound ${mib(BOUNDS.heapBytes)}), ` +
       `fds +${growth.fds} (bound ${BOUNDS.fds}), handles +${growth.handles} (bound ${BOUNDS.handles})`,
   );
-  const runs = port === undefined ? [] : (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).split('\n').filter((l) => l.startsWith('egress_probe_runs_total{'));
-  if (runs.length > 0) console.log(`checks run: ${runs.reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0)}`);
+  if (port !== undefined) {
+    const checks = checksRun(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
+    console.log(`rounds finished: ${checks.rounds}, checks run: ${checks.checks}`);
+  }
   const over = (Object.keys(BOUNDS) as Array<keyof typeof BOUNDS>).filter((k) => growth[k] > BOUNDS[k]);
   if (later.length === 0) failed = 'no sample after the warm-up: make the run longer than the warm-up';
   else if (over.length > 0) failed = `grew past its bound: ${over.join(', ')}`;

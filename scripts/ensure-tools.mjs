@@ -20,6 +20,9 @@ const TEST_TOOLS = [
   { command: 'ip', pkg: 'iproute2', why: 'brings up loopback in that namespace, and makes the address feed test\'s namespace (ip netns)' },
   { command: 'nft', pkg: 'nftables', why: 'drops SYNs to a loopback address the fault matrix owns, is the firewall the address feed fills, and blackholes an address that must stay blocked' },
   { command: 'chromium', pkg: 'chromium', why: 'renders the status page in the browser test' },
+  // dnsmasq-base: the binary alone (the dnsmasq package adds a system service on port 53). In /usr/sbin, off a user's PATH.
+  { command: 'dnsmasq', pkg: 'dnsmasq-base', why: "runs the README's offline recipe (a loopback resolver answering every name) in its test",
+    check: 'test -x /usr/sbin/dnsmasq' },
   // The tests run their own `docker-registry serve` on loopback; the package's service is not used.
   { command: 'docker-registry', pkg: 'docker-registry', why: 'is the independent registry (CNCF distribution) of the registry check tests' },
   // The real proxies of real-proxies.test.ts, each run by the test on a loopback port (the packages' services are not used).

@@ -108,7 +108,15 @@ export class Exporter {
 
   static async start(options: ExporterOptions): Promise<Exporter> {
     const trust = await readTrust(options.config);
-    const feed = await AddressFeed.open({ config: options.config, targets: resolveTargets(options.config), storage: options.storage ?? null, logger: options.logger });
+    // The feed lists what this replica resolves: its shard's targets (the store tells it of later changes).
+    const shard = options.shard ?? null;
+    const feed = await AddressFeed.open({
+      config: options.config,
+      targets: ownedTargets(resolveTargets(options.config), shard),
+      storage: options.storage ?? null,
+      logger: options.logger,
+      ...(shard !== null && { shard: `shard ${shard.ordinal} of ${shard.total}` }),
+    });
     const exporter = new Exporter(options, options.config, trust, feed);
     exporter.warnAboutEnvProxy(options.config);
     exporter.stalls.start();

@@ -6,6 +6,7 @@ import { resolveTargets } from './config/targets.js';
 import type { Config } from './config/types.js';
 import { runCatalogCommand } from './commands/catalog.js';
 import { runCheckCommand } from './commands/check.js';
+import { configWarnings } from './commands/config-warnings.js';
 import { startExporter } from './exporter.js';
 import { ownedTargets } from './shard/assignment.js';
 import type { Shard } from './shard/assignment.js';
@@ -16,13 +17,17 @@ import type { WebConfig } from './server/web-config.js';
 import { createLogger, LOG_FORMATS, LOG_LEVELS } from './logging/logger.js';
 import type { LogFormat, LogLevel } from './logging/logger.js';
 import { describeListenError, formatListenAddress, parseListenAddress } from './server/listen-address.js';
+import { counted } from './plural.js';
 import { REVISION, VERSION } from './version.js';
 
 /** SIGTERM/SIGINT must end the process within this, whatever is in flight. */
 const SHUTDOWN_DEADLINE_MS = 4500;
 
+/** The words that may come first, before any flag. */
+const COMMANDS = ['check', 'catalog'] as const;
+
 const USAGE = `usage: egress-exporter [flags]
-       egress-exporter check [--config.file=PATH] [--output=table|json] [--host=HOST ...]
+       egress-exporter check [--config.file=PATH] [--output=table|json] [--host=HOST[:PORT] ...]
        egress-exporter catalog [--catalog NAME] [--format list|json|csv] [--diff OTHER]
 
 Probes the hosts of a vendor's network requirements (DNS, TCP, TLS, ...) on a
@@ -75,7 +80,7 @@ export function parseFlags(argv: string[]): Flags {
     'shard.from-pod-name': { type: 'string' },
     version: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
-  });
+  }, COMMANDS);
   if (v['storage.path'] === '') throw new UsageError('--storage.path: expected a directory, got ""');
   return {
     configFile: v['config.file'],
@@ -136,8 +141,10 @@ export async function main(argv: string[]): Promise<number> {
   if (flags.configCheck) {
     const targets = resolveTargets(config);
     process.stdout.write(renderConfig(config, { redactSecrets: true }) + renderEffectiveTargets(targets));
+    // Files read on every round are not refused when missing (they may be mounted later): said here.
+    for (const warning of await configWarnings(config)) process.stderr.write(`warning: ${warning}\n`);
     const share = flags.shard === null ? '' : ` (shard ${flags.shard.ordinal} of ${flags.shard.total} probes ${ownedTargets(targets, flags.shard).length})`;
-    process.stderr.write(`config OK: ${flags.configFile ?? '(no file: built-in defaults)'}, ${targets.length} targets${share}\n`);
+    process.stderr.write(`config OK: ${flags.configFile ?? '(no file: built-in defaults)'}, ${counted(targets.length, 'target')}${share}\n`);
     return 0;
   }
 

@@ -236,7 +236,7 @@ describe('alert settings (alerts/generator/config.yml)', () => {
                 alertname: 'EgressTLSIntercepted',
                 exp_alerts: [
                   // A page for the path, counting its hosts.
-                  annotations('EgressTLSIntercepted', undefined, 'direct', 'The certificate chains of 1 host(s) on path direct are re-signed by another CA: a TLS-inspecting proxy or firewall intercepts them: cgr.dev'),
+                  annotations('EgressTLSIntercepted', undefined, 'direct', 'The certificate chains of 1 host(s) on path direct are re-signed by another CA: a TLS-inspecting proxy or firewall intercepts them: cgr.dev.'),
                 ],
               },
               {

@@ -58,7 +58,7 @@ describe('egress-exporter check', () => {
     expect(result.stdout).toContain('TLS requirements');
     expect(result.stdout).toMatch(/cgr\.dev:\d+ +direct +ok +ok +ok +ok +ok +ok +ok +ok/);
     expect(result.stdout).toContain('1 host checked in');
-    expect(result.stdout).toContain('1 meet every requirement, 0 do not.');
+    expect(result.stdout).toContain('1 meets every requirement, 0 do not.');
     // Not a TTY: no colour codes, no symbols, no progress line.
     expect(result.stdout).not.toContain('\x1b[');
     expect(result.stderr).toBe('');
@@ -70,7 +70,13 @@ describe('egress-exporter check', () => {
     expect(result.stdout).toMatch(/apk\.cgr\.dev:\d+ +direct +ok +ok +FAIL tls_handshake_failed/);
     expect(result.stdout).toMatch(/apk\.cgr\.dev:\d+ +direct +ok +ok +ok +ok +ok +ok +FAIL +FAIL/);
     expect(result.stdout).toMatch(/apk\.cgr\.dev:\d+ tls alpn_h2 via direct: not met - selected http\/1\.1/);
-    expect(result.stdout).toContain('1 meet every requirement, 1 do not.');
+    expect(result.stdout).toContain('1 meets every requirement, 1 does not.');
+  });
+
+  it('takes --host=host:port, as /probe?target= does', async () => {
+    const result = await check(`--config.file=${mixed}`, `--host=apk.cgr.dev:${noH2.port}`, '--output=json');
+    const json = JSON.parse(result.stdout) as { hosts: Array<{ host: string; port: number }> };
+    expect(json.hosts.map((h) => `${h.host}:${h.port}`)).toEqual([`apk.cgr.dev:${noH2.port}`]);
   });
 
   it('checks only the hosts asked for, and speaks JSON', async () => {
@@ -85,7 +91,10 @@ describe('egress-exporter check', () => {
   it('exits 2 on a usage or config error, naming the problem', async () => {
     const unknownHost = await check(`--config.file=${good}`, '--host=nope.example');
     expect(unknownHost.code).toBe(2);
-    expect(unknownHost.stderr).toContain('--host: "nope.example" is not a target of the config (targets: cgr.dev)');
+    expect(unknownHost.stderr).toContain(`--host: "nope.example" is not a target of the config (targets: cgr.dev:${full.port})`);
+    const otherPort = await check(`--config.file=${good}`, `--host=cgr.dev:${full.port + 1}`);
+    expect(otherPort.code).toBe(2);
+    expect(otherPort.stderr).toContain(`--host: "cgr.dev:${full.port + 1}" is not a target of the config`);
     const badOutput = await check('--output=xml');
     expect(badOutput.code).toBe(2);
     expect(badOutput.stderr).toContain('--output: expected one of table, json, got "xml"');

@@ -162,7 +162,7 @@ describe('egress-exporter --config.check and flags', () => {
   it('exits 2 on a bad flag or flag value, with usage', async () => {
     const unknown = await cli('--web.listen-adress=:9739');
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain("Unknown option '--web.listen-adress'");
+    expect(unknown.stderr).toContain("unknown flag '--web.listen-adress': did you mean '--web.listen-address'?");
     expect(unknown.stderr).toContain('usage: egress-exporter');
     const level = await cli('--log.level=verbose');
     expect(level.code).toBe(2);

@@ -26,7 +26,7 @@ const COMPONENT = join(BASE, 'components/statefulset');
 const SHARDED = join(ROOT, 'deploy/kubernetes-sharded');
 /** Every overlay a user applies; the test adds one: the base plus the component alone. */
 const OVERLAYS = [BASE, join(ROOT, 'deploy/kubernetes-prometheus-operator'), SHARDED];
-/** Where the address feed keeps its state (`--storage.path`, not yet a flag of the daemon). */
+/** Where the address feed keeps its state (`--storage.path`). */
 const STATE_DIR = '/var/lib/egress-exporter';
 
 /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-argument */
@@ -184,10 +184,13 @@ describe('the statefulset component', () => {
     const container = template.spec.containers[0];
     container.args = (container.args as string[]).filter((arg) => !arg.startsWith('--shard.from-pod-name=') && !arg.startsWith('--total-shards='));
     delete container.env;
-    container.volumeMounts = (container.volumeMounts as any[]).filter((m) => m.name !== 'state');
     delete template.spec.securityContext.fsGroup;
     delete template.spec.securityContext.fsGroupChangePolicy;
-    expect(template).toEqual(deployment.spec.template);
+    // The Deployment's state is an emptyDir; a shard's is its own claim (volumeClaimTemplates).
+    const fromDeployment = structuredClone(deployment.spec.template) as { spec: { volumes: Array<{ name: string }> } };
+    fromDeployment.spec.volumes = fromDeployment.spec.volumes.filter((v) => v.name !== 'state');
+    expect(template).toEqual(fromDeployment);
+    expect((statefulSet.spec.volumeClaimTemplates as Array<{ metadata: { name: string } }>).map((c) => c.metadata.name)).toEqual(['state']);
     expect(statefulSet.spec.selector).toEqual(deployment.spec.selector);
   });
 
@@ -215,7 +218,7 @@ describe('the statefulset component', () => {
     expect(selects(pdb.spec.selector.matchLabels, one(sharded(), 'StatefulSet').spec.template.metadata.labels)).toBe(true);
   });
 
-  it(`gives each shard a volume of its own, mounted at ${STATE_DIR} (the address feed's --storage.path), writable by the exporter's user`, async () => {
+  it(`gives each shard a volume of its own, mounted at ${STATE_DIR} (the address feed's --storage.path), writable by the exporter's user`, () => {
     const statefulSet = one(sharded(), 'StatefulSet');
     const [claim, ...others] = statefulSet.spec.volumeClaimTemplates;
     expect(others).toEqual([]);
@@ -225,8 +228,7 @@ describe('the statefulset component', () => {
     expect(mount).toEqual({ name: claim.metadata.name, mountPath: STATE_DIR });
     expect(pod.volumes.find((v: any) => v.name === claim.metadata.name), 'the claim, not a pod volume').toBeUndefined();
     expect(pod.securityContext.fsGroup).toBe(pod.securityContext.runAsGroup);
-    // The flag that will use it is written beside the others, commented until the daemon has it.
-    expect(await readFile(join(COMPONENT, 'statefulset.yaml'), 'utf8')).toContain(`# - --storage.path=${STATE_DIR}`);
+    expect(pod.containers[0].args).toContain(`--storage.path=${STATE_DIR}`);
     expect(statefulSet.spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenScaled: 'Delete', whenDeleted: 'Retain' });
   });
 });

@@ -196,6 +196,8 @@ describe('Dockerfile', () => {
     // The daemon's node flags, as npm start and the bench pass them.
     expect(entrypoint.slice(1, 1 + NODE_FLAGS.length)).toEqual(NODE_FLAGS);
     const script = entrypoint[1 + NODE_FLAGS.length]!;
+    // The README quotes it as it is.
+    expect(await readFile(join(ROOT, 'README.md'), 'utf8')).toContain(`\`ENTRYPOINT [${entrypoint.map((a) => JSON.stringify(a)).join(', ')}]\``);
     const entry = runtimeSource(script);
     expect(entry, `${script} is copied into the image`).toEqual({ context: false, repoPath: 'dist/cli.js' });
     expect(existsSync(join(ROOT, entry!.repoPath)), `${entry!.repoPath} exists after the build`).toBe(true);

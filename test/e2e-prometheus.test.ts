@@ -8,21 +8,18 @@
 //   healthy  every dashboard query and every alert expression, asked through
 //            Prometheus's HTTP API, returns what it should; no alert fires or is pending.
 //   fault    `corp` starts inspecting TLS and answering HTTP/1.1 only (a squid ssl-bump
-//            or Zscaler without HTTP/2 inspection): EgressHTTP2Downgraded for cgr.dev on
-//            path corp reaches the webhook, with exactly the other alerts such a proxy
-//            rightly raises (see EXPECTED_FAULT_ALERTS), and nothing on the direct path.
+//            or Zscaler without HTTP/2 inspection) on a path meant to be clean: one
+//            notification, EgressTLSIntercepted for path corp naming the downgrade too,
+//            reaches the webhook; nothing else fires (see EXPECTED_FAULT_ALERTS), and
+//            nothing on the direct path.
 //
 // Network: everything listens on 127.0.0.1, on ports picked free at start; Prometheus
 // and Alertmanager are given loopback listen addresses and loopback targets only, and
 // Alertmanager's cluster gossip is off (an empty --cluster.listen-address).
-import { spawn, spawnSync } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
 import type { Server as HttpServer } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
-import type { Server as NetServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
@@ -35,8 +32,10 @@ import { startProxy } from './fixtures/proxies.js';
 import type { RunningProxy } from './fixtures/proxies.js';
 import { memoryLogger, startTestExporter, tempDir, writeTestCa } from './helpers/exporter.js';
 import type { TestExporter } from './helpers/exporter.js';
-import { REPO_ROOT, alertExpressions, alertRules, dashboardQueries, exporterMetricNames, histogramFamily, runNode } from './helpers/monitoring-queries.js';
+import { REPO_ROOT, alertExpressions, alertRules, dashboardQueries, exporterMetricNames, histogramFamily } from './helpers/monitoring-queries.js';
 import type { DashboardQuery } from './helpers/monitoring-queries.js';
+import { PrometheusApi, describeAlert, freePorts, generateTestRules, requireTool, sleep, startDaemon, until, waitReady, withData } from './helpers/prometheus.js';
+import type { Daemon, PromAlert } from './helpers/prometheus.js';
 import { scrape } from './helpers/scrape.js';
 import { TLS_REQUIREMENTS } from '../src/model/tls-requirements.js';
 
@@ -90,20 +89,21 @@ const NO_SERIES_WHEN_HEALTHY: Record<string, string> = {
 /**
  * What a TLS-inspecting proxy that speaks only HTTP/1.1 rightly raises on its path, when
  * its CA is trusted (tls.ca_file) and the path is not marked expect_interception:
- *   EgressHTTP2Downgraded       the fault itself: h2 offered, HTTP/1.1 came back;
- *   EgressTLSIntercepted        the chain's issuer (Intercepting Proxy CA) differs from
- *                               the direct path's, on a path meant to be clean;
- * Not raised either: EgressTLSRequirementNotMet, although alpn_h2 and baseline read 0 on
- * corp (the proxy's TLS selects http/1.1): that is the downgrade again, and the rule
- * defers to EgressHTTP2Downgraded. Every other requirement is still met.
+ *   EgressTLSIntercepted        the fault: the chain's issuer (Intercepting Proxy CA)
+ *                               differs from the direct path's, on a path meant to be
+ *                               clean; its description says the proxy also downgrades.
+ * Not raised: EgressHTTP2Downgraded (h2 offered, HTTP/1.1 came back: that interceptor's
+ * doing, named in the interception's page; it pages alone where interception is expected),
+ * nor EgressTLSRequirementNotMet, although alpn_h2 and baseline read 0 on corp (the
+ * proxy's TLS selects http/1.1): the verdicts of an intercepted path are the proxy's.
  * Not raised: EgressTLSCertificateInvalid (the chain verifies against tls.ca_file, and the
  * rule defers to EgressTLSIntercepted anyway), EgressHTTPUnexpectedResponse (the proxy
  * relays the registry's 401 and header), and anything on the direct path or about DNS/TCP.
  */
-const EXPECTED_FAULT_ALERTS = ['EgressHTTP2Downgraded', 'EgressTLSIntercepted'] as const;
+const EXPECTED_FAULT_ALERTS = ['EgressTLSIntercepted'] as const;
 const EXPECTED_UNMET_REQUIREMENTS = ['alpn_h2', 'baseline'];
 
-// --- small helpers ---------------------------------------------------------------------
+// --- small helpers (Prometheus, its API and waiting: ./helpers/prometheus.ts) -----------
 
 /** alerts/alertmanager/alertmanager.yml as shipped, its receiver pointed at `webhookUrl` and its waits shortened for a test. */
 function shippedAlertmanagerConfig(webhookUrl: string): Record<string, unknown> {
@@ -113,211 +113,6 @@ function shippedAlertmanagerConfig(webhookUrl: string): Record<string, unknown> 
   return config;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Fails (never skips) when a Debian tool is missing, naming the package. */
-function requireTool(command: string, pkg: string): void {
-  if (spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0) return;
-  throw new Error(`${command} is not installed: the end-to-end test needs the Debian package \`${pkg}\` (apt-get install -y --no-install-recommends ${pkg}, or node scripts/ensure-tools.mjs)`);
-}
-
-/** `n` distinct free ports on 127.0.0.1: each bound at once, then all released. */
-async function freePorts(n: number): Promise<number[]> {
-  const servers: NetServer[] = [];
-  try {
-    const ports: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const server = createNetServer();
-      servers.push(server);
-      ports.push(
-        await new Promise<number>((resolve, reject) => {
-          server.once('error', reject);
-          server.listen(0, '127.0.0.1', () => {
-            const address = server.address();
-            if (address === null || typeof address === 'string') reject(new Error('no port'));
-            else resolve(address.port);
-          });
-        }),
-      );
-    }
-    return ports;
-  } finally {
-    await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-  }
-}
-
-/**
- * Calls `attempt` until it returns something other than undefined, or fails after
- * `timeoutMs` with `what`, the last error and `state()` (what was seen last).
- */
-async function until<T>(what: string, timeoutMs: number, attempt: () => Promise<T | undefined>, state: () => string = () => '', intervalMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await attempt();
-      if (value !== undefined) return value;
-      lastError = undefined;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() >= deadline) {
-      const error = lastError === undefined ? '' : `\nlast error: ${lastError instanceof Error ? lastError.message : JSON.stringify(lastError)}`;
-      const seen = state();
-      throw new Error(`${what}: not within ${timeoutMs} ms${error}${seen === '' ? '' : `\nlast seen: ${seen}`}`);
-    }
-    await sleep(intervalMs);
-  }
-}
-
-/** The environment without proxy variables: Prometheus and Alertmanager talk to 127.0.0.1 only. */
-function childEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!/_proxy$/i.test(key)) env[key] = value;
-  return env;
-}
-
-// --- Prometheus and Alertmanager processes ------------------------------------------
-
-interface Daemon {
-  name: string;
-  child: ChildProcess;
-  /** The last 64 KiB of its stdout and stderr. */
-  logs: () => string;
-  /** SIGTERM, then SIGKILL after 8 s; resolves once it exited (or 2 s after the SIGKILL). */
-  stop: () => Promise<void>;
-}
-
-function startDaemon(name: string, command: string, args: readonly string[], cwd: string): Daemon {
-  const child = spawn(command, [...args], { cwd, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  const keep = (chunk: Buffer | string) => {
-    log = (log + chunk.toString()).slice(-64 * 1024);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.once('error', (err) => {
-      keep(`spawn failed: ${err.message}\n`);
-      resolve();
-    });
-  });
-  const running = () => child.exitCode === null && child.signalCode === null && child.pid !== undefined;
-  return {
-    name,
-    child,
-    logs: () => log,
-    stop: async () => {
-      if (!running()) return;
-      child.kill('SIGTERM');
-      if (await Promise.race([exited.then(() => true), sleep(8_000).then(() => false)])) return;
-      child.kill('SIGKILL');
-      await Promise.race([exited, sleep(2_000)]);
-    },
-  };
-}
-
-/** Waits for `url` to answer 200; fails early, with the daemon's logs, when it exits. */
-async function waitReady(daemon: Daemon, url: string, timeoutMs = 20_000): Promise<void> {
-  await until(
-    `${daemon.name} ready at ${url}`,
-    timeoutMs,
-    async () => {
-      if (daemon.child.exitCode !== null || daemon.child.signalCode !== null) {
-        throw new Error(`${daemon.name} exited (${daemon.child.exitCode ?? daemon.child.signalCode}):\n${daemon.logs()}`);
-      }
-      const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-      await response.arrayBuffer();
-      return response.ok ? true : undefined;
-    },
-    () => daemon.logs().slice(-4_000),
-  );
-}
-
-// --- Prometheus's HTTP API ---------------------------------------------------------------
-
-interface VectorSample {
-  metric: Record<string, string>;
-  value: [number, string];
-}
-
-interface QueryOutcome {
-  status: string;
-  error?: string;
-  resultType?: string;
-  result: VectorSample[];
-}
-
-interface PromAlert {
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  state: 'pending' | 'firing' | 'inactive';
-  activeAt: string;
-  value: string;
-}
-
-interface PromRule {
-  name: string;
-  type: string;
-  health: string;
-  lastError?: string;
-  lastEvaluation: string;
-}
-
-class PrometheusApi {
-  constructor(readonly url: string) {}
-
-  private async get<T>(path: string): Promise<{ status: string; data?: T; errorType?: string; error?: string }> {
-    const response = await fetch(`${this.url}${path}`, { signal: AbortSignal.timeout(5_000) });
-    return (await response.json()) as { status: string; data?: T; errorType?: string; error?: string };
-  }
-
-  private async data<T>(path: string): Promise<T> {
-    const body = await this.get<T>(path);
-    if (body.status !== 'success' || body.data === undefined) throw new Error(`${path}: ${body.status}: ${body.errorType ?? ''} ${body.error ?? ''}`);
-    return body.data;
-  }
-
-  /** An instant query at the latest evaluation time; never throws on a PromQL error. */
-  async query(expr: string): Promise<QueryOutcome> {
-    const body = await this.get<{ resultType: string; result: VectorSample[] | [number, string] }>(`/api/v1/query?query=${encodeURIComponent(expr)}`);
-    if (body.status !== 'success' || body.data === undefined) return { status: body.status, error: `${body.errorType ?? ''}: ${body.error ?? ''}`, result: [] };
-    const { resultType, result } = body.data;
-    // A scalar becomes one sample without labels, so every outcome reads the same way.
-    const samples = resultType === 'scalar' ? [{ metric: {}, value: result as [number, string] }] : (result as VectorSample[]);
-    return { status: body.status, resultType, result: samples };
-  }
-
-  async alerts(): Promise<PromAlert[]> {
-    return (await this.data<{ alerts: PromAlert[] }>('/api/v1/alerts')).alerts;
-  }
-
-  async alertingRules(): Promise<PromRule[]> {
-    const data = await this.data<{ groups: Array<{ rules: PromRule[] }> }>('/api/v1/rules?type=alert');
-    return data.groups.flatMap((g) => g.rules);
-  }
-
-  async metricNames(): Promise<string[]> {
-    return this.data<string[]>('/api/v1/label/__name__/values');
-  }
-
-  async targets(): Promise<Array<{ labels: Record<string, string>; health: string; lastError: string }>> {
-    return (await this.data<{ activeTargets: Array<{ labels: Record<string, string>; health: string; lastError: string }> }>('/api/v1/targets')).activeTargets;
-  }
-
-  async alertmanagers(): Promise<string[]> {
-    return (await this.data<{ activeAlertmanagers: Array<{ url: string }> }>('/api/v1/alertmanagers')).activeAlertmanagers.map((a) => a.url);
-  }
-}
-
-/** Series that carry a number: NaN and ±Inf (a quantile of nothing) count as no data. */
-const withData = (outcome: QueryOutcome) => outcome.result.filter((s) => Number.isFinite(Number(s.value[1])));
-
-const describeAlert = (a: { labels: Record<string, string>; state?: string }) => {
-  const { alertname, ...rest } = a.labels;
-  return `${alertname ?? '?'}${a.state === undefined ? '' : ` (${a.state})`} ${JSON.stringify(rest)}`;
-};
 
 // --- the webhook receiver ------------------------------------------------------------------
 
@@ -452,9 +247,7 @@ describe('end to end: Prometheus scrapes the exporter, Alertmanager delivers its
     if (promPort === undefined || amPort === undefined) throw new Error('no free ports');
 
     // The shipped rules, every `for:` shortened.
-    rulesFile = join(dir, 'egress-rules.yml');
-    const generated = await runNode(['alerts/generate.ts', '--for', FOR, '--out', rulesFile]);
-    if (generated.code !== 0) throw new Error(`alerts/generate.ts failed: ${generated.stderr}`);
+    rulesFile = await generateTestRules(dir, FOR);
 
     const amDir = join(dir, 'alertmanager');
     // The shipped route and inhibitions, its receiver pointed at the webhook and its waits shortened.
@@ -694,7 +487,7 @@ describe('end to end: Prometheus scrapes the exporter, Alertmanager delivers its
     expect(webhook?.messages ?? [], 'webhook deliveries while healthy').toEqual([]);
   }, 30_000);
 
-  it(`when ${PROXY} starts inspecting TLS and downgrading to HTTP/1.1, EgressHTTP2Downgraded reaches the webhook through Alertmanager`, async () => {
+  it(`when ${PROXY} starts inspecting TLS and downgrading to HTTP/1.1, one EgressTLSIntercepted naming the downgrade reaches the webhook through Alertmanager`, async () => {
     const receiver = webhook;
     if (receiver === undefined || corp === undefined) throw new Error('fixtures not started');
     const faultAt = Date.now();
@@ -703,28 +496,31 @@ describe('end to end: Prometheus scrapes the exporter, Alertmanager delivers its
     const firingFromWebhook = () =>
       receiver.messages.flatMap((msg) => msg.alerts.filter((a) => a.status === 'firing').map((alert) => ({ msg, alert })));
     const delivered = await until(
-      'EgressHTTP2Downgraded delivered to the webhook',
+      'EgressTLSIntercepted delivered to the webhook',
       45_000,
-      () => Promise.resolve(firingFromWebhook().find(({ alert }) => alert.labels.alertname === 'EgressHTTP2Downgraded')),
+      () => Promise.resolve(firingFromWebhook().find(({ alert }) => alert.labels.alertname === 'EgressTLSIntercepted')),
       () => `webhook: ${JSON.stringify(receiver.messages.flatMap((m) => m.alerts.map((a) => describeAlert(a))))}\n${context()}`,
     );
     const elapsed = Date.now() - faultAt;
 
-    const rule = alertRules(rulesFile).find((r) => r.alert === 'EgressHTTP2Downgraded');
+    const rule = alertRules(rulesFile).find((r) => r.alert === 'EgressTLSIntercepted');
     // One page for the path (the proxy's fault), grouped by the shipped route; no replica's labels.
-    expect(delivered.msg).toMatchObject({ version: '4', status: 'firing', receiver: 'egress-oncall', groupLabels: { alertname: 'EgressHTTP2Downgraded', path: PROXY } });
+    expect(delivered.msg).toMatchObject({ version: '4', status: 'firing', receiver: 'egress-oncall', groupLabels: { alertname: 'EgressTLSIntercepted', path: PROXY } });
     expect(delivered.alert).toMatchObject({
       status: 'firing',
-      labels: { alertname: 'EgressHTTP2Downgraded', path: PROXY, severity: 'critical' },
+      labels: { alertname: 'EgressTLSIntercepted', path: PROXY, severity: 'critical' },
       annotations: { summary: rule?.annotations?.summary },
     });
     expect(Object.keys(delivered.alert.labels).sort()).toEqual(['alertname', 'path', 'severity']);
-    expect(delivered.alert.annotations.summary).toBe('HTTP/2 to required hosts is downgraded to HTTP/1.1.');
-    expect(delivered.alert.annotations.description).toBe(`Clients offering h2 on path ${PROXY} get HTTP/1.1 from 1 host(s) that speak HTTP/2: a proxy terminates TLS and downgrades it: ${HOST}:${origin?.port ?? 0}`);
-    expect(delivered.alert.annotations.runbook_url).toMatch(/#egresshttp2downgraded$/);
+    expect(delivered.alert.annotations.summary).toBe('TLS to required hosts is intercepted on a path meant to be clean.');
+    // The cause, the hosts, and what else that proxy does to them.
+    expect(delivered.alert.annotations.description).toMatch(
+      new RegExp(`^The certificate chains of 1 host\\(s\\) on path ${PROXY} are re-signed by another CA \\(.+\\): a TLS-inspecting proxy or firewall intercepts them: ${HOST.replace(/\./g, '\\.')}:${origin?.port ?? 0}\\. It also downgrades HTTP/2 to HTTP/1\\.1 for 1 of them\\.$`),
+    );
+    expect(delivered.alert.annotations.runbook_url).toMatch(/#egresstlsintercepted$/);
     expect(delivered.alert.generatorURL.startsWith('http://127.0.0.1:')).toBe(true);
     expect(elapsed).toBeLessThan(45_000);
-    console.log(`e2e: EgressHTTP2Downgraded reached the webhook ${elapsed} ms after the proxy started downgrading`);
+    console.log(`e2e: EgressTLSIntercepted reached the webhook ${elapsed} ms after the proxy started intercepting`);
 
     // The set of alerts firing settles on exactly what such a proxy causes, all on corp.
     const expected = [...EXPECTED_FAULT_ALERTS].sort();

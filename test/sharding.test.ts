@@ -33,6 +33,8 @@ import { scrape } from './helpers/scrape.js';
 
 const HOSTS = Array.from({ length: 30 }, (_, i) => `target-${String(i + 1).padStart(2, '0')}.shard.test`);
 const KEYS = new Map(HOSTS.map((host) => [host, shardKey({ host, port: 443 })]));
+/** Each name's one address: what the address feed lists for it. */
+const ADDRESS = new Map(HOSTS.map((host, i) => [host, `127.0.30.${i + 1}`]));
 const FOR = '2s';
 
 interface Replica {
@@ -143,7 +145,7 @@ describe('sharded replicas on loopback, scraped by a real Prometheus with the sh
       throw new Error('prometheus is not installed: this test needs the Debian package `prometheus` (node scripts/ensure-tools.mjs installs it)');
     }
     dir = await tempDir('egress-shard-');
-    dns = await startDnsServer(Object.fromEntries(HOSTS.map((host) => [host, { a: ['127.0.0.1'], ttl: 600 }])));
+    dns = await startDnsServer(Object.fromEntries(HOSTS.map((host) => [host, { a: [ADDRESS.get(host)!], ttl: 600 }])));
     const config = join(dir, 'egress.yml');
     await writeFile(
       config,
@@ -151,14 +153,17 @@ describe('sharded replicas on loopback, scraped by a real Prometheus with the sh
         catalog: 'none',
         interval: '1s',
         timeout: '800ms',
-        dns: { servers: [dns.address.name] },
+        // Loopback answers are this lab's public addresses (never connected to: dns check only).
+        dns: { servers: [dns.address.name], sinkhole_cidrs: ['0.0.0.0/8'] },
+        feed: { lists: [{ name: 'all' }] },
         targets: HOSTS.map((host) => ({ host, families: ['v4'], checks: ['dns'] })),
       }),
     );
 
     // The replicas, all at once: the StatefulSet's way (pod names), HA pairs, and 4 shards.
     const start = async (job: string, total: number, flags: string[], shard: number): Promise<Replica> => {
-      const daemon = await spawnDaemon([`--config.file=${config}`, `--total-shards=${total}`, ...flags], 20_000);
+      // Thirteen node processes starting at once on two cores: give each time.
+      const daemon = await spawnDaemon([`--config.file=${config}`, `--total-shards=${total}`, ...flags], 60_000);
       return { job, shard, total, daemon, instance: `127.0.0.1:${daemon.port}` };
     };
     const starting: Array<Promise<Replica>> = [];
@@ -209,7 +214,7 @@ describe('sharded replicas on loopback, scraped by a real Prometheus with the sh
       },
       seen,
     );
-  }, 90_000);
+  }, 150_000);
 
   afterAll(async () => {
     await prom?.stop();
@@ -263,6 +268,27 @@ describe('sharded replicas on loopback, scraped by a real Prometheus with the sh
     const m = await scrape(`http://${replica.instance}`);
     expect(m.find('egress_exporter_round_finished_timestamp_seconds', { host: foreign })).toEqual([]);
     expect(m.value('egress_exporter_targets_owned', { shard: '0' })).toBe(HOSTS.filter((host) => ownerOf(KEYS.get(host)!, 3) === 0).length);
+  });
+
+  it("serves on each replica the address feed of its own shard's targets: ready, and together the whole list", async () => {
+    const shards = replicas.filter((r) => r.job === 'egress').sort((a, b) => a.shard - b.shard);
+    const listed: string[] = [];
+    for (const replica of shards) {
+      const own = HOSTS.filter((host) => ownerOf(KEYS.get(host)!, 3) === replica.shard);
+      const text = await until(`shard ${replica.shard}'s /addresses/all`, 10_000, async () => {
+        const response = await fetch(`http://${replica.instance}/addresses/all`, { signal: AbortSignal.timeout(5_000) });
+        return response.status === 200 ? response.text() : undefined;
+      });
+      const addresses = text.split('\n').filter((line) => line !== '');
+      expect(new Set(addresses), `shard ${replica.shard}`).toEqual(new Set(own.map((host) => ADDRESS.get(host)!)));
+      listed.push(...addresses);
+      // A host of another shard is not this replica's to list, and the answer says why.
+      const foreign = HOSTS.find((host) => ownerOf(KEYS.get(host)!, 3) !== replica.shard)!;
+      const asked = await fetch(`http://${replica.instance}/addresses?host=${foreign}`, { signal: AbortSignal.timeout(5_000) });
+      expect(asked.status).toBe(400);
+      expect(await asked.text()).toContain(`is not the host of any target of this replica (shard ${replica.shard} of 3: it lists only its shard's targets)`);
+    }
+    expect(listed.sort()).toEqual([...ADDRESS.values()].sort());
   });
 
   it('raises EgressExporterTargetsUncovered when a shard loses its only replica, and nothing when one of an HA pair dies', async () => {

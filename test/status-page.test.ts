@@ -152,6 +152,8 @@ targets:
     }
     expect(await textOf('cgr.dev', 'dns')).toContain(dns.address.name);
     expect(await textOf('cgr.dev', 'tcp')).toContain('direct');
+    // The certificate under tls: when it expires, who issued it, what it verified against.
+    expect(await textOf('cgr.dev', 'tls')).toMatch(/direct: certificate expires in \d+ days[^;]*; issuer CN=[^;]+; verified \(tls\.ca_file\)/);
     // A check the target does not have says so, rather than looking like a gap.
     expect(await textOf('cgr.dev', 'http')).toBe('not checked');
   });
@@ -196,8 +198,9 @@ targets:
 
   it("follows the NXDOMAIN host's debug link to its transcript", async () => {
     const link = row('apk.cgr.dev').getByRole('link', { name: 'debug' });
-    expect(await link.getAttribute('href')).toBe('/probe?target=apk.cgr.dev&debug=true');
-    await Promise.all([page.waitForURL(`${base}/probe?target=apk.cgr.dev&debug=true`), link.click()]);
+    // The target's port too: a host on two ports has two transcripts.
+    expect(await link.getAttribute('href')).toBe(`/probe?target=apk.cgr.dev:${tls.port}&debug=true`);
+    await Promise.all([page.waitForURL(`${base}/probe?target=apk.cgr.dev:${tls.port}&debug=true`), link.click()]);
     const transcript = await page.locator('body').innerText();
     expect(transcript).toContain(`egress-exporter probe of apk.cgr.dev:${tls.port}`);
     expect(transcript).toContain(`resolver ${dns.address.name}: FAILED (nxdomain)`);

@@ -11,6 +11,8 @@ function httpOptions(p: PathRun, dial: Dial): HttpProbeOptions {
   const options: HttpProbeOptions = { dial, ca: p.ctx.trust.caPem, systemRoots: p.ctx.trust.publicRoots, viaProxy: p.path.proxy !== null };
   if (p.shared !== undefined) options.onHandshake = p.shared.witness;
   if (p.target.http !== undefined) options.expectation = p.target.http;
+  // The same name as the tls check's (tlsOptions), so the handshake they share stands for both.
+  if (p.target.serverName !== undefined) options.servername = p.target.serverName;
   return options;
 }
 

@@ -2,7 +2,7 @@
 // firewall doing its job) from a path that is down (nothing answers through it). Fed by
 // every judged round (round.ts) with the paths that must work, read when a path that must
 // stay blocked goes silent (expectation.ts).
-import cron from 'node-cron';
+import { cronPeriodMs } from '../config/cron-period.js';
 import type { Config } from '../config/types.js';
 import { expectationOn } from '../model/types.js';
 import { targetKey } from './report.js';
@@ -22,18 +22,11 @@ function reachedOn(entry: PathReport): boolean | undefined {
   return undefined;
 }
 
-/** The gap between the next two runs of a cron expression (as the scheduler spreads rounds over it). */
-function cronPeriodMs(expression: string): number {
-  const task = cron.createTask(expression, () => undefined);
-  const [a, b] = task.getNextRuns(2);
-  void task.destroy();
-  return a && b ? b.getTime() - a.getTime() : 60_000;
-}
-
 /**
  * "Lately": the latest round of a target counts while it ended within two round periods
- * (the interval, or the cron schedule's gap) plus one check deadline. Every target runs a
- * round each period, so a path that still works has a fresh success in that window.
+ * (the interval, or the cron schedule's period, which the scheduler spreads rounds over)
+ * plus one check deadline. Every target runs a round each period, so a path that still
+ * works has a fresh success in that window.
  */
 export function healthWindowMs(config: Pick<Config, 'intervalMs' | 'schedule' | 'timeoutMs'>): number {
   const period = config.schedule === null ? config.intervalMs : cronPeriodMs(config.schedule);

@@ -16,11 +16,21 @@ import { resolversOf } from './dns-check.js';
 import { PROXY_PATH } from './paths.js';
 import type { PathCheck, PathRun } from './path-run.js';
 
-/** Opens a connection on the path to a host the pull only learns as it goes. */
+/** The name the pull asks the registry by: its server_name when set (SNI, Host), else its host. */
+function registryHost(target: PathRun['target']): string {
+  return target.serverName ?? target.host;
+}
+
+/**
+ * Opens a connection on the path to a host the pull only learns as it goes. The
+ * registry's own name (its server_name when set) is dialled at the target's host, as
+ * curl --resolve NAME:PORT:HOST does; every other host (token realm, blob host) as named.
+ */
 function dialFactory(p: PathRun): (host: string, port: number) => Dial {
   const { target, ctx, path } = p;
   const plan = p.plan;
   const resolver = resolversOf(ctx.config)[0] ?? 'system';
+  const dialled = (host: string, port: number): string => (port === target.port && host === registryHost(target) ? target.host : host);
   const direct = (host: string, port: number): Dial => {
     if ('dial' in plan && path.proxy === null && host === target.host && port === target.port) return plan.dial;
     const options: ResolvingDialOptions = { resolver };
@@ -29,7 +39,8 @@ function dialFactory(p: PathRun): (host: string, port: number) => Dial {
   };
   const proxy = path.proxy;
   const envProxied = proxy !== null && ctx.config.proxies.length === 0 && ctx.config.proxy === 'env';
-  return (host, port) => {
+  return (named, port) => {
+    const host = dialled(named, port);
     if (proxy === null) return direct(host, port);
     if (!envProxied) return proxyDial(proxy, host, port);
     const spec = envProxyFor(host, ctx.env, PROXY_PATH);
@@ -49,7 +60,7 @@ export const registryCheck: PathCheck<'registry'> = {
       reason,
       message,
       durationSeconds,
-      registry: registryName(target.host, target.port),
+      registry: registryName(registryHost(target), target.port),
       failedStep: 'ping',
       steps: {},
       transcript: [],
@@ -59,10 +70,10 @@ export const registryCheck: PathCheck<'registry'> = {
       'registry',
       async (signal) => {
         if ('skip' in plan) return failed(plan.skip.reason, plan.skip.message, 0);
-        const credentials = await loadRegistryCredentials({ host: target.host, port: target.port, credentials: pull.credentials, dockerConfig: pull.dockerConfig }, { env: ctx.env });
+        const credentials = await loadRegistryCredentials({ host: registryHost(target), port: target.port, credentials: pull.credentials, dockerConfig: pull.dockerConfig }, { env: ctx.env });
         const options: RegistryProbeOptions = { dialFor: dialFactory(p), viaProxy: p.path.proxy !== null, ca: ctx.trust.caPem, systemRoots: ctx.trust.publicRoots };
         if (credentials !== undefined) options.credentials = credentials;
-        return ctx.probes.registry({ host: target.host, port: target.port, repository: pull.repository, reference: pull.reference, platform: pull.platform }, options, signal);
+        return ctx.probes.registry({ host: registryHost(target), port: target.port, repository: pull.repository, reference: pull.reference, platform: pull.platform }, options, signal);
       },
       failed,
     );

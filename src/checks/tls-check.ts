@@ -19,6 +19,7 @@ export function tlsOptions(p: PathRun, dial: Dial): TlsProbeOptions {
   const { ctx, target } = p;
   const options: TlsProbeOptions = { dial, ca: ctx.trust.caPem, systemRoots: ctx.trust.publicRoots, handshakeTimeoutMs: Math.min(DEFAULT_HANDSHAKE_TIMEOUT_MS, ctx.config.timeoutMs) };
   if (target.expectedIssuers !== undefined && target.expectedIssuers.length > 0) options.expectedIssuers = target.expectedIssuers;
+  if (target.serverName !== undefined) options.servername = target.serverName;
   return options;
 }
 

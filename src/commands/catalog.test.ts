@@ -160,8 +160,8 @@ describe('catalog', () => {
     { argv: ['--catalog', 'chainguard-2023'], message: '--catalog: expected one of chainguard, chainguard-2024, none, got "chainguard-2023"' },
     { argv: ['--diff', 'aws'], message: '--diff: expected one of chainguard, chainguard-2024, none, got "aws"' },
     { argv: ['--diff', 'chainguard-2024', '--format', 'csv'], message: '--format: with --diff, expected one of list, json, got "csv"' },
-    { argv: ['--bogus'], message: "Unknown option '--bogus'" },
-    { argv: ['chainguard'], message: "Unexpected argument 'chainguard'. This command does not take positional arguments" },
+    { argv: ['--bogus'], message: "unknown flag '--bogus'" },
+    { argv: ['chainguard'], message: "unexpected argument 'chainguard': this command takes only flags" },
   ];
 
   it.each(USAGE_ERRORS)('exits 2 on $argv', async ({ argv, message }) => {

@@ -8,7 +8,10 @@ import { resolveTargets } from '../config/targets.js';
 import type { Config } from '../config/types.js';
 import { createLogger } from '../logging/logger.js';
 import { TLS_REQUIREMENTS } from '../probes/tls/tls.js';
-import type { TlsHandshakeFacts, TlsRequirement } from '../probes/tls/tls.js';
+import type { TlsHandshakeFacts, TlsRequirement, TlsResult } from '../probes/tls/tls.js';
+import { issuerLabel } from '../probes/tls/tls-certs.js';
+import type { TlsCertFacts } from '../probes/tls/tls-certs.js';
+import { certWords, EXPIRY_WARNING_DAYS } from '../cert-words.js';
 import type { ProbeOutcome } from '../probes/types.js';
 import { roundSignal } from '../async/round-signal.js';
 import { roundContext } from '../checks/context.js';
@@ -17,14 +20,18 @@ import { dnsFindings, dnsJudgementOf } from '../checks/dns-judgement.js';
 import { judgeExpectations } from '../checks/expectation.js';
 import { dnsSummary, roundOk } from '../checks/judge.js';
 import { targetName } from '../checks/report.js';
-import type { RoundReport } from '../checks/report.js';
+import type { PathReport, RoundReport } from '../checks/report.js';
 import { runRound } from '../checks/round.js';
 import { readTrust } from '../config/trust.js';
+import { normaliseHost, splitHostPort } from '../host-port.js';
+import { agree, counted } from '../plural.js';
+import type { Target } from '../model/types.js';
 import { onDemandRunner } from '../scheduler/check-runner.js';
 
-export const CHECK_USAGE = `usage: egress-exporter check [--config.file=PATH] [--output=table|json] [--host=HOST ...]
+export const CHECK_USAGE = `usage: egress-exporter check [--config.file=PATH] [--output=table|json] [--host=HOST[:PORT] ...]
 
-Runs every check of every target once, now, and prints the verdicts.
+Runs every check of every target once, now, and prints the verdicts. --host picks
+targets: HOST takes each of its ports, HOST:PORT (or [v6]:PORT) that one.
 Exit status: 0 when everything is met, 1 when something is not, 2 for a usage or config error.
 `;
 
@@ -73,8 +80,6 @@ export function styleFor(out: { isTTY?: boolean }, env: NodeJS.ProcessEnv = proc
   return env.NO_COLOR !== undefined && env.NO_COLOR !== '' ? TTY_NO_COLOR : TTY;
 }
 
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
-
 /** Visible width: escape codes take no room. */
 // eslint-disable-next-line no-control-regex -- matching the ESC of colour codes is the point
 const width = (text: string): number => text.replace(/\x1b\[[0-9;]*m/g, '').length;
@@ -90,16 +95,41 @@ function verdict(result: ProbeOutcome | undefined, style: Style): string {
   return result.ok ? style.ok(style.pass) : style.bad(`${style.fail} ${result.reason ?? ''}`.trim());
 }
 
-export function renderTable(reports: readonly RoundReport[], style: Style, elapsedSeconds: number): string {
+/** A failed result's words: `reason - message`. */
+const why = (result: ProbeOutcome): string => `${result.reason ?? 'failed'}${result.message ? ` - ${result.message}` : ''}`;
+
+/**
+ * The tls check's failure in words, without the unmet requirements (each has a line of
+ * its own); undefined when those lines say it all (the default handshake worked and the
+ * chain verified).
+ */
+function tlsWhy(tls: TlsResult): string | undefined {
+  const unmet = tls.requirements.filter((r) => r.verdict !== 'met');
+  if (unmet.length > 0 && tls.handshake !== undefined && tls.certificate?.verified === true) return undefined;
+  const own = (tls.message ?? '').split('; ').filter((part) => part !== '' && !unmet.some((r) => part.startsWith(`${r.requirement} ${r.verdict}:`)));
+  return `${tls.reason ?? 'failed'}${own.length > 0 ? ` - ${own.join('; ')}` : ''}`;
+}
+
+/** The path's tcp check reached nothing, so the later checks were not tried (dial-plan.ts): they say nothing of their own. */
+function notTried(entry: PathReport, result: ProbeOutcome): boolean {
+  const tcp = entry.tcp;
+  return tcp !== undefined && !tcp.ok && tcp.families.every((f) => f.reachable === 0) && result.reason === tcp.reason && result.durationSeconds === 0;
+}
+
+export function renderTable(reports: readonly RoundReport[], style: Style, elapsedSeconds: number, nowMs: number = Date.now()): string {
   const out: string[] = [];
   const rows: string[][] = [['HOST', 'PATH', 'DNS', 'TCP', 'TLS', 'HTTP']];
   const reqRows: string[][] = [['HOST', 'PATH', ...TLS_REQUIREMENTS.map((r) => REQUIREMENT_COLUMNS[r])]];
+  const certRows: string[][] = [['HOST', 'PATH', 'EXPIRES', 'ISSUER', 'VERIFIED', 'TRUST']];
   const pullRows: string[][] = [['HOST', 'PATH', 'PULL', 'BLOB HOST']];
   const blockedRows: string[][] = [['HOST', 'PATH', 'MUST STAY BLOCKED', 'WHY']];
   const notes: string[] = [];
+  /** Checks that had no address to connect to, per path: one line for them all, not one per host and check. */
+  const noAddresses = new Map<string, { checks: Set<string>; hosts: string[]; message: string }>();
   for (const report of reports) {
     const host = targetName(report.target);
-    for (const dns of report.dns) if (!dns.ok && report.target.checks.includes('dns')) notes.push(`${host} dns via ${dns.resolver}: ${dns.reason ?? 'failed'}${dns.message ? ` - ${dns.message}` : ''}`);
+    const dnsFact = report.dnsRequired === false ? " (a fact, not a failure: this target's clients do not resolve it themselves)" : '';
+    for (const dns of report.dns) if (!dns.ok && report.target.checks.includes('dns')) notes.push(`${host} dns via ${dns.resolver}: ${why(dns)}${dnsFact}`);
     for (const j of report.dnsJudgements) for (const finding of dnsFindings(j)) notes.push(`${host} dns via ${j.resolver}: ${finding}`);
     for (const entry of report.paths) {
       const http = entry.http;
@@ -123,6 +153,15 @@ export function renderTable(reports: readonly RoundReport[], style: Style, elaps
           }),
         ]);
       }
+      const cert = entry.tls?.certificate;
+      if (cert !== undefined) {
+        const words = certWords(cert, nowMs);
+        const expires = words.expiry.replace(/^expires /, '');
+        certRows.push([host, entry.path.name, words.soon ? style.bad(expires) : expires, words.issuer, cert.verified ? style.ok(words.verified) : style.bad(words.verified), words.trust]);
+        if (words.soon && entry.blocked === undefined) {
+          notes.push(`${host} certificate via ${entry.path.name}: ${words.expiry}, on ${new Date(cert.earliestNotAfter * 1000).toISOString()} (EgressTLSCertificateExpiringSoon warns below ${EXPIRY_WARNING_DAYS} days)`);
+        }
+      }
       const pull = entry.registry;
       if (pull) {
         const cell = pull.ok ? style.ok(style.pass) : style.bad(`${style.fail} ${pull.reason ?? ''} at ${pull.failedStep ?? '?'}`);
@@ -135,23 +174,45 @@ export function renderTable(reports: readonly RoundReport[], style: Style, elaps
         // Its checks' failures are what keeps it out: the row above says it.
         continue;
       }
+      const skipped: string[] = [];
       for (const [check, result] of [['tcp', entry.tcp], ['tls', entry.tls], ['http', entry.http], ['registry', entry.registry]] as const) {
-        if (result && !result.ok) notes.push(`${host} ${check} via ${entry.path.name}: ${result.reason ?? 'failed'}${result.message ? ` - ${result.message}` : ''}`);
+        if (!result || result.ok) continue;
+        if (result.reason === 'no_addresses') {
+          const group = noAddresses.get(entry.path.name) ?? { checks: new Set<string>(), hosts: [], message: result.message ?? '' };
+          group.checks.add(check);
+          if (!group.hosts.includes(host)) group.hosts.push(host);
+          noAddresses.set(entry.path.name, group);
+        } else if (check !== 'tcp' && notTried(entry, result)) skipped.push(check);
+        else if (check === 'tls' && entry.tls !== undefined) {
+          const line = tlsWhy(entry.tls);
+          if (line !== undefined) notes.push(`${host} tls via ${entry.path.name}: ${line}`);
+        } else notes.push(`${host} ${check} via ${entry.path.name}: ${why(result)}`);
+      }
+      if (skipped.length > 0) {
+        const at = notes.findIndex((n) => n.startsWith(`${host} tcp via ${entry.path.name}: `));
+        if (at >= 0) notes[at] += ` (so ${skipped.join(', ')} not tried)`;
       }
       for (const r of entry.tls?.requirements ?? []) {
         if (r.verdict !== 'met') notes.push(`${host} tls ${r.requirement} via ${entry.path.name}: ${r.verdict === 'not_met' ? 'not met' : `untested (${r.reason ?? ''})`} - ${r.detail}`);
       }
     }
   }
+  for (const [path, group] of noAddresses) {
+    const who = group.hosts.length === 1 ? `${group.hosts[0] ?? ''} ` : '';
+    const many = group.hosts.length === 1 ? '' : ` on ${counted(group.hosts.length, 'host')} (${group.hosts.join(', ')})`;
+    notes.push(`${who}${[...group.checks].join(', ')} via ${path}${many}: no_addresses - ${group.message || 'no addresses to connect to'}`);
+  }
   out.push(table(rows));
   if (reqRows.length > 1) out.push('', 'TLS requirements', table(reqRows));
+  if (certRows.length > 1) out.push('', 'Certificates', table(certRows));
   if (pullRows.length > 1) out.push('', 'Registry pull', table(pullRows));
   if (blockedRows.length > 1) out.push('', 'Must stay blocked', table(blockedRows));
   if (notes.length > 0) out.push('', 'Why', ...notes.map((n) => `  ${n}`));
   const failing = reports.filter((r) => !roundOk(r)).length;
+  const meeting = reports.length - failing;
   out.push(
     '',
-    `${plural(reports.length, 'host')} checked in ${elapsedSeconds.toFixed(1)} s: ${reports.length - failing} meet every requirement, ${failing} do not.`,
+    `${counted(reports.length, 'host')} checked in ${elapsedSeconds.toFixed(1)} s: ${meeting} ${agree(meeting, 'meets', 'meet')} every requirement, ${failing} ${agree(failing, 'does', 'do')} not.`,
   );
   return `${out.join('\n')}\n`;
 }
@@ -159,6 +220,23 @@ export function renderTable(reports: readonly RoundReport[], style: Style, elaps
 /** The default handshake's facts, in the snake_case of every other key. */
 function handshakeJson(h: TlsHandshakeFacts | undefined): Record<string, unknown> | null {
   return h === undefined ? null : { version: h.version, cipher: h.cipher, group: h.group, alpn: h.alpn, ems: h.ems, handshake_seconds: h.handshakeSeconds };
+}
+
+/** The chain's facts; times in ISO 8601. `intercepted` is the path's verdict (judged across paths), else the probe's own. */
+function certificateJson(cert: TlsCertFacts | undefined, intercepted: boolean | undefined): Record<string, unknown> | null {
+  if (cert === undefined) return null;
+  const iso = (seconds: number): string => new Date(seconds * 1000).toISOString();
+  return {
+    not_after: iso(cert.leafNotAfter),
+    earliest_not_after: iso(cert.earliestNotAfter),
+    subject: cert.subjectCN,
+    issuer: issuerLabel(cert),
+    verified: cert.verified,
+    verify_error: cert.authorizationError ?? null,
+    trust: cert.trust,
+    intercepted: intercepted ?? cert.intercepted,
+    chain_length: cert.chainLength,
+  };
 }
 
 /** Every key in snake_case, as in Prometheus and the config file. */
@@ -170,6 +248,9 @@ export function renderJson(reports: readonly RoundReport[]): string {
       hosts: reports.map((report) => ({
         host: report.target.host,
         port: report.target.port,
+        ok: roundOk(report),
+        // false: a failed lookup is a fact here, not a failure (the target's clients go through a proxy that resolves).
+        dns_required: report.dnsRequired ?? null,
         dns: report.dns.map((d) => ({
           resolver: d.resolver,
           ...brief(d),
@@ -184,13 +265,16 @@ export function renderJson(reports: readonly RoundReport[]): string {
               ttl_max: judged?.ttlMax ?? null,
               ttl_below_firewall_refresh: judged?.ttlBelowRefresh ?? null,
               addresses_outside_allowlist: judged?.outsideAllowlist ?? null,
+              ttl_changed: judged?.ttlChanged ?? null,
+              addresses_changed: judged?.addressesChanged ?? null,
+              address_set_since: judged?.addressSetSinceMs === undefined ? null : new Date(judged.addressSetSinceMs).toISOString(),
             };
           }),
         })),
         paths: report.paths.map((entry) => ({
           path: entry.path.name,
           tcp: brief(entry.tcp),
-          tls: entry.tls ? { ...brief(entry.tls), intercepted: entry.intercepted ?? null, handshake: handshakeJson(entry.tls.handshake), requirements: Object.fromEntries(entry.tls.requirements.map((r) => [r.requirement, { verdict: r.verdict, reason: r.reason ?? null, detail: r.detail }])) } : null,
+          tls: entry.tls ? { ...brief(entry.tls), intercepted: entry.intercepted ?? null, handshake: handshakeJson(entry.tls.handshake), certificate: certificateJson(entry.tls.certificate, entry.intercepted), requirements: Object.fromEntries(entry.tls.requirements.map((r) => [r.requirement, { verdict: r.verdict, reason: r.reason ?? null, detail: r.detail }])) } : null,
           http: entry.http ? { ...brief(entry.http), protocol: entry.http.protocol ?? null, status: entry.http.status ?? null, downgraded: entry.downgraded ?? null } : null,
           expect: entry.blocked === undefined ? 'reachable' : 'blocked',
           blocked: entry.blocked ? { verdict: entry.blocked.verdict, check: entry.blocked.check ?? null, detail: entry.blocked.detail } : null,
@@ -208,6 +292,28 @@ export function renderJson(reports: readonly RoundReport[]): string {
     null,
     2,
   )}\n`;
+}
+
+/**
+ * The targets `--host` names, each `host` (every port of it), `host:port` or `[v6]:port`:
+ * read as /probe?target= reads them. A name that selects nothing is a usage error (the
+ * message returned), listing the targets there are.
+ */
+export function selectTargets(targets: readonly Target[], wanted: readonly string[]): Target[] | string {
+  const picks = wanted.map((text) => {
+    const split = splitHostPort(text);
+    const host = split === null ? null : normaliseHost(split.host);
+    return { text, host, port: split?.port };
+  });
+  const malformed = picks.filter((p) => p.host === null).map((p) => JSON.stringify(p.text));
+  if (malformed.length > 0) return `--host: ${malformed.join(', ')} ${malformed.length === 1 ? 'is' : 'are'} not a host or host:port`;
+  const matches = (t: Target, p: (typeof picks)[number]): boolean => t.host === p.host && (p.port === undefined || t.port === p.port);
+  const unknown = picks.filter((p) => !targets.some((t) => matches(t, p))).map((p) => JSON.stringify(p.text));
+  if (unknown.length > 0) {
+    const names = [...new Set(targets.map(targetName))];
+    return `--host: ${unknown.join(', ')} ${unknown.length === 1 ? 'is not a target' : 'are not targets'} of the config (targets: ${names.join(', ')})`;
+  }
+  return targets.filter((t) => picks.some((p) => matches(t, p)));
 }
 
 interface CheckStreams {
@@ -243,11 +349,9 @@ export async function runCheckCommand(argv: string[], streams: CheckStreams, pro
   }
   let targets = resolveTargets(config);
   if (values.host !== undefined) {
-    const known = new Set(targets.map((t) => t.host));
-    const unknown = values.host.filter((h) => !known.has(h.toLowerCase()));
-    if (unknown.length > 0) return usage(`--host: ${unknown.map((h) => JSON.stringify(h)).join(', ')} is not a target of the config (targets: ${[...known].join(', ')})`);
-    const wanted = new Set(values.host.map((h) => h.toLowerCase()));
-    targets = targets.filter((t) => wanted.has(t.host));
+    const chosen = selectTargets(targets, values.host);
+    if (typeof chosen === 'string') return usage(chosen);
+    targets = chosen;
   }
 
   const controller = new AbortController();
@@ -257,7 +361,7 @@ export async function runCheckCommand(argv: string[], streams: CheckStreams, pro
   const progress = streams.err.isTTY === true;
   let done = 0;
   const showProgress = (): void => {
-    if (progress) streams.err.write(`\r\x1b[2Kchecking ${plural(targets.length, 'host')}: ${done} done`);
+    if (progress) streams.err.write(`\r\x1b[2Kchecking ${counted(targets.length, 'host')}: ${done} done`);
   };
   showProgress();
   const started = process.hrtime.bigint();

@@ -415,6 +415,8 @@ const INVALID: Array<{ name: string; yaml: string; problems: string[] }> = [
     ].join('\n'),
     problems: [
       'egress.yml: catalog: expected one of chainguard, chainguard-2024, none, got "nope"',
+      // Not hidden by the schedule's own problems: the interval is set, and timeout answers to it.
+      'egress.yml: timeout: must be shorter than interval (1s), got 2s',
       'egress.yml: concurrency: expected an integer from 1 to 256, got -1',
       'egress.yml: foo: unknown key',
       'egress.yml: dns.servers[0]: expected ip[:port], got "x"',
@@ -609,6 +611,11 @@ describe('the example file', () => {
         required: null,
       },
       tls: { ...DEFAULTS.tls, requirements: ['tls13_aes_256_gcm_sha384', 'alpn_h2'] },
+      metrics: { histograms: ['tcp_connect'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] },
+      proxies: [
+        { name: 'corp', url: 'http://proxy.internal.example:3128', expectInterception: false },
+        { name: 'zscaler', url: 'http://zscaler.internal.example:9480', expectInterception: true },
+      ],
       targets: [
         {
           host: 'registry-mirror.internal.example',
@@ -617,12 +624,35 @@ describe('the example file', () => {
           checks: ['dns', 'tcp', 'tls', 'http'],
           labels: { team: 'platform', env: 'prod' },
           http: { method: 'GET', path: '/v2/', expectStatus: [200, 401], expectHeaders: { 'docker-distribution-api-version': 'registry/2.0' } },
+          expectedIssuers: ['Example Internal CA'],
+          privateCa: true,
           tlsRequirements: ['tls13_aes_256_gcm_sha384'],
         },
         { host: 'cgr.dev', port: 443, families: ['v4'], checks: ['dns', 'tcp', 'tls'], labels: { team: 'platform' } },
+        {
+          host: '10.20.30.40',
+          port: 8443,
+          serverName: 'health.internal.example',
+          families: ['v4'],
+          checks: ['tcp', 'tls', 'http'],
+          labels: {},
+          http: { method: 'GET', path: '/health', expectStatus: [200], headers: { 'x-api-key': 'change-me', accept: 'application/json' }, expectBody: '"status":"UP"' },
+        },
+        { host: 'gambling-canary.example', port: 443, families: ['v4'], checks: ['dns', 'tcp', 'tls', 'http'], labels: {}, expect: 'blocked' },
       ],
       exclude: ['support.chainguard.dev'],
-      registries: [{ host: 'cgr.dev', port: 443, repository: 'chainguard/static', reference: 'latest', platform: 'linux/amd64', credentials: 'anonymous', dockerConfig: null }],
+      registries: [
+        { host: 'cgr.dev', port: 443, repository: 'chainguard/static', reference: 'latest', platform: 'linux/amd64', credentials: 'anonymous', dockerConfig: null },
+        {
+          host: 'artifactory.internal.example',
+          port: 443,
+          repository: 'cgr-remote/chainguard/static',
+          reference: 'latest',
+          platform: 'linux/amd64',
+          credentials: 'docker_config',
+          dockerConfig: '/etc/egress-exporter/docker/config.json',
+        },
+      ],
       feed: {
         resolvers: ['1.1.1.1:53'],
         graceMs: 30_000,

@@ -9,7 +9,7 @@ import { renderFeed } from './feed.js';
 import type { Config, RegistryConfig, TargetConfig } from './types.js';
 
 export interface RenderOptions {
-  /** Replace the password of a proxy URL with `<secret>` (for /config pages and logs). */
+  /** Replace the password of a proxy URL, and the values of credential-like request headers, with `<secret>` (for /config pages and logs). */
   redactSecrets?: boolean;
 }
 
@@ -17,10 +17,21 @@ export function redactProxy(proxy: string): string {
   return proxy.replace(/^(https?:\/\/[^:@/]*:)[^@/]*@/, '$1<secret>@');
 }
 
-function renderTarget(target: TargetConfig): Record<string, unknown> {
+/**
+ * Request headers that carry credentials, by name: their values print as `<secret>` where
+ * secrets are redacted (--config.check, the config hash).
+ */
+const SECRET_HEADER_RE = /authorization|cookie|token|secret|password|passwd|api-?key|auth/;
+
+function renderHeaders(headers: Readonly<Record<string, string>>, redact: boolean): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, redact && SECRET_HEADER_RE.test(name) ? '<secret>' : value]));
+}
+
+function renderTarget(target: TargetConfig, options: RenderOptions): Record<string, unknown> {
   const out: Record<string, unknown> = {
     host: target.host,
     port: target.port,
+    ...(target.serverName !== undefined && { server_name: target.serverName }),
     families: target.families,
     checks: target.checks,
     labels: target.labels,
@@ -29,6 +40,8 @@ function renderTarget(target: TargetConfig): Record<string, unknown> {
     const http: Record<string, unknown> = { method: target.http.method, path: target.http.path };
     if (target.http.expectStatus !== undefined) http.expect_status = target.http.expectStatus;
     if (target.http.expectHeaders !== undefined) http.expect_headers = target.http.expectHeaders;
+    if (target.http.headers !== undefined) http.headers = renderHeaders(target.http.headers, options.redactSecrets === true);
+    if (target.http.expectBody !== undefined) http.expect_body = target.http.expectBody;
     out.http = http;
   }
   if (target.expectedIssuers !== undefined) out.expected_issuers = target.expectedIssuers;
@@ -72,7 +85,7 @@ export function renderConfig(config: Config, options: RenderOptions = {}): strin
   file.proxies = config.proxies.map((p) => ({ name: p.name, url: secret(p.url), expect_interception: p.expectInterception }));
   file.compare_direct = config.compareDirect;
   file.web = { allow_any_target: config.web.allowAnyTarget };
-  file.targets = config.targets.map(renderTarget);
+  file.targets = config.targets.map((target) => renderTarget(target, options));
   file.exclude = config.exclude;
   // Absent: the catalog's registries.
   if (config.registries !== null) file.registries = config.registries.map(renderRegistry);

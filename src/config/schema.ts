@@ -13,6 +13,7 @@ import { TLS_REQUIREMENTS } from '../model/tls-requirements.js';
 import type { TlsRequirement } from '../model/tls-requirements.js';
 import { CHECK_NAMES, EXPECTATIONS, FAMILIES } from '../model/types.js';
 import type { Family, HttpExpectation, TargetExpectation } from '../model/types.js';
+import { cronPeriodMs } from './cron-period.js';
 import { formatDuration } from './duration.js';
 import { readFeed, checkFeedAgainstConfig } from './feed.js';
 import { parseResolverAddress } from './resolver-address.js';
@@ -230,14 +231,92 @@ const httpPath = leaf('a path starting with /', (input) =>
   typeof input === 'string' && input.startsWith('/') && [...input].every((char) => char > ' ' && char !== '\u007f') ? input : undefined,
 );
 
+/**
+ * Request headers a probe may not set, lower-case, and why: the Host (:authority) is the
+ * target's (or its server_name), the connection is the probe's own, and a proxy never
+ * sees what is sent inside its tunnel.
+ */
+const REFUSED_REQUEST_HEADERS: Readonly<Record<string, string>> = {
+  host: 'the Host (HTTP/2 :authority) is the target\'s host, or its server_name: set server_name',
+  connection: 'a hop-by-hop header: the connection is the check\'s own',
+  'keep-alive': 'a hop-by-hop header: the connection is the check\'s own',
+  'proxy-connection': 'a hop-by-hop header: the connection is the check\'s own',
+  'transfer-encoding': 'a hop-by-hop header: the check sends no body',
+  te: 'a hop-by-hop header: the connection is the check\'s own',
+  trailer: 'a hop-by-hop header: the check sends no body',
+  upgrade: 'a hop-by-hop header: the check speaks the protocol ALPN chose',
+  'http2-settings': 'a hop-by-hop header: the check speaks the protocol ALPN chose',
+  'proxy-authorization': 'a hop-by-hop header: a proxy never sees what is sent inside its tunnel (put credentials in the proxy URL)',
+  'proxy-authenticate': 'a hop-by-hop header, and a response header',
+  'content-length': 'the check sends no body',
+};
+
+/** At most this many characters in a request header's value. */
+const MAX_REQUEST_HEADER_VALUE = 4096;
+/** At most this many characters in expect_body: a substring, looked for in at most 64 KiB. */
+export const MAX_EXPECT_BODY_CHARS = 1024;
+
+/** Request header names to values, the names lower-cased; refused names and unsendable values are problems. */
+const requestHeaders: Check<Record<string, string>> = (value) => {
+  const spelling = new Map<string, string>();
+  const read = mappingOf('a mapping of header names to values', (name, headerValue, map): string | undefined => {
+    if (!HEADER_NAME_RE.test(name)) return map.fail(`expected a header name, got ${JSON.stringify(name)}`, [], [name]);
+    const lower = name.toLowerCase();
+    const earlier = spelling.get(lower);
+    if (earlier !== undefined) return map.fail(`${JSON.stringify(earlier)} and ${JSON.stringify(name)} name the same header`, [], [name]);
+    spelling.set(lower, name);
+    const refused = REFUSED_REQUEST_HEADERS[lower];
+    if (refused !== undefined) return headerValue.fail(`cannot be set: ${refused}`);
+    const text = headerValue.input;
+    if (typeof text !== 'string') return headerValue.fail(`expected a string, got ${describeNotString(text)}`);
+    // What a request line can carry: visible characters, spaces and tabs, no line breaks.
+    if (!/^[\t\x20-\x7e\x80-\xff]*$/.test(text)) return headerValue.fail('expected a header value of visible characters, spaces and tabs (no line breaks or control characters)');
+    if (text.length > MAX_REQUEST_HEADER_VALUE) return headerValue.fail(`expected at most ${MAX_REQUEST_HEADER_VALUE} characters, got ${text.length}`);
+    return text.trim();
+  })(value);
+  return read === undefined ? undefined : Object.fromEntries(Object.entries(read).map(([name, text]) => [name.toLowerCase(), text]));
+};
+
+const expectBody = leaf(`a non-empty string of at most ${MAX_EXPECT_BODY_CHARS} characters (a substring, not a pattern)`, (input) =>
+  typeof input === 'string' && input !== '' && input.length <= MAX_EXPECT_BODY_CHARS ? input : undefined,
+  describeNotString,
+);
+
 const http = mapping('a mapping', (fields): HttpExpectation => {
   const out: HttpExpectation = { method: fields.at('method').or(DEFAULTS.httpMethod, httpMethod), path: fields.at('path').or(DEFAULTS.httpPath, httpPath) };
   const expectStatus = fields.at('expect_status').read(distinctListOf('status codes', integer(100, 599)));
   const expectHeaders = fields.at('expect_headers').read(headers);
+  const headersKey = fields.at('headers');
+  const sent = headersKey.read(requestHeaders);
+  const bodyKey = fields.at('expect_body');
+  const body = bodyKey.read(expectBody);
+  if (body !== undefined && out.method === 'HEAD') bodyKey.fail('cannot be set when method is HEAD: an answer to HEAD has no body');
+  // The body is matched as it arrives: the check decompresses nothing.
+  if (body !== undefined && sent?.['accept-encoding'] !== undefined) {
+    headersKey.fail('cannot be set together with expect_body: the body is matched as it arrives, and the check decompresses nothing', [Object.keys(headersKey.input as object).find((name) => name.toLowerCase() === 'accept-encoding') ?? 'accept-encoding']);
+  }
   if (expectStatus !== undefined) out.expectStatus = expectStatus;
   if (expectHeaders !== undefined) out.expectHeaders = expectHeaders;
+  if (sent !== undefined && Object.keys(sent).length > 0) out.headers = sent;
+  if (body !== undefined) out.expectBody = body;
   return out;
 });
+
+/** The name a target's TLS and HTTP use in place of its host: a DNS name, never an IP address (SNI carries names only). */
+const serverName = leaf(
+  'a host name to send as SNI (not an IP address)',
+  (input) => {
+    if (typeof input !== 'string') return undefined;
+    const name = normaliseHost(input);
+    return name !== null && !isIPv4(name) && !isIPv6(name) ? name : undefined;
+  },
+  (input) => {
+    if (typeof input !== 'string') return describeValue(input);
+    const name = normaliseHost(input);
+    if (name !== null && (isIPv4(name) || isIPv6(name))) return `${describeValue(input)} (an IP address: SNI carries names only; an IP address is the host to dial)`;
+    return `${describeValue(input)}${hostHint(input)}`;
+  },
+);
 
 // ---------------------------------------------------------------------------
 // Expectations: which paths must work, which must stay blocked
@@ -303,6 +382,8 @@ function targetEntry(catalog: CatalogName): Check<TargetConfig> {
   const once = firstEndpoint();
   return mapping('a mapping with at least a host key', (fields) => {
     const address = endpoint(fields, once);
+    const serverNameKey = fields.at('server_name');
+    const serverNameValue = serverNameKey.read(serverName);
     const families = fields.at('families');
     const familiesValue = families.read(enumSet(FAMILIES));
     const checks = fields.at('checks').or([...DEFAULTS.checks], enumSet(CHECK_NAMES));
@@ -319,11 +400,13 @@ function targetEntry(catalog: CatalogName): Check<TargetConfig> {
       families.fail(`expected [${family}] for an IP${family} address, got [${familiesValue.join(', ')}]`);
     }
     if (!httpKey.unset && !checks.includes('http')) httpKey.fail('cannot be set when checks does not include http');
+    if (!serverNameKey.unset && !checks.includes('tls') && !checks.includes('http')) serverNameKey.fail('cannot be set when checks includes neither tls nor http: it is the name their TLS and HTTP use');
     if (address === undefined) return undefined;
 
     const listed = getCatalog(catalog).hosts.find((entry) => !entry.wildcard && entry.host === address.host && entry.port === address.port);
     const out: TargetConfig = {
       ...address,
+      ...(serverNameValue !== undefined && { serverName: serverNameValue }),
       families: familiesValue ?? (listed !== undefined ? [...listed.families] : isIPv6(address.host) ? ['v6'] : ['v4']),
       checks,
       labels: labelsValue,
@@ -386,10 +469,11 @@ function configFile(file: Fields): Config {
   const timeoutMs = timeout.or(DEFAULTS.timeoutMs, duration(1, LIMITS.durationMaxMs));
 
   if (!schedule.unset && !interval.unset) schedule.fail('cannot be set together with interval');
-  // timeout < interval, when the interval drives the rounds.
-  const every = intervalMs ?? DEFAULTS.intervalMs;
-  if (schedule.unset && interval.ok && timeout.ok && timeoutMs >= every) {
-    timeout.fail(`must be shorter than interval (${formatDuration(every)}), got ${formatDuration(timeoutMs)}${timeout.unset ? ' (the default)' : ''}`);
+  // timeout < the time between two rounds: the interval, or the schedule's shortest gap
+  // between ticks. With both set (an error of its own), the interval still has its say.
+  if (timeout.ok) {
+    const gap = !interval.unset || schedule.unset ? { ok: interval.ok, ms: intervalMs ?? DEFAULTS.intervalMs, what: 'interval' } : { ok: scheduleValue !== null, ms: scheduleValue === null ? 0 : cronPeriodMs(scheduleValue), what: 'the schedule\'s period' };
+    if (gap.ok && timeoutMs >= gap.ms) timeout.fail(`must be shorter than ${gap.what} (${formatDuration(gap.ms)}), got ${formatDuration(timeoutMs)}${timeout.unset ? ' (the default)' : ''}`);
   }
 
   // Exclude entries must be hosts of the catalog, once the catalog itself is right.

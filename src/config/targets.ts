@@ -58,6 +58,7 @@ export function resolveTargets(config: Config): Target[] {
       // Its own list, else the catalog's for a catalog host, else the config's default for its own targets.
       tlsRequirements: configured.tlsRequirements ?? listed?.tlsRequirements ?? config.tls.requirements,
     };
+    if (configured.serverName !== undefined) target.serverName = configured.serverName;
     const http = configured.http ?? listed?.http;
     if (http !== undefined) target.http = http;
     const issuers = configured.expectedIssuers ?? listed?.expectedIssuers;

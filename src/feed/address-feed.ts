@@ -6,6 +6,7 @@
 // Never an empty list by accident: a list is served once every target it holds has had
 // a round in this process, or has addresses still within their retention in the saved
 // state. Until then the answer is "not ready", with the reason.
+import { counted } from '../plural.js';
 import { dnsJudgementOf } from '../checks/dns-judgement.js';
 import { targetKey } from '../checks/report.js';
 import type { RoundReport } from '../checks/report.js';
@@ -63,8 +64,10 @@ export interface FeedStats {
 
 export interface AddressFeedOptions {
   config: Config;
-  /** The targets at start: saved state of any other target is dropped. */
+  /** The targets at start, this replica's shard of them: saved state of any other target is dropped. */
   targets: readonly Target[];
+  /** Sharded: which shard this replica is ("shard 1 of 3"), said where a host is another shard's. */
+  shard?: string;
   /** --storage.path; null: in memory only. */
   storage: StateStorage | null;
   logger: Logger;
@@ -164,7 +167,10 @@ export class AddressFeed implements ResultListener {
     } else {
       const hosts = new Set([...this.targets.values()].map((t) => t.host));
       const unknown = request.hosts?.find((host) => !hosts.has(host));
-      if (unknown !== undefined) return { kind: 'bad-request', parameter: 'host', message: `${JSON.stringify(unknown)} is not the host of any target` };
+      if (unknown !== undefined) {
+        const scope = this.options.shard === undefined ? '' : ` of this replica (${this.options.shard}: it lists only its shard's targets)`;
+        return { kind: 'bad-request', parameter: 'host', message: `${JSON.stringify(unknown)} is not the host of any target${scope}` };
+      }
       chosen = this.choose({ hosts: request.hosts, labels: request.labels });
       const labels = Object.entries(request.labels);
       if (chosen.length === 0 && labels.length > 0) {
@@ -211,7 +217,7 @@ export class AddressFeed implements ResultListener {
 
   private notReady(waiting: string[], chosen: number): string {
     const named = waiting.slice(0, NAMED_IN_REASON).join(', ') + (waiting.length > NAMED_IN_REASON ? ', ...' : '');
-    const why = `not ready: waiting for the first round of ${waiting.length} of the ${chosen} targets of this list (${named})`;
+    const why = `not ready: waiting for the first round of ${waiting.length} of the ${counted(chosen, 'target')} of this list (${named})`;
     return this.restoreNote === '' ? why : `${why}; ${this.restoreNote}`;
   }
 

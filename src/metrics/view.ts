@@ -7,7 +7,9 @@ import type { Config } from '../config/types.js';
 import { targetKey } from '../checks/report.js';
 import type { RoundReport } from '../checks/report.js';
 import type { ResultListener, ResultStore, TargetState } from '../state/result-store.js';
+import { roundOk } from '../checks/judge.js';
 import { HistogramData, header, sampleLine } from './exposition.js';
+import type { FamilyDef } from './exposition.js';
 import { HISTOGRAM_NAMES } from '../model/histograms.js';
 import type { HistogramName } from '../model/histograms.js';
 import { F, HISTOGRAMS, TARGET_FAMILIES } from './families.js';
@@ -144,7 +146,27 @@ export class MetricsView implements ResultListener {
   }
 }
 
-/** One round's series on their own, for /probe: the same families a scrape would show. */
+/**
+ * What a blackbox_exporter user keys dashboards and alerts on, answered by /probe alone:
+ * one verdict for the target and how long it took. No labels: Prometheus gives the scrape
+ * its `instance` (the target, with the __param_target relabelling) and `job`.
+ */
+export const PROBE_SUCCESS: FamilyDef = {
+  name: 'probe_success',
+  help: "1 when every check of the target succeeded in this round (each path's and, where its clients resolve the name, each resolver's), else 0: the verdict of the check command and the status page.",
+  type: 'gauge',
+};
+export const PROBE_DURATION: FamilyDef = {
+  name: 'probe_duration_seconds',
+  help: 'How long the round of every check of the target took, in seconds.',
+  type: 'gauge',
+};
+
+/**
+ * One round's series on their own, for /probe: the same families a scrape would show,
+ * then blackbox_exporter's probe_success (the judged round's one verdict, roundOk) and
+ * probe_duration_seconds.
+ */
 export function renderRound(report: RoundReport, config: Config): string {
   const rendered = new TargetSeries(report.target).observe(report, seriesOptionsFrom(config));
   let out = '';
@@ -152,5 +174,7 @@ export function renderRound(report: RoundReport, config: Config): string {
     const text = rendered.get(id);
     if (text !== undefined) out += header(F[id]) + text;
   }
+  out += header(PROBE_SUCCESS) + sampleLine(PROBE_SUCCESS.name, {}, roundOk(report) ? 1 : 0);
+  out += header(PROBE_DURATION) + sampleLine(PROBE_DURATION.name, {}, report.durationSeconds);
   return out;
 }

@@ -60,12 +60,22 @@ export interface HttpExpectation {
   expectStatus?: readonly number[];
   /** Lower-case header name -> exact value. */
   expectHeaders?: Readonly<Record<string, string>>;
+  /** Request headers sent besides the probe's own (lower-case name -> value); never Host nor a hop-by-hop one. */
+  headers?: Readonly<Record<string, string>>;
+  /** Text the body must contain (UTF-8), looked for in what the check reads of it: at most its first 64 KiB. */
+  expectBody?: string;
 }
 
 /** One host to probe, after catalog, config targets and excludes were merged. */
 export interface Target {
   host: string;
   port: number;
+  /**
+   * The name sent as SNI and verified in the certificate, and the HTTP Host (:authority), by
+   * the tls, http and registry checks, instead of `host`, which is still what is dialled (as
+   * curl --resolve NAME:PORT:HOST does): an IP-literal target whose certificate names a host.
+   */
+  serverName?: string;
   /** IP families the host is documented to have. */
   families: Family[];
   checks: CheckName[];

@@ -7,7 +7,8 @@ import { MetricsView } from '../metrics/view.js';
 import type { DnsResult } from '../probes/net/dns.js';
 import type { TcpResult } from '../probes/net/tcp.js';
 import type { Target } from '../model/types.js';
-import { Scheduler, cronIntervalMs, spreadMs } from './scheduler.js';
+import { Scheduler, spreadMs } from './scheduler.js';
+import { cronPeriodMs } from '../config/cron-period.js';
 import { hostPhase, nextSlotMs } from '../async/slots.js';
 import { ResultStore } from '../state/result-store.js';
 import type { ProbeSet } from '../checks/context.js';
@@ -18,7 +19,7 @@ const silent = createLogger('error', 'json', new Writable({ write: (_c, _e, done
 
 const target = (host: string): Target => ({ host, port: 443, families: ['v4'], checks: ['dns', 'tcp'], labels: {}, purpose: '', source: 'test' });
 
-function harness(config: Partial<Config>, probes: Pick<ProbeSet, 'dns' | 'tcp'>, targets: Target[]) {
+function harness(config: Partial<Config>, probes: Pick<ProbeSet, 'dns' | 'tcp'>, targets: Target[], logger = silent) {
   const full: Config = { ...defaultConfig(), dns: { ...defaultConfig().dns, servers: [{ name: '127.0.0.1:53', ip: '127.0.0.1', port: 53 }] }, ...config };
   const results = new ResultStore();
   results.setTargets(targets);
@@ -26,7 +27,7 @@ function harness(config: Partial<Config>, probes: Pick<ProbeSet, 'dns' | 'tcp'>,
   const scheduler = new Scheduler({
     targets,
     results,
-    setup: { config: full, trust: { caPem: [], publicRoots: rootCertificates }, logger: silent, probes },
+    setup: { config: full, trust: { caPem: [], publicRoots: rootCertificates }, logger, probes },
   });
   return { scheduler, metrics: () => view.text() };
 }
@@ -47,6 +48,23 @@ function overrunsOf(text: string, host: string): number {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A logger at `level` whose JSON lines land in `lines`. */
+function capturing(level: 'debug' | 'info') {
+  const lines: Array<Record<string, unknown>> = [];
+  const out = new Writable({
+    write: (chunk: Buffer, _e, done) => {
+      for (const line of chunk.toString('utf8').split('\n')) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { logger: createLogger(level, 'json', out), lines };
+}
+
+/** A host whose slot comes in the first `fraction` of any window (hostPhase is a stable hash). */
+function earlyHost(fraction: number): string {
+  for (let i = 0; ; i += 1) if (hostPhase(`early${i}.test:443`) < fraction) return `early${i}.test`;
+}
 
 describe('Scheduler', () => {
   it('gives every target a stable slot spread over the whole interval', () => {
@@ -99,8 +117,8 @@ describe('Scheduler', () => {
   });
 
   it('runs rounds on a cron schedule, spread and never overlapping', async () => {
-    expect(cronIntervalMs('* * * * * *')).toBe(1000);
-    expect(cronIntervalMs('*/5 * * * *')).toBe(300_000);
+    expect(cronPeriodMs('* * * * * *')).toBe(1000);
+    expect(cronPeriodMs('*/5 * * * *')).toBe(300_000);
     const starts: number[] = [];
     let active = 0;
     let maxActive = 0;
@@ -122,6 +140,49 @@ describe('Scheduler', () => {
     expect(starts.length).toBeGreaterThanOrEqual(2);
     expect(maxActive).toBe(1);
     expect(overrunsOf(await metrics(), 'cron.test')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('with a cron schedule, runs the first round early instead of at the first tick (readiness)', async () => {
+    // */5: the first tick may be five minutes away. The first round spreads over 5 s like
+    // interval mode's, and this host's slot is in the first 2% of that.
+    const host = earlyHost(0.02);
+    const probes: Pick<ProbeSet, 'dns' | 'tcp'> = { dns: (_t, options) => Promise.resolve(dnsOk(options.resolver === 'system' ? 'system' : options.resolver.name)), tcp: () => Promise.resolve(tcpOk) };
+    const { scheduler } = harness({ schedule: '*/5 * * * *' }, probes, [target(host)]);
+    scheduler.start();
+    const outcome = await Promise.race([scheduler.firstRound.then(() => 'ready'), sleep(4000).then(() => 'still waiting')]);
+    await scheduler.stop();
+    expect(outcome).toBe('ready');
+    expect(scheduler.ready).toBe(true);
+  });
+
+  it('logs every check at debug (host, port, check, path or resolver, duration, result, reason), and the round\'s start and end', async () => {
+    const { logger, lines } = capturing('debug');
+    const probes: Pick<ProbeSet, 'dns' | 'tcp'> = {
+      dns: (_t, options) => Promise.resolve(dnsOk(options.resolver === 'system' ? 'system' : options.resolver.name)),
+      tcp: () => Promise.resolve({ ok: false, reason: 'refused', message: 'connect ECONNREFUSED 127.0.0.1:443', durationSeconds: 0.002, families: [] }),
+    };
+    const { scheduler } = harness({}, probes, [target('debug.test')], logger);
+    await scheduler.runOnce();
+    const byMsg = (msg: string) => lines.filter((l) => l.msg === msg);
+    expect(byMsg('round started')).toEqual([expect.objectContaining({ level: 'debug', host: 'debug.test', port: 443 })]);
+    expect(byMsg('check finished')).toEqual([
+      expect.objectContaining({ level: 'debug', host: 'debug.test', port: 443, check: 'dns', resolver: '127.0.0.1:53', duration_seconds: 0.001, result: 'ok' }),
+      expect.objectContaining({ level: 'debug', host: 'debug.test', port: 443, check: 'tcp', path: 'direct', duration_seconds: 0.002, result: 'failed', reason: 'refused', detail: 'connect ECONNREFUSED 127.0.0.1:443' }),
+    ]);
+    expect(byMsg('check finished')[0]).not.toHaveProperty('reason');
+    expect(byMsg('round finished')).toEqual([expect.objectContaining({ level: 'debug', host: 'debug.test', port: 443, ok: false, failed_checks: 1 })]);
+  });
+
+  it('does no debug work above the debug level', async () => {
+    const { logger, lines } = capturing('info');
+    let debugCalls = 0;
+    logger.debug = () => void (debugCalls += 1);
+    const probes: Pick<ProbeSet, 'dns' | 'tcp'> = { dns: (_t, options) => Promise.resolve(dnsOk(options.resolver === 'system' ? 'system' : options.resolver.name)), tcp: () => Promise.resolve(tcpOk) };
+    const { scheduler } = harness({}, probes, [target('quiet.test')], logger);
+    await scheduler.runOnce();
+    expect(debugCalls).toBe(0);
+    // info still logs the first state of each check.
+    expect(lines.map((l) => l.msg)).toEqual(['check state changed', 'check state changed']);
   });
 
   it('bounds concurrency across targets', async () => {

@@ -2,16 +2,21 @@
 // how many checks run at once, and how long each may take. Every target has a stable
 // slot in the interval (a hash of host and port), so 1,000 hosts' rounds are spread
 // evenly over it instead of bursting at its start; a target's rounds never overlap.
-// Interval mode uses its own timers; cron mode uses node-cron. Each finished round goes
-// into the result store, and state changes are logged.
+// Interval mode uses its own timers; cron mode uses node-cron. In both, the first round
+// after a start or a reload comes early (readiness must not wait for a slot or a tick).
+// Each finished round goes into the result store, and state changes are logged; at
+// debug level, every round's start and end too.
 import cron from 'node-cron';
 import type { ScheduledTask } from 'node-cron';
 import { onAbort } from '../async/abort.js';
 import { hostPhase, nextSlotMs, slotAfterMs } from '../async/slots.js';
 import { roundContext } from '../checks/context.js';
+import { roundOk } from '../checks/judge.js';
+import { checkResults } from '../checks/path-checks.js';
 import type { RoundContext, RoundSetup } from '../checks/context.js';
 import { targetKey } from '../checks/report.js';
 import { runRound } from '../checks/round.js';
+import { cronPeriodMs } from '../config/cron-period.js';
 import type { Logger } from '../logging/logger.js';
 import type { Target } from '../model/types.js';
 import type { ResultStore, StateChange } from '../state/result-store.js';
@@ -112,16 +117,25 @@ export class Scheduler {
 
   private async round(target: Target): Promise<void> {
     const key = targetKey(target);
+    const { logger } = this.options.setup;
+    // Tested once a round: above debug, a round costs no log work.
+    const debug = logger.isLevelEnabled('debug');
     if (this.running.has(key)) {
+      if (debug) logger.debug({ host: target.host, port: target.port }, 'round skipped: the previous one still runs');
       this.options.results.overrun(target);
       return;
     }
     this.running.add(key);
     try {
+      if (debug) logger.debug({ host: target.host, port: target.port }, 'round started');
       const report = await runRound(target, this.context);
       // A round cut short by shutdown or reload says nothing about the network.
       if (this.controller.signal.aborted) return;
-      logStateChanges(this.options.setup.logger, target, this.options.results.put(report));
+      if (debug) {
+        const failed = checkResults(report).filter((r) => !r.outcome.ok).length;
+        logger.debug({ host: target.host, port: target.port, duration_seconds: report.durationSeconds, ok: roundOk(report), failed_checks: failed }, 'round finished');
+      }
+      logStateChanges(logger, target, this.options.results.put(report));
     } finally {
       this.running.delete(key);
     }
@@ -152,27 +166,47 @@ export class Scheduler {
 
   private startCron(expression: string): void {
     const { targets } = this.options;
-    // Spread over the schedule's interval, less one deadline, so a round ends before the next tick.
-    const spread = Math.max(0, cronIntervalMs(expression) - this.options.setup.config.timeoutMs);
+    const signal = this.controller.signal;
+    const periodMs = cronPeriodMs(expression);
+    // The first round comes early, as in interval mode: waiting for the first tick kept
+    // `*/5 * * * *` unready for up to ten minutes. Its start is kept until the target's
+    // first tick, which it stands in for when it is still to come or began less than half
+    // a period before (NaN: still to come).
+    const early = new Map<string, number>();
+    for (const target of targets) {
+      const key = targetKey(target);
+      early.set(key, NaN);
+      const wait = hostPhase(key) * spreadMs(periodMs, targets.length);
+      this.track(
+        sleep(wait, signal).then(() => {
+          if (signal.aborted) return undefined;
+          if (early.has(key)) early.set(key, Date.now());
+          return this.round(target);
+        }),
+      );
+    }
+    // Spread over the schedule's period, less one deadline, so a round ends before the next tick.
+    const spread = Math.max(0, periodMs - this.options.setup.config.timeoutMs);
     this.cronTask = cron.schedule(
       expression,
       () => {
         for (const target of targets) {
-          const wait = hostPhase(targetKey(target)) * spread;
-          this.track(sleep(wait, this.controller.signal).then(() => (this.controller.signal.aborted ? undefined : this.round(target))));
+          const key = targetKey(target);
+          const wait = hostPhase(key) * spread;
+          this.track(
+            sleep(wait, signal).then(() => {
+              if (signal.aborted) return undefined;
+              const startedMs = early.get(key);
+              early.delete(key);
+              if (startedMs !== undefined && (Number.isNaN(startedMs) || Date.now() - startedMs < periodMs / 2)) return undefined;
+              return this.round(target);
+            }),
+          );
         }
       },
       { name: 'egress-rounds' },
     );
   }
-}
-
-/** The gap between the next two runs of a cron expression (for jitter and TTL tolerance). */
-export function cronIntervalMs(expression: string): number {
-  const task = cron.createTask(expression, () => undefined);
-  const [a, b] = task.getNextRuns(2);
-  void task.destroy();
-  return a && b ? b.getTime() - a.getTime() : 60_000;
 }
 
 function logStateChanges(logger: Logger, target: Target, changes: readonly StateChange[]): void {

@@ -1,6 +1,8 @@
 // /probe?target=HOST[:PORT][&debug=true]: one target's checks run now, into an
 // answer of their own (the scheduled results and their series are untouched), within
-// the scrape's timeout. The exposition of that one round, or its debug transcript.
+// the scrape's timeout. The exposition of that one round, with blackbox_exporter's
+// probe_success and probe_duration_seconds for the target, or its debug transcript.
+// Other query parameters (the Prometheus Operator's `module`) are ignored.
 import type express from 'express';
 import { roundContext } from '../checks/context.js';
 import type { ProbeSet } from '../checks/context.js';
@@ -54,9 +56,17 @@ export function probeRoute(deps: ProbeRouteDeps): express.RequestHandler {
       return;
     }
     const endsAtMs = Date.now() + probeBudgetMs(timeout.seconds, config.timeoutMs);
-    const runner = onDemandRunner({ config, signal: roundSignal(gone.signal, signal), logger: deps.logger, endsAtMs });
+    const stopped = roundSignal(gone.signal, signal);
+    const runner = onDemandRunner({ config, signal: stopped, logger: deps.logger, endsAtMs });
     const setup = { config, trust, logger: deps.logger, ...(deps.pathHealth !== undefined && { pathHealth: deps.pathHealth }), ...(deps.probes !== undefined && { probes: deps.probes }) };
     const report = await runRound(lookup.target, roundContext(setup, runner));
+    if (gone.signal.aborted) return;
+    // Cut short by a reload or shutdown: its checks said nothing, and a partial round must
+    // not read as probe_success 1. The scrape fails (up 0) instead.
+    if (stopped.aborted) {
+      res.status(503).type('text/plain').send('the round was stopped by a reload or shutdown before it finished; ask again\n');
+      return;
+    }
     if (debug) res.type('text/plain').send(renderTranscript(report));
     else res.type(CONTENT_TYPE).send(renderRound(report, config));
   };

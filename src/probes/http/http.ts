@@ -14,7 +14,11 @@
 // server without ALPN would leave an HTTP/2 client waiting forever). Any HTTP/1.x
 // answer is reported as protocol '1.1'. Whether that is a downgrade is not decided here.
 //
-// TLS: SNI is the host (not sent for an IP literal), no session is ever resumed (no
+// Request: the expectation's method and path, with its headers (never Host or a hop-by-hop
+// one: the config refuses them) beside User-Agent and Accept. The Host (HTTP/2 :authority)
+// is the servername: the target's server_name when it has one, as curl --resolve sends.
+//
+// TLS: SNI is the servername (not sent for an IP literal), no session is ever resumed (no
 // `session` option, and Node's client keeps no session cache), and certificates do
 // not stop the check (`rejectUnauthorized: false`): the TLS check judges them, and the
 // HTTP check must still tell which protocol a client gets through an intercepting
@@ -25,7 +29,8 @@
 // first_byte does not include it): the tls check judges it as its default handshake.
 //
 // Result: `ok` when a response arrived and is valid (expected status and headers; with
-// no expected status, any status below 500). Reasons:
+// no expected status, any status below 500; with expect_body, that text in what was read
+// of the body: at most maxBodyBytes, within bodyTimeoutMs of the head). Reasons:
 //   the dial's reason                            refused, timeout, unreachable, reset, proxy_*
 //   TLS alert / not a TLS answer                  tls_handshake_failed
 //   via a proxy, the tunnel closed before a
@@ -69,7 +74,7 @@ import type { Target } from '../../model/types.js';
 export interface HttpProbeOptions extends TrustOptions {
   /** Opens the byte stream: direct TCP, or a CONNECT tunnel (proxyDial). */
   dial: Dial;
-  /** SNI and name to verify; default target.host. An IP literal is verified but not sent as SNI. */
+  /** SNI, name to verify and Host (:authority); default target.host. An IP literal is verified but not sent as SNI. */
   servername?: string;
   /** The request and the answer that proves the host. Default GET /, any status below 500. */
   expectation?: HttpExpectation;
@@ -114,8 +119,17 @@ export interface HttpResult extends ProbeOutcome {
    * tunnel. The reason is then a proxy_* reason, never http_bad_response.
    */
   answeredByProxy?: boolean;
-  /** Body bytes read (at most maxBodyBytes). */
+  /** Body bytes read (at most maxBodyBytes; fewer when the expected text was found early). */
   bodyBytes?: number;
+}
+
+/** What was read of a body, and why the reading stopped. */
+export interface BodyRead {
+  bytes: number;
+  /** end: the whole body; limit: maxBodyBytes read; found: the expected text seen; stalled: bodyTimeoutMs passed; cut: the stream failed; deadline: the check's deadline came. */
+  stop: 'end' | 'limit' | 'found' | 'stalled' | 'cut' | 'deadline';
+  /** With an expected text: whether it was seen. */
+  found?: boolean;
 }
 
 export const DEFAULT_USER_AGENT = `egress-exporter/${VERSION}`;
@@ -142,6 +156,25 @@ export function judgeResponse(status: number, headers: Readonly<Record<string, s
     if (got.trim() !== want) return { valid: false, problem: `header ${name.toLowerCase()} is ${JSON.stringify(got.slice(0, 100))}, expected ${JSON.stringify(want)}` };
   }
   return { valid: true };
+}
+
+/** Whether the body read holds the expected text; `problem` says why not. Exported for tests. */
+export function judgeBody(
+  read: BodyRead,
+  expected: string,
+  { maxBodyBytes = DEFAULT_MAX_BODY_BYTES, bodyTimeoutMs = DEFAULT_BODY_TIMEOUT_MS }: { maxBodyBytes?: number; bodyTimeoutMs?: number } = {},
+): { valid: boolean; problem?: string } {
+  if (read.found === true) return { valid: true };
+  const shown = expected.length > 100 ? `${JSON.stringify(expected.slice(0, 97))}...` : JSON.stringify(expected);
+  const within: Record<BodyRead['stop'], string> = {
+    end: `the whole body, ${read.bytes} bytes`,
+    found: `the ${read.bytes} bytes read`,
+    limit: `its first ${read.bytes} bytes: the check reads at most ${maxBodyBytes} bytes of a body`,
+    stalled: `the ${read.bytes} bytes that came within ${bodyTimeoutMs} ms of the response head: the check waits no longer for a body`,
+    cut: `the ${read.bytes} bytes that came before the body was cut off`,
+    deadline: `the ${read.bytes} bytes that came before the check's deadline`,
+  };
+  return { valid: false, problem: `body does not contain ${shown} (looked in ${within[read.stop]})` };
 }
 
 /**
@@ -203,6 +236,8 @@ interface Context {
   viaProxy: boolean;
   maxBodyBytes: number;
   bodyTimeoutMs: number;
+  /** The expected text, as bytes: looked for while the body is read. */
+  expectBody?: Buffer;
   signal: AbortSignal;
   res: Resources;
 }
@@ -252,6 +287,7 @@ async function run(target: Target, options: HttpProbeOptions, signal: AbortSigna
     signal,
     res,
   };
+  if (ctx.expectation.expectBody !== undefined) ctx.expectBody = Buffer.from(ctx.expectation.expectBody, 'utf8');
   const dialStart = process.hrtime.bigint();
   const secured = await dialTls(options.dial, { servername: ctx.servername, secureContext: context, alpn: ALPN, viaProxy: ctx.viaProxy, signal });
   const dialed = dialedFacts(secured);
@@ -275,7 +311,7 @@ async function run(target: Target, options: HttpProbeOptions, signal: AbortSigna
   result.phases.first_byte = answered.firstByteSeconds;
   result.status = answered.status;
   result.headers = debugHeaders(answered.headers);
-  result.bodyBytes = answered.bodyBytes;
+  result.bodyBytes = answered.body.bytes;
   const line = `HTTP/${result.protocol} ${answered.status} (ALPN ${result.alpn}${result.viaProxy ? ', through the proxy' : ''})`;
   const byProxy = result.viaProxy ? proxyGeneratedError(answered.status, answered.headers) : undefined;
   if (byProxy !== undefined) {
@@ -286,7 +322,8 @@ async function run(target: Target, options: HttpProbeOptions, signal: AbortSigna
     result.message = `${line}: answered by the proxy inside the tunnel, not by the host (${byProxy.evidence})`;
     return;
   }
-  const verdict = judgeResponse(answered.status, answered.headers, options.expectation);
+  let verdict = judgeResponse(answered.status, answered.headers, options.expectation);
+  if (verdict.valid && ctx.expectation.expectBody !== undefined) verdict = judgeBody(answered.body, ctx.expectation.expectBody, ctx);
   result.valid = verdict.valid;
   result.ok = verdict.valid;
   if (verdict.valid) {
@@ -297,21 +334,41 @@ async function run(target: Target, options: HttpProbeOptions, signal: AbortSigna
   }
 }
 
-type Exchange = Step<{ status: number; headers: Record<string, string>; firstByteSeconds: number; bodyBytes: number }>;
+type Exchange = Step<{ status: number; headers: Record<string, string>; firstByteSeconds: number; body: BodyRead }>;
 
-/** Reads at most maxBodyBytes of a body, for at most bodyTimeoutMs; never fails the check. */
-function drainBody(ctx: Context, body: Readable): Promise<number> {
+/**
+ * Reads at most maxBodyBytes of a body, for at most bodyTimeoutMs; never fails the check.
+ * With an expected text, looks for it in each chunk joined to the end of the one before
+ * (the text's length less one byte: a text split across chunks is found), so each chunk
+ * costs its own length whatever the body's, and stops as soon as the text is in.
+ */
+function drainBody(ctx: Context, body: Readable): Promise<BodyRead> {
   let bytes = 0;
-  const read = () => Math.min(bytes, ctx.maxBodyBytes);
-  return settleOnce(ctx.signal, read, (settle) => {
-    const finish = () => settle(read());
-    const timer = setTimeout(finish, ctx.bodyTimeoutMs);
+  const needle = ctx.expectBody;
+  let tail = Buffer.alloc(0);
+  let found = false;
+  const read = (stop: BodyRead['stop']): BodyRead => {
+    const out: BodyRead = { bytes: Math.min(bytes, ctx.maxBodyBytes), stop };
+    if (needle !== undefined) out.found = found;
+    return out;
+  };
+  return settleOnce(ctx.signal, () => read('deadline'), (settle) => {
+    const timer = setTimeout(() => settle(read('stalled')), ctx.bodyTimeoutMs);
     const onData = (chunk: Buffer | string) => {
-      bytes += chunk.length;
-      if (bytes >= ctx.maxBodyBytes) finish();
+      const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      if (needle !== undefined && !found) {
+        // Only what falls within maxBodyBytes counts.
+        const window = Buffer.concat([tail, data.subarray(0, Math.max(0, ctx.maxBodyBytes - bytes))]);
+        found = window.indexOf(needle) !== -1;
+        tail = window.subarray(Math.max(0, window.length - needle.length + 1));
+      }
+      bytes += data.length;
+      if (found) settle(read('found'));
+      else if (bytes >= ctx.maxBodyBytes) settle(read('limit'));
     };
-    const unlisten = listen(body, { data: onData, end: finish, close: finish, error: finish });
-    if (body.destroyed) finish();
+    const end = () => settle(read('end'));
+    const unlisten = listen(body, { data: onData, end, close: end, error: () => settle(read('cut')) });
+    if (body.destroyed) end();
     return () => {
       clearTimeout(timer);
       unlisten();
@@ -324,9 +381,10 @@ function drainBody(ctx: Context, body: Readable): Promise<number> {
  * selected h2, else HTTP/1.1. The client gets this one socket and no other.
  */
 async function exchange(ctx: Context, socket: TLSSocket, protocol: '2' | '1.1'): Promise<Exchange> {
-  const client = clientOnOwnSockets(`https://${authority(ctx.host, ctx.port)}`, { first: socket });
+  // The origin names the Host (:authority): the servername, as curl --resolve sends it.
+  const client = clientOnOwnSockets(`https://${authority(ctx.servername, ctx.port)}`, { first: socket });
   ctx.res.client = client;
-  const headers: Record<string, string> = { 'user-agent': ctx.userAgent, accept: '*/*' };
+  const headers: Record<string, string> = { 'user-agent': ctx.userAgent, accept: '*/*', ...ctx.expectation.headers };
   if (protocol === '1.1') headers.connection = 'close';
   const sent = process.hrtime.bigint();
   let response: Dispatcher.ResponseData;
@@ -339,6 +397,6 @@ async function exchange(ctx: Context, socket: TLSSocket, protocol: '2' | '1.1'):
   const firstByteSeconds = secondsSince(sent);
   ctx.res.body = response.body;
   response.body.on('error', noop);
-  const bodyBytes = await drainBody(ctx, response.body);
-  return { ok: true, status: response.statusCode, headers: flattenHeaders(response.headers), firstByteSeconds, bodyBytes };
+  const body = await drainBody(ctx, response.body);
+  return { ok: true, status: response.statusCode, headers: flattenHeaders(response.headers), firstByteSeconds, body };
 }
