@@ -57,7 +57,7 @@ export function overview(): JsonObject {
           'host',
           'check_where',
           'Status matrix (host × check · path or resolver)',
-          'The latest run of every check: "ok", or the reason it failed (see the README\'s failure reasons). The dns check names the resolver it asked, the others the path they went out by. Rows read value · host, with the value of the target label picked in `label`.',
+          'The latest run of every check: "ok", or the reason it failed (see the README\'s failure reasons). The dns check names the resolver it asked, the others the path they went out by. Rows read zone · value · host:port: the vantage point, the value of the target label picked in `label`, the port off 443 (each only when set).',
         ),
         24,
         12,

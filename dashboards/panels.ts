@@ -54,8 +54,8 @@ interface NamePart {
 /**
  * `dest` set to the parts that are set, in order, each with its separators; a missing
  * label adds nothing, not a stray separator. Each separator is a temporary label that
- * label_replace sets (to a literal: no `$1`, which Grafana would read as a variable)
- * only where its label is not empty, and that is removed again after the join.
+ * label_replace sets (to a literal: no `$1`, as a `$` in these queries is a Grafana
+ * variable's) only where its label is not empty, and that is removed again after the join.
  */
 function composeLabel(expr: string, dest: string, parts: readonly NamePart[]): string {
   const sources: string[] = [];
