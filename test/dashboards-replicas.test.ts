@@ -210,21 +210,23 @@ describe('dashboards: replicas, vantage points, ports and shards', () => {
     ]);
     try {
       const nowSeconds = Date.now() / 1000;
-      const samples: SeriesSample[] = [];
-      for (const [zone, resolver] of [['eu-west', zones[0]], ['us-east', zones[1]]] as const) {
-        const scraped = await scrapeOnce(
-          stringify({
-            catalog: 'none',
-            interval: '30s',
-            timeout: '2s',
-            proxy: 'none',
-            dns: { servers: [resolver.address.name] },
-            targets: [{ host: 'svc.test', port: listener.port, checks: ['dns', 'tcp'] }],
-          }),
-        );
-        // Each zone an HA pair: what pages twice in no zone must count once per zone.
-        samples.push(...asScrapes(scraped, [replica('egress', `${zone}-0`, zone), replica('egress', `${zone}-1`, zone)]));
-      }
+      const scrapes = await Promise.all(
+        (['eu-west', 'us-east'] as const).map(async (zone, i) => {
+          const scraped = await scrapeOnce(
+            stringify({
+              catalog: 'none',
+              interval: '30s',
+              timeout: '2s',
+              proxy: 'none',
+              dns: { servers: [zones[i]!.address.name] },
+              targets: [{ host: 'svc.test', port: listener.port, checks: ['dns', 'tcp'] }],
+            }),
+          );
+          // Each zone an HA pair: what pages twice in no zone must count once per zone.
+          return asScrapes(scraped, [replica('egress', `${zone}-0`, zone), replica('egress', `${zone}-1`, zone)]);
+        }),
+      );
+      const samples = scrapes.flat();
       const values = { job: 'egress', label: 'team' };
       const port = String(listener.port);
       const cell = (zone: string, check: string, where: string, reason: string) => ({
@@ -263,14 +265,10 @@ describe('dashboards: replicas, vantage points, ports and shards', () => {
     try {
       const config = stringify({ catalog: 'none', interval: '30s', timeout: '2s', dns: { servers: [shardDns.address.name] }, targets: hosts.map((host) => ({ host, checks: ['dns'] })) });
       const nowSeconds = Date.now() / 1000;
-      const samples: SeriesSample[] = [];
-      const owned: string[][] = [];
-      for (const ordinal of [0, 1, 2]) {
-        const scraped = await scrapeOnce(config, { shard: { ordinal, total: 3 } });
-        owned.push(scraped.filter((s) => s.name === 'egress_target_info').map((s) => s.labels.host!));
-        // Each shard an HA pair of its own.
-        samples.push(...asScrapes(scraped, [replica('egress', `egress-${ordinal}-a`), replica('egress', `egress-${ordinal}-b`)]));
-      }
+      const shards = await Promise.all([0, 1, 2].map((ordinal) => scrapeOnce(config, { shard: { ordinal, total: 3 } })));
+      const owned = shards.map((scraped) => scraped.filter((s) => s.name === 'egress_target_info').map((s) => s.labels.host!));
+      // Each shard an HA pair of its own.
+      const samples = shards.flatMap((scraped, ordinal) => asScrapes(scraped, [replica('egress', `egress-${ordinal}-a`), replica('egress', `egress-${ordinal}-b`)]));
       // The shards split the targets: each one once, none with all of them.
       expect(owned.flat().sort()).toEqual(hosts);
       expect(owned.every((mine) => mine.length < hosts.length)).toBe(true);
