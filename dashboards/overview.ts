@@ -17,6 +17,8 @@ import {
   httpHeatmap,
   httpPhases,
   httpTable,
+  merged,
+  named,
   pullSteps,
   pullTable,
   q,
@@ -43,11 +45,11 @@ export function overview(): JsonObject {
     description: 'Whether this network lets its machines reach the hosts they must reach, the way those hosts require: DNS, TCP, TLS and HTTP, directly and through each proxy.',
     variables: variables({ singleHost: false }),
     panels: layout([
-      [count(`count((${checkSeries('success')}) == 0)`, 'Checks failing', 'Checks whose latest run failed.'), 5, 4],
-      [count(`count(${q('tlsRequirement', PATH)} == 0)`, 'TLS requirements not met', 'Requirement verdicts of "not met" (untested ones are not counted).'), 5, 4],
-      [count(`count(${q('httpDowngraded', PATH)} == 1)`, 'HTTP/2 downgrades', 'Host and path pairs where h2 was offered and HTTP/1.1 came back.'), 5, 4],
-      [count(`count(${q('tlsIntercepted', PATH)} == 1)`, 'Intercepted paths', 'Host and path pairs whose certificate chain was re-signed by another CA.'), 5, 4],
-      [stat('Hosts', 'Targets probed.', [target(`count(${q('targetInfo')})`, { instant: true })], { colorMode: 'none' }), 4, 4],
+      [count(`count(${merged(`(${checkSeries('success')}) == 0`)})`, 'Checks failing', 'Checks whose latest run failed, once per vantage point however many replicas saw it.'), 5, 4],
+      [count(`count(${merged(`${q('tlsRequirement', PATH)} == 0`)})`, 'TLS requirements not met', 'Requirement verdicts of "not met" (untested ones are not counted).'), 5, 4],
+      [count(`count(${merged(`${q('httpDowngraded', PATH)} == 1`)})`, 'HTTP/2 downgrades', 'Host and path pairs where h2 was offered and HTTP/1.1 came back.'), 5, 4],
+      [count(`count(${merged(`${q('tlsIntercepted', PATH)} == 1`)})`, 'Intercepted paths', 'Host and path pairs whose certificate chain was re-signed by another CA.'), 5, 4],
+      [stat('Hosts', 'Targets probed (host and port), once however many replicas or vantage points probe them; shards add up.', [target(`count(count by (host, port) (${q('targetInfo')}))`, { instant: true })], { colorMode: 'none' }), 4, 4],
 
       [row('Status')],
       [
@@ -55,7 +57,7 @@ export function overview(): JsonObject {
           'host',
           'check_where',
           'Status matrix (host × check · path or resolver)',
-          'The latest run of every check: "ok", or the reason it failed (see the README\'s failure reasons). The dns check names the resolver it asked, the others the path they went out by. Rows read value · host, with the value of the target label picked in `label`.',
+          'The latest run of every check: "ok", or the reason it failed (see the README\'s failure reasons). The dns check names the resolver it asked, the others the path they went out by. Rows read zone · value · host:port: the vantage point, the value of the target label picked in `label`, the port off 443 (each only when set).',
         ),
         24,
         12,
@@ -63,7 +65,7 @@ export function overview(): JsonObject {
       [statusHistory('{{host}} · {{check}} · {{where}}', 'Every check over time: green OK, red FAIL.'), 24, 12],
 
       [row('TLS')],
-      [tlsRequirementMatrix('host_path'), 24, 10],
+      [tlsRequirementMatrix(), 24, 10],
       [tlsWireTable(), 16, 9],
       [certExpiry('{{host}} via {{path}}'), 8, 9],
 
@@ -104,10 +106,10 @@ export function overview(): JsonObject {
       [
         timeseries(
           'Rounds and failures',
-          'Rounds finished per second (every check once), and failed checks per second by check.',
+          'Rounds finished per second (every check once), and failed checks per second by check: the rate of one replica of each vantage point, shards added up.',
           [
-            target(`sum(rate(${qx('rounds')}[$__rate_interval]))`, { legend: 'rounds' }),
-            target(`sum by (check) (rate(${qx('failures')}[$__rate_interval]))`, { legend: 'failed {{check}}', refId: 'B' }),
+            target(`sum(${merged(`rate(${qx('rounds')}[$__rate_interval])`)})`, { legend: 'rounds' }),
+            target(`sum by (check) (${merged(`rate(${qx('failures')}[$__rate_interval])`)})`, { legend: 'failed {{check}}', refId: 'B' }),
           ],
           { unit: 'ops' },
         ),
@@ -118,7 +120,7 @@ export function overview(): JsonObject {
         timeseries(
           'Round overruns',
           'Rounds skipped because the previous round of the host still ran: raise interval, lower timeout or raise concurrency.',
-          [target(`sum by (host) (increase(${qx('roundOverruns')}[$__rate_interval]))`, { legend: '{{host}}' })],
+          [target(named(merged(`increase(${qx('roundOverruns')}[$__rate_interval])`)), { legend: '{{host}}' })],
           { custom: { drawStyle: 'bars', fillOpacity: 80 } },
         ),
         8,
