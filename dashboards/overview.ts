@@ -19,6 +19,8 @@ import {
   httpHeatmap,
   httpPhases,
   httpTable,
+  merged,
+  named,
   pullSteps,
   pullTable,
   q,
@@ -45,12 +47,20 @@ export function overview(): JsonObject {
     description: 'Whether this network lets its machines reach the hosts they must reach, the way those hosts require: DNS, TCP, TLS and HTTP, directly and through each proxy.',
     variables: variables({ singleHost: false }),
     panels: layout([
-      [count(`count((${checkSeries('success')}) == 0)`, 'Checks failing', 'Checks that must work whose latest run failed (not those of paths that must stay blocked).'), 4, 4],
-      [count(`count(${q('tlsRequirement', PATH)} == 0)`, 'TLS requirements not met', 'Requirement verdicts of "not met" (untested ones are not counted).'), 4, 4],
-      [count(`count(${q('httpDowngraded', PATH)} == 1)`, 'HTTP/2 downgrades', 'Host and path pairs where h2 was offered and HTTP/1.1 came back.'), 4, 4],
-      [count(`count(${q('tlsIntercepted', PATH)} == 1)`, 'Intercepted paths', 'Host and path pairs whose certificate chain was re-signed by another CA.'), 4, 4],
-      [count(`count(${q('blockedVerdict', PATH, 'verdict="reachable"')} == 1)`, 'Holes', 'Paths that must stay blocked whose host answered (EgressBlockedHostReachable).'), 4, 4],
-      [stat('Hosts', 'Targets probed.', [target(`count(${q('targetInfo')})`, { instant: true })], { colorMode: 'none' }), 4, 4],
+      [
+        count(
+          `count(${merged(`(${checkSeries('success')}) == 0`)})`,
+          'Checks failing',
+          'Checks that must work whose latest run failed, once per vantage point however many replicas saw it (not those of paths that must stay blocked).',
+        ),
+        4,
+        4,
+      ],
+      [count(`count(${merged(`${q('tlsRequirement', PATH)} == 0`)})`, 'TLS requirements not met', 'Requirement verdicts of "not met" (untested ones are not counted).'), 4, 4],
+      [count(`count(${merged(`${q('httpDowngraded', PATH)} == 1`)})`, 'HTTP/2 downgrades', 'Host and path pairs where h2 was offered and HTTP/1.1 came back.'), 4, 4],
+      [count(`count(${merged(`${q('tlsIntercepted', PATH)} == 1`)})`, 'Intercepted paths', 'Host and path pairs whose certificate chain was re-signed by another CA.'), 4, 4],
+      [count(`count(${merged(`${q('blockedVerdict', PATH, 'verdict="reachable"')} == 1`, 'max', 'verdict')})`, 'Holes', 'Paths that must stay blocked whose host answered (EgressBlockedHostReachable), once per vantage point.'), 4, 4],
+      [stat('Hosts', 'Targets probed (host and port), once however many replicas or vantage points probe them; shards add up.', [target(`count(count by (host, port) (${q('targetInfo')}))`, { instant: true })], { colorMode: 'none' }), 4, 4],
 
       [row('Status')],
       [
@@ -58,7 +68,7 @@ export function overview(): JsonObject {
           'host',
           'check_where',
           'Status matrix (host × check · path or resolver)',
-          'The latest run of every check: "ok", or the reason it failed (see the README\'s failure reasons). The dns check names the resolver it asked, the others the path they went out by. Rows read value · host, with the value of the target label picked in `label`.',
+          'The latest run of every check: "ok", or the reason it failed (see the README\'s failure reasons). The dns check names the resolver it asked, the others the path they went out by. Rows read zone · value · host:port: the vantage point, the value of the target label picked in `label`, the port off 443 (each only when set).',
         ),
         24,
         12,
@@ -67,13 +77,18 @@ export function overview(): JsonObject {
 
       [row('Must stay blocked')],
       [
-        stat('Held', 'Paths that must stay blocked and did.', [target(`count(${q('blockedVerdict', PATH, 'verdict="blocked"')} == 1) or vector(0)`, { instant: true })], { colorMode: 'none' }),
+        stat(
+          'Held',
+          'Paths that must stay blocked and did, once per vantage point.',
+          [target(`count(${merged(`${q('blockedVerdict', PATH, 'verdict="blocked"')} == 1`, 'max', 'verdict')}) or vector(0)`, { instant: true })],
+          { colorMode: 'none' },
+        ),
         4,
         4,
       ],
       [
         count(
-          `count(${q('blockedVerdict', PATH, 'verdict="unknown"')} == 1)`,
+          `count(${merged(`${q('blockedVerdict', PATH, 'verdict="unknown"')} == 1`, 'max', 'verdict')})`,
           'Could not tell',
           'Paths that must stay blocked where a timeout met a path that reaches no host that must work, or a resolver or proxy failed: not a pass.',
         ),
@@ -84,7 +99,7 @@ export function overview(): JsonObject {
       [blockedHistory('{{host}} · {{path}}'), 24, 8],
 
       [row('TLS')],
-      [tlsRequirementMatrix('host_path'), 24, 10],
+      [tlsRequirementMatrix(), 24, 10],
       [tlsWireTable(), 16, 9],
       [certExpiry('{{host}} via {{path}}'), 8, 9],
 
@@ -125,10 +140,10 @@ export function overview(): JsonObject {
       [
         timeseries(
           'Rounds and failures',
-          'Rounds finished per second (every check once), and failed checks per second by check.',
+          'Rounds finished per second (every check once), and failed checks per second by check: the rate of one replica of each vantage point, shards added up.',
           [
-            target(`sum(rate(${qx('rounds')}[$__rate_interval]))`, { legend: 'rounds' }),
-            target(`sum by (check) (rate(${qx('failures')}[$__rate_interval]))`, { legend: 'failed {{check}}', refId: 'B' }),
+            target(`sum(${merged(`rate(${qx('rounds')}[$__rate_interval])`)})`, { legend: 'rounds' }),
+            target(`sum by (check) (${merged(`rate(${qx('failures')}[$__rate_interval])`)})`, { legend: 'failed {{check}}', refId: 'B' }),
           ],
           { unit: 'ops' },
         ),
@@ -139,7 +154,7 @@ export function overview(): JsonObject {
         timeseries(
           'Round overruns',
           'Rounds skipped because the previous round of the host still ran: raise interval, lower timeout or raise concurrency.',
-          [target(`sum by (host) (increase(${qx('roundOverruns')}[$__rate_interval]))`, { legend: '{{host}}' })],
+          [target(named(merged(`increase(${qx('roundOverruns')}[$__rate_interval])`)), { legend: '{{host}}' })],
           { custom: { drawStyle: 'bars', fillOpacity: 80 } },
         ),
         8,

@@ -76,14 +76,16 @@ describe('dashboards: target labels', () => {
       { expr: query('egress-host', 'variable', 'targets', { ...exporterVars, label: 'team', value: 'registry' }), expected: hosts('us.test') },
       // The host variable lists the selected hosts only (Grafana expands `$targets` to them).
       { expr: `count by (host) (${query('egress-overview', 'variable', 'host', { ...zone('us'), targets: 'us\\\\.test' })})`, expected: hosts('us.test') },
-      // The status matrix: each row is `value · host`, a host without the label reads as itself.
+      // The status matrix: each row is `value · host[:port]`, a host without the label reads as itself.
       {
         expr: query('egress-overview', 'panel', 'Status matrix', zone('.*')),
         expected: [
-          ...[['eu', 'eu-a.test'], ['eu', 'eu-b.test'], ['us', 'us.test']].map(([value, host]) => ({
+          ...[['eu', 'eu-a.test'], ['us', 'us.test']].map(([value, host]) => ({
             labels: { host: `${value} · ${host}`, value: value!, check: 'dns', where: resolver, check_where: `dns · ${resolver}`, reason: 'ok' },
             value: 1,
           })),
+          // Off 443, the row names the port (two ports of one host are two rows).
+          { labels: { host: 'eu · eu-b.test:8443', port: '8443', value: 'eu', check: 'dns', where: resolver, check_where: `dns · ${resolver}`, reason: 'ok' } as Record<string, string>, value: 1 },
           { labels: { host: 'plain.test', check: 'dns', where: resolver, check_where: `dns · ${resolver}`, reason: 'ok' }, value: 1 },
         ],
       },

@@ -6,7 +6,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { loadConfig } from '../alerts/config.js';
+import { REPLICA_LABELS } from '../dashboards/replica-labels.js';
 import {
+  ALERTS_CONFIG,
   allPanels,
   dashboardFiles,
   dashboardQueries,
@@ -197,7 +200,8 @@ describe('dashboards', () => {
         const [panel] = panelsUsing(overview(), metric, 'heatmap');
         expect(panel, metric).toBeDefined();
         expect(panel!.options).toMatchObject({ calculate: true, calculation: { yBuckets: { scale: { type: 'log' } } } });
-        expect(panel!.targets![0]!.expr).toMatch(new RegExp(`^${metric}\\{`));
+        // Replicas merged first: an HA pair puts one sample of each round in the heatmap, not two.
+        expect(panel!.targets![0]!.expr).toMatch(new RegExp(`^max without \\(${REPLICA_LABELS.join(', ')}\\) \\(${metric}\\{`));
       }
     });
 
@@ -223,6 +227,19 @@ describe('dashboards', () => {
         expect(panelsUsing(overview(), metric).length, metric).toBeGreaterThan(0);
       }
     });
+  });
+
+  it("merge the replicas the alerts merge: replica_labels of the alerts generator's config", () => {
+    const fromAlerts = loadConfig(readFileSync(ALERTS_CONFIG, 'utf8')).replica_labels;
+    expect(REPLICA_LABELS).toEqual(fromAlerts);
+    // The committed JSON says the same (and "are what dashboards/generate.ts writes" ties it
+    // to the generator): a change of replica_labels fails until the dashboards are regenerated.
+    const merging = `without (${fromAlerts.join(', ')})`;
+    // The overview's counts (the downgrade timeline shares a title with its count).
+    const counts = dashboardQueries().filter((q) => q.dashboard === 'egress-overview' && q.raw.startsWith('count(') && /^(Checks failing|TLS requirements not met|HTTP\/2 downgrades|Intercepted paths)$/.test(q.title));
+    expect(counts).toHaveLength(4);
+    for (const q of counts) expect(q.raw, q.title).toContain(merging);
+    expect(dashboardQueries().filter((q) => q.raw.includes(merging)).length).toBeGreaterThan(40);
   });
 
   it('the drill-down shows one host across DNS, TCP, TLS and HTTP', () => {

@@ -404,7 +404,8 @@ describe('end to end: Prometheus scrapes the exporter, Alertmanager delivers its
       expect(new Set(rows.map((r) => r.metric.value)), queryKey(q)).toEqual(new Set([ZONE]));
     }
     const matrix = dashboardQueries(values).find((q) => q.dashboard === 'egress-overview' && q.title.startsWith('Status matrix'));
-    expect(new Set((await prom.query(matrix!.expr)).result.map((r) => r.metric.host))).toEqual(new Set([`${ZONE} · ${HOST}`]));
+    // The row names the target's port (off 443): two ports of one host are two rows.
+    expect(new Set((await prom.query(matrix!.expr)).result.map((r) => r.metric.host))).toEqual(new Set([`${ZONE} · ${HOST}:${origin!.port}`]));
     // Another value selects nothing: no host, no row.
     const none = dashboardQueries({ ...values, value: 'elsewhere' }).find((q) => q.dashboard === 'egress-overview' && q.title === 'targets');
     expect((await prom.query(none!.expr)).result).toEqual([]);

@@ -16,6 +16,7 @@ const COMMENTED: Readonly<Record<string, string>> = {
   schedule: 'cannot be set together with interval',
   'dns.sinkhole_cidrs': 'replaces the built-in sinkhole policy',
   'dns.required': 'forces what is otherwise worked out per target',
+  'registries[].docker_config': 'names a file that must exist (--config.check warns otherwise)',
 };
 
 /** Every key path the parser reads while parsing `text`: `targets[].http.method`. */

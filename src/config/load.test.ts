@@ -641,18 +641,7 @@ describe('the example file', () => {
         { host: 'gambling-canary.example', port: 443, families: ['v4'], checks: ['dns', 'tcp', 'tls', 'http'], labels: {}, expect: 'blocked' },
       ],
       exclude: ['support.chainguard.dev'],
-      registries: [
-        { host: 'cgr.dev', port: 443, repository: 'chainguard/static', reference: 'latest', platform: 'linux/amd64', credentials: 'anonymous', dockerConfig: null },
-        {
-          host: 'artifactory.internal.example',
-          port: 443,
-          repository: 'cgr-remote/chainguard/static',
-          reference: 'latest',
-          platform: 'linux/amd64',
-          credentials: 'docker_config',
-          dockerConfig: '/etc/egress-exporter/docker/config.json',
-        },
-      ],
+      registries: [{ host: 'cgr.dev', port: 443, repository: 'chainguard/static', reference: 'latest', platform: 'linux/amd64', credentials: 'anonymous', dockerConfig: null }],
       feed: {
         resolvers: ['1.1.1.1:53'],
         graceMs: 30_000,

@@ -173,6 +173,28 @@ export function dashboardQueries(values: Readonly<Record<string, string>> = {}):
   return queries;
 }
 
+/**
+ * The dashboards' panels about the exporter itself, per replica by nature (`dashboard /
+ * panel title`): every other panel merges the replicas of one vantage point, so an HA
+ * pair reads as one replica (test/dashboards-replicas.test.ts).
+ */
+export const PER_REPLICA_PANELS: readonly string[] = [
+  'egress-overview / Event-loop stalls',
+  'egress-overview / Last config reload',
+  'egress-overview / Last reload',
+  'egress-overview / Oldest check result',
+  'egress-overview / Exporter build',
+];
+
+/**
+ * PromQL that returns nothing exactly when `a` and `b` return the same series with the
+ * same values: the series whose values differ, and those only one side has. Both sides
+ * must be free of duplicate label sets (a comparison of vectors fails on them).
+ */
+export function differences(a: string, b: string): string {
+  return `((${a}) != (${b}))\nor ((${a}) unless (${b}))\nor ((${b}) unless (${a}))`;
+}
+
 // --- alert rules ---------------------------------------------------------------------
 
 export interface AlertRule {
@@ -297,23 +319,27 @@ export function runNode(args: readonly string[]): Promise<ToolResult> {
 /**
  * `samples` as promtool input series held steady for `minutes`. Timestamps
  * (`*_timestamp_seconds`) are moved so that `nowSeconds` becomes the evaluation time at
- * the end: expiry and staleness read as they did when the scrape was taken.
+ * the end: expiry and staleness read as they did when the scrape was taken. With
+ * `risingCounters`, counters (`*_total`) rise by one a minute from their scraped value,
+ * so that rate() and increase() over them are not 0.
  */
-function steadySeries(samples: readonly SeriesSample[], nowSeconds: number, minutes: number): Array<{ series: string; values: string }> {
+function steadySeries(samples: readonly SeriesSample[], nowSeconds: number, minutes: number, risingCounters = false): Array<{ series: string; values: string }> {
   return samples.map((s) => {
     const value = s.name.endsWith('_timestamp_seconds') ? s.value - nowSeconds + minutes * 60 : s.value;
-    return { series: seriesNotation(s.name, s.labels), values: `${value}+0x${minutes}` };
+    const step = risingCounters && s.name.endsWith('_total') ? 1 : 0;
+    return { series: seriesNotation(s.name, s.labels), values: `${value}+${step}x${minutes}` };
   });
 }
 
 /**
  * A promtool test file (as an object, for yaml's stringify) that holds `samples` steady
  * and checks, at the end, exactly which series (labels and value) each expression returns.
+ * `risingCounters`: counters rise by one a minute instead (see steadySeries).
  */
 export function queriesOnSeriesTest(
   samples: readonly SeriesSample[],
   cases: ReadonlyArray<{ expr: string; expected: ReadonlyArray<{ labels: Record<string, string>; value: number }> }>,
-  options: { nowSeconds: number; minutes?: number },
+  options: { nowSeconds: number; minutes?: number; risingCounters?: boolean },
 ): Record<string, unknown> {
   const minutes = options.minutes ?? 10;
   return {
@@ -321,7 +347,7 @@ export function queriesOnSeriesTest(
     tests: [
       {
         interval: '1m',
-        input_series: steadySeries(samples, options.nowSeconds, minutes),
+        input_series: steadySeries(samples, options.nowSeconds, minutes, options.risingCounters),
         promql_expr_test: cases.map((c) => ({ expr: c.expr, eval_time: `${minutes}m`, exp_samples: c.expected.map((e) => ({ labels: seriesNotation('', e.labels), value: e.value })) })),
       },
     ],
