@@ -162,13 +162,13 @@ export function judgeBlockedPath(report: RoundReport, entry: PathReport, reachin
 /** Judges every path of the round that must stay blocked (and clears the verdict of one that no longer must). `check` calls it again once every round of its run is in. */
 export function judgeExpectations(report: RoundReport, ctx: Pick<RoundContext, 'pathHealth' | 'config' | 'now'>): void {
   const nowMs = ctx.now();
-  const windowMs = healthWindowMs(ctx.config);
   for (const entry of report.paths) {
     if (expectationOn(report.target, entry.path.name) !== 'blocked') {
       delete entry.blocked;
       continue;
     }
-    entry.blocked = judgeBlockedPath(report, entry, () => ctx.pathHealth.reaching(entry.path.name, nowMs, windowMs));
+    // Asked only after a silence (a cron schedule's period costs a parse).
+    entry.blocked = judgeBlockedPath(report, entry, () => ctx.pathHealth.reaching(entry.path.name, nowMs, healthWindowMs(ctx.config)));
   }
 }
 
