@@ -4,7 +4,6 @@
 // what the generator accepts is what the exporter's config accepts.
 import { parse } from 'yaml';
 import { parseDuration } from '../src/config/duration.js';
-import { shardGroupLabelsProblem } from './sharding-rules.js';
 
 export const SEVERITIES = ['critical', 'warning', 'info'] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -140,4 +139,23 @@ export function loadConfig(text: string): AlertsConfig {
   }
   if (problems.length > 0) throw new Error(`alerts config:\n  ${problems.join('\n  ')}`);
   return raw as unknown as AlertsConfig;
+}
+
+/** The labels that make one group of replicas: `shard_group_labels`, split. */
+export function shardGroupLabels(config: Pick<AlertsConfig, 'shard_group_labels'>): string[] {
+  return config.shard_group_labels
+    .split(',')
+    .map((label) => label.trim())
+    .filter((label) => label !== '');
+}
+
+/** Why `shard_group_labels` cannot group replicas, or undefined when it can. */
+export function shardGroupLabelsProblem(value: string): string | undefined {
+  const labels = shardGroupLabels({ shard_group_labels: value });
+  if (labels.length === 0 || !labels.every((label) => /^[a-zA-Z_][a-zA-Z0-9_]*$/.test(label))) {
+    return `shard_group_labels: expected label names separated by commas, such as "job, egress_zone", got ${JSON.stringify(value)}`;
+  }
+  const apart = labels.filter((label) => ['instance', 'pod', 'shard'].includes(label));
+  if (apart.length > 0) return `shard_group_labels: ${apart.join(', ')} would put every replica in a group of its own`;
+  return undefined;
 }

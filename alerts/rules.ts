@@ -23,6 +23,7 @@ import { CONNECT_FAILURE_REASONS, DNS_UNRESOLVED_REASONS, PROXY_DENIED_REASONS, 
 import type { FailureReason } from '../src/probes/reasons.js';
 import { ALERTS, ALERT_NAMES, GROUPS, durationSeconds } from './config.js';
 import type { AlertName, AlertsConfig, Group, Severity } from './config.js';
+import type { Rule } from './rule.js';
 import { shardingRules } from './sharding-rules.js';
 
 /** TLS check reasons with no verdict that a client would also suffer: not TLS, stalls, resets. */
@@ -67,13 +68,6 @@ const ignoring = (a: FamilyId, b: FamilyId, ...extra: string[]): string => {
 
 const indent = (expr: string): string => expr.split('\n').map((line) => `  ${line}`).join('\n');
 
-export interface Rule {
-  alert: AlertName;
-  expr: string;
-  for: string;
-  labels: { severity: Severity };
-  annotations: { summary: string; description: string; runbook_url: string };
-}
 
 /** A template query for a series of the alert's own target and path (port is "" on 443, which matches its absence). */
 const seriesOf = (id: FamilyId): string => `printf "${F[id].name}{host=%q,port=%q,path=%q}" $labels.host $labels.port $labels.path`;

@@ -3,29 +3,9 @@
 // live replica probes. Two replicas of one shard are an HA pair: the owned targets are
 // added up once per `shard` label, so a pair neither fires nor counts twice.
 import { SHARD_FAMILIES } from '../src/metrics/registry.js';
-import type { AlertName, AlertsConfig, Severity } from './config.js';
-import type { Rule } from './rules.js';
-
-type RuleOf = (name: AlertName, spec: { expr: string; summary: string; description: string; severity?: Severity }) => Rule;
-
-/** The labels that make one group of replicas: `shard_group_labels`, split. */
-export function shardGroupLabels(config: Pick<AlertsConfig, 'shard_group_labels'>): string[] {
-  return config.shard_group_labels
-    .split(',')
-    .map((label) => label.trim())
-    .filter((label) => label !== '');
-}
-
-/** Why `shard_group_labels` cannot group replicas, or undefined when it can. */
-export function shardGroupLabelsProblem(value: string): string | undefined {
-  const labels = shardGroupLabels({ shard_group_labels: value });
-  if (labels.length === 0 || !labels.every((label) => /^[a-zA-Z_][a-zA-Z0-9_]*$/.test(label))) {
-    return `shard_group_labels: expected label names separated by commas, such as "job, egress_zone", got ${JSON.stringify(value)}`;
-  }
-  const apart = labels.filter((label) => ['instance', 'pod', 'shard'].includes(label));
-  if (apart.length > 0) return `shard_group_labels: ${apart.join(', ')} would put every replica in a group of its own`;
-  return undefined;
-}
+import { shardGroupLabels } from './config.js';
+import type { AlertsConfig } from './config.js';
+import type { Rule, RuleOf } from './rule.js';
 
 /**
  * @param s a selector from the given matchers plus the config's selector.
