@@ -30,6 +30,7 @@ export const ALERTS = {
   EgressConnectLatencyHigh: { group: 'connectivity', keys: ['quantile', 'threshold_seconds', 'window'] },
   EgressProxyDenied: { group: 'connectivity', keys: [] },
   EgressProxyFailing: { group: 'connectivity', keys: [] },
+  EgressBlockedHostReachable: { group: 'connectivity', keys: [] },
   EgressDNSResolutionFailing: { group: 'dns', keys: [] },
   EgressDNSSinkholed: { group: 'dns', keys: [] },
   EgressDNSTTLBelowFirewallRefresh: { group: 'dns', keys: [] },

@@ -12,6 +12,9 @@
 // - A fault of a path (a proxy that intercepts, downgrades, fails or denies) or of a
 //   resolver pages once for the path or resolver, counting its hosts; a host's own fault
 //   pages once for the host (its unmet TLS requirements together).
+// - A path that must stay blocked (egress_blocked_verdict is there) pages only when a
+//   connection to its host gets out (EgressBlockedHostReachable): every "must work" alert
+//   leaves it out, since its failures are what keeps the host out.
 import { stringify } from 'yaml';
 import { F } from '../src/metrics/families.js';
 import { FEED_FAMILIES } from '../src/metrics/feed-series.js';
@@ -54,6 +57,7 @@ const FACTS: Partial<Record<FamilyId, readonly string[]>> = {
   registryFailure: ['step', 'reason'],
   registryBlobHost: ['blob_host'],
   pathInfo: ['proxy', 'expect_interception'],
+  blockedVerdict: ['verdict'],
 };
 
 /** `ignoring (...)` for a join of two families: their facts and `extra` (labels one side lacks). */
@@ -94,6 +98,14 @@ function buildRules(config: AlertsConfig): Record<Group, Rule[]> {
   const dnsFailing = q('failureReason', 'check="dns"');
   /** Only where the target's clients resolve the name themselves (no proxy resolves for them). */
   const dnsRequired = `${q('dnsRequired')} == 1`;
+  /**
+   * `expr`, a "must work" fault of the family `id`, without the paths that must stay blocked:
+   * there a refusal, a denial or a failing handshake is the policy working. `extra`: labels
+   * `id` has that a path's verdict lacks (the dns families' resolver, a join's blob_host).
+   */
+  const mustWork = (id: FamilyId, expr: string, ...extra: string[]): string => `(\n${indent(expr)}\n)\nunless${ignoring(id, 'blockedVerdict', ...extra)} ${q('blockedVerdict')}`;
+  /** The same, in the PromQL of a description's host list (no config selector there, as in hostsOf's other queries). */
+  const notBlocked = (id: FamilyId, ...extra: string[]): string => ` unless${ignoring(id, 'blockedVerdict', ...extra)} ${F.blockedVerdict.name}`;
   const anchor = (name: string): string => `${config.runbook_base_url}#${name.toLowerCase()}`;
   const rule = (
     name: AlertName,
@@ -110,7 +122,7 @@ function buildRules(config: AlertsConfig): Record<Group, Rule[]> {
   const expiring = (severity: Severity, days: number): Rule =>
     rule('EgressTLSCertificateExpiringSoon', {
       severity,
-      expr: merged(`${q('tlsEarliestNotAfter')} - time() < ${days} * 86400\nunless ${q('tlsVerified')} == 0`),
+      expr: merged(mustWork('tlsEarliestNotAfter', `${q('tlsEarliestNotAfter')} - time() < ${days} * 86400\nunless ${q('tlsVerified')} == 0`)),
       summary: 'A certificate presented to egress clients expires soon.',
       description:
         `A certificate in the chain that ${TARGET} presents on path {{ $labels.path }} expires in {{ $value | humanizeDuration }}` + ` (${severity} below ${days} days).`,
@@ -125,8 +137,11 @@ function buildRules(config: AlertsConfig): Record<Group, Rule[]> {
         // Directly: no address of a family accepts a connection. Through a proxy: the proxy
         // says it could not reach or resolve the host (the host's fault, not the proxy's).
         expr: merged(
-          `${q('failureReason', 'check="tcp"', `reason=~"${oneOf(CONNECT_FAILURE_REASONS)}"`)} == 1\n` +
-            `or ${q('failureReason', 'check=~"tcp|tls|http"', `reason=~"${oneOf(PROXY_UPSTREAM_REASONS)}"`)} == 1`,
+          mustWork(
+            'failureReason',
+            `${q('failureReason', 'check="tcp"', `reason=~"${oneOf(CONNECT_FAILURE_REASONS)}"`)} == 1\n` +
+              `or ${q('failureReason', 'check=~"tcp|tls|http"', `reason=~"${oneOf(PROXY_UPSTREAM_REASONS)}"`)} == 1`,
+          ),
           'check',
         ),
         summary: 'A required host cannot be reached.',
@@ -135,31 +150,43 @@ function buildRules(config: AlertsConfig): Record<Group, Rule[]> {
           '{{ if eq $labels.reason "proxy_bad_gateway" }}the proxy could not reach or resolve it{{ else }}no address of at least one of its IP families accepts a connection{{ end }}.',
       }),
       rule('EgressHostAddressesPartiallyUnreachable', {
-        expr: merged(`(${q('tcpProbed')} - ${q('tcpReachable')}) > 0\nand ${q('tcpReachable')} > 0`),
+        expr: merged(mustWork('tcpProbed', `(${q('tcpProbed')} - ${q('tcpReachable')}) > 0\nand ${q('tcpReachable')} > 0`)),
         summary: "Some of a host's addresses refuse connections while others accept them.",
         description:
           `{{ $value }} of the {{ $labels.family }} addresses of ${TARGET} refuse or time out on path {{ $labels.path }} while others accept: an IP-based firewall rule has likely gone stale.`,
       }),
       rule('EgressConnectLatencyHigh', {
-        expr: merged(`quantile_over_time(${lat.quantile}, ${q('tcpConnect')}[${lat.window}])`, 'family') + ` > ${lat.threshold_seconds}`,
+        expr: merged(mustWork('tcpConnect', `quantile_over_time(${lat.quantile}, ${q('tcpConnect')}[${lat.window}])`), 'family') + ` > ${lat.threshold_seconds}`,
         summary: 'TCP connects to a host are slow.',
         description:
           `The ${lat.quantile * 100}th percentile of TCP connect time to ${TARGET} on path {{ $labels.path }} over ${lat.window} is {{ $value | humanizeDuration }}` +
           ` (threshold ${lat.threshold_seconds}s).`,
       }),
       rule('EgressProxyDenied', {
-        expr: perHost(merged(`${q('failureReason', 'check=~"tcp|tls|http"', `reason=~"${oneOf(PROXY_DENIED_REASONS)}"`)} == 1`, 'check')),
+        expr: perHost(merged(mustWork('failureReason', `${q('failureReason', 'check=~"tcp|tls|http"', `reason=~"${oneOf(PROXY_DENIED_REASONS)}"`)} == 1`), 'check')),
         summary: 'A proxy refuses to tunnel to required hosts.',
         description:
           'Proxy {{ $labels.path }} refuses to tunnel to {{ $value }} host(s) ({{ $labels.reason }}: 403 denied by its policy, or 407 authentication required): ' +
-          hostsOf(`${F.failureReason.name}{reason=%q,path=%q} == 1`, '$labels.reason', '$labels.path'),
+          hostsOf(`${F.failureReason.name}{reason=%q,path=%q} == 1${notBlocked('failureReason')}`, '$labels.reason', '$labels.path'),
       }),
       rule('EgressProxyFailing', {
-        expr: perHost(merged(`${q('failureReason', 'check=~"tcp|tls|http"', `reason=~"${oneOf(PROXY_FAILING_REASONS)}"`)} == 1`, 'check')),
+        expr: perHost(merged(mustWork('failureReason', `${q('failureReason', 'check=~"tcp|tls|http"', `reason=~"${oneOf(PROXY_FAILING_REASONS)}"`)} == 1`), 'check')),
         summary: 'A proxy fails to carry connections to required hosts.',
         description:
           'Connections to {{ $value }} host(s) through proxy {{ $labels.path }} fail with {{ $labels.reason }}: the proxy is down, stalls, answers other than HTTP or breaks the tunnel: ' +
-          hostsOf(`${F.failureReason.name}{reason=%q,path=%q} == 1`, '$labels.reason', '$labels.path'),
+          hostsOf(`${F.failureReason.name}{reason=%q,path=%q} == 1${notBlocked('failureReason')}`, '$labels.reason', '$labels.path'),
+      }),
+      rule('EgressBlockedHostReachable', {
+        // One page a host and path. A verdict of reachable is a connection that completed, not a
+        // symptom: it needs no time to settle (see generator/config.yml).
+        expr: merged(`${q('blockedVerdict', 'verdict="reachable"')} == 1`, 'verdict'),
+        summary: 'A host that must stay blocked is reachable: a hole in the egress policy.',
+        description:
+          `${TARGET} must stay blocked on path {{ $labels.path }}, yet a connection to it gets out: a firewall rule was widened, clients skip the proxy, NO_PROXY grew, or a proxy stopped filtering.` +
+          `{{ range printf "sum(${F.tcpReachable.name}{host=%q,port=%q,path=%q}) > 0" $labels.host $labels.port $labels.path | query }}` +
+          `{{ if eq $labels.path "direct" }} TCP connects to {{ . | value }} of its addresses.{{ else }} The proxy tunnels to it (200 to CONNECT).{{ end }}{{ end }}` +
+          `{{ range printf "max by (issuer) (${F.tlsIssuer.name}{host=%q,port=%q,path=%q} and ignoring (issuer) ${F.tlsVerified.name}{host=%q,port=%q,path=%q} == 1)" $labels.host $labels.port $labels.path $labels.host $labels.port $labels.path | query }} A TLS handshake shows its certificate, issued by {{ .Labels.issuer }}.{{ end }}` +
+          `{{ range printf "max(${F.httpStatus.name}{host=%q,port=%q,path=%q})" $labels.host $labels.port $labels.path | query }} It answers HTTP {{ . | value }}.{{ end }}`,
       }),
     ],
     dns: [
@@ -168,7 +195,7 @@ function buildRules(config: AlertsConfig): Record<Group, Rule[]> {
         summary: 'Required host names do not resolve.',
         description:
           'Resolving {{ $value }} host name(s) through resolver {{ $labels.resolver }} fails with {{ $labels.reason }}: ' +
-          hostsOf(`${F.failureReason.name}{check=%q,reason=%q,resolver=%q} == 1`, '"dns"', '$labels.reason', '$labels.resolver'),
+          hostsOf(`${F.failureReason.name}{check=%q,reason=%q,resolver=%q} == 1 and${ignoring('failureReason', 'dnsRequired', 'resolver')} ${F.dnsRequired.name} == 1`, '"dns"', '$labels.reason', '$labels.resolver'),
       }),
       rule('EgressDNSSinkholed', {
         expr: merged(`${q('failureReason', 'check="dns"', 'reason="sinkholed"')} == 1\nand${ignoring('failureReason', 'dnsRequired', 'resolver')} ${dnsRequired}`),
@@ -176,8 +203,9 @@ function buildRules(config: AlertsConfig): Record<Group, Rule[]> {
         description: `Resolver {{ $labels.resolver }} answers ${TARGET} with addresses no public host has (0.0.0.0, loopback or private): a DNS filter blocks it.`,
       }),
       rule('EgressDNSTTLBelowFirewallRefresh', {
+        // A host that must stay blocked on a path is not in the firewall's rules by design.
         expr: merged(
-          `${q('dnsTtlMax')}\n` + `and (${q('dnsTtlBelowRefresh')} == 1)\n` + `unless${ignoring('dnsTtlMax', 'failureReason')} ${dnsFailing}`,
+          mustWork('dnsTtlMax', `${q('dnsTtlMax')}\n` + `and (${q('dnsTtlBelowRefresh')} == 1)\n` + `unless${ignoring('dnsTtlMax', 'failureReason')} ${dnsFailing}`, 'resolver', 'path'),
         ),
         summary: "A host's DNS TTL is shorter than the firewall's refresh interval.",
         description:
@@ -186,7 +214,7 @@ function buildRules(config: AlertsConfig): Record<Group, Rule[]> {
           ': IP-based rules will miss new addresses.',
       }),
       rule('EgressDNSAddressesOutsideAllowlist', {
-        expr: merged(`${q('dnsOutside')} > 0\nunless${ignoring('dnsOutside', 'failureReason')} ${dnsFailing}`),
+        expr: merged(mustWork('dnsOutside', `${q('dnsOutside')} > 0\nunless${ignoring('dnsOutside', 'failureReason')} ${dnsFailing}`, 'resolver', 'path')),
         summary: 'A host resolves to addresses outside the firewall allowlist.',
         description:
           `{{ $value }} {{ $labels.family }} addresses of ${TARGET} (resolver {{ $labels.resolver }}) fall outside dns.allowlist_cidrs: the firewall blocks clients that get them.`,
@@ -202,13 +230,16 @@ function buildRules(config: AlertsConfig): Record<Group, Rule[]> {
         // host: EgressTLSIntercepted's page where it is not expected, nobody's where it is.
         expr: `count without (requirement) (\n${indent(
           merged(
-            `${q('tlsRequirement')} == 0\n` +
-              `unless${ignoring('tlsRequirement', 'failureReason')} ${q('failureReason', 'check=~"tcp|tls"', 'reason="no_addresses"')}\n` +
-              `unless (\n` +
-              `    label_replace(${q('httpDowngraded')} == 1, "requirement", "alpn_h2", "", "")\n` +
-              `  or label_replace(${q('httpDowngraded')} == 1, "requirement", "baseline", "", "")\n` +
-              `)\n` +
-              `unless${ignoring('tlsRequirement', 'tlsIntercepted')} ${q('tlsIntercepted')} == 1`,
+            mustWork(
+              'tlsRequirement',
+              `${q('tlsRequirement')} == 0\n` +
+                `unless${ignoring('tlsRequirement', 'failureReason')} ${q('failureReason', 'check=~"tcp|tls"', 'reason="no_addresses"')}\n` +
+                `unless (\n` +
+                `    label_replace(${q('httpDowngraded')} == 1, "requirement", "alpn_h2", "", "")\n` +
+                `  or label_replace(${q('httpDowngraded')} == 1, "requirement", "baseline", "", "")\n` +
+                `)\n` +
+                `unless${ignoring('tlsRequirement', 'tlsIntercepted')} ${q('tlsIntercepted')} == 1`,
+            ),
           ),
         )}\n)`,
         summary: "A path fails the vendor's TLS requirements.",
@@ -219,20 +250,23 @@ function buildRules(config: AlertsConfig): Record<Group, Rule[]> {
       }),
       rule('EgressTLSIntercepted', {
         // A proxy marked `expect_interception: true` in the exporter's config inspects by design.
-        expr: perHost(merged(unexpectedInterception)),
+        expr: perHost(merged(mustWork('tlsIntercepted', unexpectedInterception))),
         summary: 'TLS to required hosts is intercepted on a path meant to be clean.',
         description:
           'The certificate chains of {{ $value }} host(s) on path {{ $labels.path }} are re-signed by another CA' +
           `{{ range printf "max by (issuer) (${F.tlsIssuer.name}{path=%q} and ignoring (issuer) ${F.tlsIntercepted.name} == 1)" $labels.path | query | sortByLabel "issuer" }} ({{ .Labels.issuer }}){{ end }}` +
           ': a TLS-inspecting proxy or firewall intercepts them: ' +
-          hostsOf(`${F.tlsIntercepted.name}{path=%q} == 1`, '$labels.path') +
-          `{{ with printf "count(max by (host, port) (${F.httpDowngraded.name}{path=%q} == 1))" $labels.path | query }}. It also downgrades HTTP/2 to HTTP/1.1 for {{ . | first | value }} of them{{ end }}.`,
+          hostsOf(`${F.tlsIntercepted.name}{path=%q} == 1${notBlocked('tlsIntercepted')}`, '$labels.path') +
+          `{{ with printf "count(max by (host, port) (${F.httpDowngraded.name}{path=%q} == 1${notBlocked('httpDowngraded')}))" $labels.path | query }}. It also downgrades HTTP/2 to HTTP/1.1 for {{ . | first | value }} of them{{ end }}.`,
       }),
       rule('EgressTLSHandshakeFailing', {
         expr: merged(
-          `${q('failureReason', 'check="tls"', `reason=~"${oneOf(TLS_BROKEN_REASONS)}"`)} == 1\n` +
-            `unless${ignoring('failureReason', 'tlsRequirement')} ${q('tlsRequirement')}\n` +
-            `unless${ignoring('failureReason', 'failureReason')} ${q('failureReason', 'check="tcp"')}`,
+          mustWork(
+            'failureReason',
+            `${q('failureReason', 'check="tls"', `reason=~"${oneOf(TLS_BROKEN_REASONS)}"`)} == 1\n` +
+              `unless${ignoring('failureReason', 'tlsRequirement')} ${q('tlsRequirement')}\n` +
+              `unless${ignoring('failureReason', 'failureReason')} ${q('failureReason', 'check="tcp"')}`,
+          ),
         ),
         summary: 'No TLS handshake with a host completes, although TCP connects.',
         description:
@@ -240,7 +274,7 @@ function buildRules(config: AlertsConfig): Record<Group, Rule[]> {
       }),
       rule('EgressTLSCertificateInvalid', {
         // Unexpected interception is EgressTLSIntercepted's page (the re-signed chain seldom verifies either).
-        expr: merged(`${q('tlsVerified')} == 0\nunless (\n${indent(unexpectedInterception)}\n)`),
+        expr: merged(mustWork('tlsVerified', `${q('tlsVerified')} == 0\nunless (\n${indent(unexpectedInterception)}\n)`)),
         summary: "A host's certificate chain does not verify.",
         description:
           `The certificate chain of ${TARGET} on path {{ $labels.path }} does not verify for the host name against the system roots plus tls.ca_file` +
@@ -254,18 +288,21 @@ function buildRules(config: AlertsConfig): Record<Group, Rule[]> {
         expr: perHost(
           // A proxy intercepting where it should not is the fault: EgressTLSIntercepted pages it and says it downgrades.
           merged(
-            `${q('httpDowngraded')} == 1\n` +
-              `unless${ignoring('httpDowngraded', 'failureReason')} ${q('failureReason', 'check="http"', `reason!~"${oneOf(HTTP_VERDICT_REASONS)}"`)}\n` +
-              `unless${ignoring('httpDowngraded', 'tlsIntercepted')} (\n${indent(unexpectedInterception)}\n)`,
+            mustWork(
+              'httpDowngraded',
+              `${q('httpDowngraded')} == 1\n` +
+                `unless${ignoring('httpDowngraded', 'failureReason')} ${q('failureReason', 'check="http"', `reason!~"${oneOf(HTTP_VERDICT_REASONS)}"`)}\n` +
+                `unless${ignoring('httpDowngraded', 'tlsIntercepted')} (\n${indent(unexpectedInterception)}\n)`,
+            ),
           ),
         ),
         summary: 'HTTP/2 to required hosts is downgraded to HTTP/1.1.',
         description:
           'Clients offering h2 on path {{ $labels.path }} get HTTP/1.1 from {{ $value }} host(s) that speak HTTP/2: a proxy terminates TLS and downgrades it: ' +
-          hostsOf(`${F.httpDowngraded.name}{path=%q} == 1`, '$labels.path'),
+          hostsOf(`${F.httpDowngraded.name}{path=%q} == 1${notBlocked('httpDowngraded')}`, '$labels.path'),
       }),
       rule('EgressHTTPUnexpectedResponse', {
-        expr: merged(`${q('httpValid')} == 0\nunless${ignoring('httpValid', 'failureReason')} ${q('failureReason', 'check="http"', 'reason!="http_bad_response"')}`),
+        expr: merged(mustWork('httpValid', `${q('httpValid')} == 0\nunless${ignoring('httpValid', 'failureReason')} ${q('failureReason', 'check="http"', 'reason!="http_bad_response"')}`)),
         summary: 'A host does not give the expected HTTP answer.',
         description: `${TARGET} on path {{ $labels.path }} does not give the answer the catalog expects` + `{{ range ${seriesOf('httpStatus')} | query }} (status {{ . | value }}){{ end }}.`,
       }),
@@ -273,10 +310,13 @@ function buildRules(config: AlertsConfig): Record<Group, Rule[]> {
         // An answer (status) is EgressHTTPUnexpectedResponse's; a tcp or TLS check that
         // cannot get through is already paged by its own alert. One fault, one page.
         expr: merged(
-          `${q('failureReason', 'check="http"', `reason=~"${oneOf(HTTP_BROKEN_REASONS)}"`)} == 1\n` +
-            `unless${ignoring('failureReason', 'httpValid')} ${q('httpValid')}\n` +
-            `unless${ignoring('failureReason', 'failureReason')} ${q('failureReason', 'check="tcp"')}\n` +
-            `unless${ignoring('failureReason', 'failureReason')} ${q('failureReason', 'check="tls"', `reason=~"${oneOf(TLS_BROKEN_REASONS)}"`)}`,
+          mustWork(
+            'failureReason',
+            `${q('failureReason', 'check="http"', `reason=~"${oneOf(HTTP_BROKEN_REASONS)}"`)} == 1\n` +
+              `unless${ignoring('failureReason', 'httpValid')} ${q('httpValid')}\n` +
+              `unless${ignoring('failureReason', 'failureReason')} ${q('failureReason', 'check="tcp"')}\n` +
+              `unless${ignoring('failureReason', 'failureReason')} ${q('failureReason', 'check="tls"', `reason=~"${oneOf(TLS_BROKEN_REASONS)}"`)}`,
+          ),
         ),
         summary: 'HTTP requests to a host get no usable answer, although TLS works.',
         description:
@@ -286,14 +326,16 @@ function buildRules(config: AlertsConfig): Record<Group, Rule[]> {
     registry: [
       rule('EgressRegistryBlobHostBlocked', {
         // The blob host joins in as a label: the page names the host to allow.
-        expr: merged(`(${q('registryFailure', 'step="blob_redirect"')} == 1)\n*${ignoring('registryFailure', 'registryBlobHost')} group_left (blob_host) ${q('registryBlobHost')}`),
+        expr: merged(
+          mustWork('registryFailure', `(${q('registryFailure', 'step="blob_redirect"')} == 1)\n*${ignoring('registryFailure', 'registryBlobHost')} group_left (blob_host) ${q('registryBlobHost')}`, 'blob_host'),
+        ),
         summary: 'A registry answers, but the host its image blobs come from is blocked.',
         description:
           `Pulls from ${TARGET} on path {{ $labels.path }} would fail at the first layer: the registry redirects blobs to {{ $labels.blob_host }}, which cannot be reached ({{ $labels.reason }}). Allow {{ $labels.blob_host }} beside the registry.`,
       }),
       rule('EgressRegistryPullFailing', {
         // The blob host has its own alert; a registry that does not connect at all pages as unreachable.
-        expr: merged(`${q('registryFailure', 'step!="blob_redirect"')} == 1\nunless${ignoring('registryFailure', 'failureReason')} ${q('failureReason', 'check="tcp"')}`),
+        expr: merged(mustWork('registryFailure', `${q('registryFailure', 'step!="blob_redirect"')} == 1\nunless${ignoring('registryFailure', 'failureReason')} ${q('failureReason', 'check="tcp"')}`)),
         summary: 'An image pull from a registry would fail.',
         description: `A pull from ${TARGET} on path {{ $labels.path }} fails at the {{ $labels.step }} step ({{ $labels.reason }}).`,
       }),

@@ -10,6 +10,8 @@ import {
   STALL_MAX,
   addressAge,
   addressChanges,
+  blockedHistory,
+  blockedMatrix,
   checkSeries,
   certExpiry,
   downgradeTimeline,
@@ -45,10 +47,19 @@ export function overview(): JsonObject {
     description: 'Whether this network lets its machines reach the hosts they must reach, the way those hosts require: DNS, TCP, TLS and HTTP, directly and through each proxy.',
     variables: variables({ singleHost: false }),
     panels: layout([
-      [count(`count(${merged(`(${checkSeries('success')}) == 0`)})`, 'Checks failing', 'Checks whose latest run failed, once per vantage point however many replicas saw it.'), 5, 4],
-      [count(`count(${merged(`${q('tlsRequirement', PATH)} == 0`)})`, 'TLS requirements not met', 'Requirement verdicts of "not met" (untested ones are not counted).'), 5, 4],
-      [count(`count(${merged(`${q('httpDowngraded', PATH)} == 1`)})`, 'HTTP/2 downgrades', 'Host and path pairs where h2 was offered and HTTP/1.1 came back.'), 5, 4],
-      [count(`count(${merged(`${q('tlsIntercepted', PATH)} == 1`)})`, 'Intercepted paths', 'Host and path pairs whose certificate chain was re-signed by another CA.'), 5, 4],
+      [
+        count(
+          `count(${merged(`(${checkSeries('success')}) == 0`)})`,
+          'Checks failing',
+          'Checks that must work whose latest run failed, once per vantage point however many replicas saw it (not those of paths that must stay blocked).',
+        ),
+        4,
+        4,
+      ],
+      [count(`count(${merged(`${q('tlsRequirement', PATH)} == 0`)})`, 'TLS requirements not met', 'Requirement verdicts of "not met" (untested ones are not counted).'), 4, 4],
+      [count(`count(${merged(`${q('httpDowngraded', PATH)} == 1`)})`, 'HTTP/2 downgrades', 'Host and path pairs where h2 was offered and HTTP/1.1 came back.'), 4, 4],
+      [count(`count(${merged(`${q('tlsIntercepted', PATH)} == 1`)})`, 'Intercepted paths', 'Host and path pairs whose certificate chain was re-signed by another CA.'), 4, 4],
+      [count(`count(${merged(`${q('blockedVerdict', PATH, 'verdict="reachable"')} == 1`, 'max', 'verdict')})`, 'Holes', 'Paths that must stay blocked whose host answered (EgressBlockedHostReachable), once per vantage point.'), 4, 4],
       [stat('Hosts', 'Targets probed (host and port), once however many replicas or vantage points probe them; shards add up.', [target(`count(count by (host, port) (${q('targetInfo')}))`, { instant: true })], { colorMode: 'none' }), 4, 4],
 
       [row('Status')],
@@ -62,7 +73,30 @@ export function overview(): JsonObject {
         24,
         12,
       ],
-      [statusHistory('{{host}} · {{check}} · {{where}}', 'Every check over time: green OK, red FAIL.'), 24, 12],
+      [statusHistory('{{host}} · {{check}} · {{where}}', 'Every check that must work over time: green OK, red FAIL.'), 24, 12],
+
+      [row('Must stay blocked')],
+      [
+        stat(
+          'Held',
+          'Paths that must stay blocked and did, once per vantage point.',
+          [target(`count(${merged(`${q('blockedVerdict', PATH, 'verdict="blocked"')} == 1`, 'max', 'verdict')}) or vector(0)`, { instant: true })],
+          { colorMode: 'none' },
+        ),
+        4,
+        4,
+      ],
+      [
+        count(
+          `count(${merged(`${q('blockedVerdict', PATH, 'verdict="unknown"')} == 1`, 'max', 'verdict')})`,
+          'Could not tell',
+          'Paths that must stay blocked where a timeout met a path that reaches no host that must work, or a resolver or proxy failed: not a pass.',
+        ),
+        4,
+        4,
+      ],
+      [blockedMatrix(), 16, 8],
+      [blockedHistory('{{host}} · {{path}}'), 24, 8],
 
       [row('TLS')],
       [tlsRequirementMatrix(), 24, 10],

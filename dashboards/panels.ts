@@ -29,8 +29,17 @@ export const PATH = 'path=~"$path"';
 /** The selected resolvers: where the dns check asked. */
 export const RESOLVER = 'resolver=~"$resolver"';
 
-/** A family of every check: the tcp/tls/http/registry checks' on the selected paths, the dns check's through the selected resolvers. */
-export const checkSeries = (id: FamilyId): string => `${q(id, PATH)} or ${q(id, 'check="dns"', RESOLVER)}`;
+/** Leaves out what a path that must stay blocked reports (it has a verdict), per exporter and target (TARGET_ID), and `path` when given. */
+const BLOCKED = (...path: string[]): string => `unless on (${[TARGET_ID, ...path].join(', ')}) ${q('blockedVerdict')}`;
+/**
+ * A family of every check that must work: the tcp/tls/http/registry checks' on the selected
+ * paths (`path=~".*"` alone would match the dns check's too: they have no path), the dns
+ * check's through the selected resolvers. A path that must stay blocked is
+ * left out (its failures keep the host out: the "Must stay blocked" panels show it), and so
+ * is the dns check of a target with one (its NXDOMAIN or sinkhole may be the policy).
+ */
+export const checkSeries = (id: FamilyId): string =>
+  `(${q(id, 'check!="dns"', PATH)} ${BLOCKED('path')}) or (${q(id, 'check="dns"', RESOLVER)} ${BLOCKED()})`;
 /** checkSeries with a `where` label, its path or resolver (each series has one of them): one column for both. */
 const checkSeriesWhere = (id: FamilyId): string => `label_join(${checkSeries(id)}, "where", "", "path", "resolver")`;
 
@@ -132,6 +141,7 @@ const HTTP_VERSION = [valueMap([['2', 'HTTP/2', 'green'], ['1.1', 'HTTP/1.1', 'o
 const DOWNGRADED = [valueMap([['1', 'DOWNGRADED', 'red'], ['0', 'no', 'green']])];
 const YES_NO = [valueMap([['1', 'yes', 'green'], ['0', 'NO', 'red']])];
 const INTERCEPTED = [valueMap([['1', 'INTERCEPTED', 'red'], ['0', 'no', 'green']])];
+const BLOCKED_STATE = [valueMap([['0', 'blocked', 'green'], ['1', 'could not tell', 'orange'], ['2', 'REACHABLE', 'red']])];
 const REASON_CELLS = [
   valueMap([['ok', 'ok', 'green']]),
   { type: 'regex', options: { pattern: '(.+)', result: { text: '$1', color: 'red', index: 1 } } },
@@ -211,6 +221,64 @@ export const statusHistory = (legend: string, description: string): Panel =>
     mappings: OK_FAIL,
     steps: [[null, 'red'], [1, 'green']],
   });
+
+// --- must stay blocked ----------------------------------------------------------------
+
+const BLOCKED_DESCRIPTION =
+  'Paths of the targets that must stay blocked (expect: blocked): blocked (it held: refused, dropped while the path reaches hosts that must work, denied by the proxy, NXDOMAIN or sinkholed), REACHABLE (the host answered: a hole, EgressBlockedHostReachable), or could not tell (a silence on a path that reaches nothing else, a failing resolver or proxy). Their checks\' failures are not in the status above.';
+
+/**
+ * The verdict on each path that must stay blocked as a number, 0 blocked, 1 could not tell,
+ * 2 reachable, without its `verdict` label: replicas that disagree merge to the worst.
+ */
+const blockedState = (expr: (verdict: string) => string): string =>
+  `(\n  ${expr('blocked')} * 0\n  or ${expr('unknown')}\n  or ${expr('reachable')} * 2\n)`;
+const stateCells = (matcher: JsonObject): Override => ({
+  matcher,
+  properties: [
+    { id: 'mappings', value: BLOCKED_STATE },
+    { id: 'custom.cellOptions', value: { type: 'color-background', mode: 'basic' } },
+  ],
+});
+
+/** Rows `vantage · value · host:port`, a column per path. */
+export const blockedMatrix = (): Panel =>
+  table(
+    'Must stay blocked (host × path)',
+    BLOCKED_DESCRIPTION,
+    [
+      target(rowNamed(`max by (${[...ROW_KEY, 'path'].join(', ')}) ${blockedState((v) => withTargetLabel(q('blockedVerdict', PATH, `verdict="${v}"`)))}`), {
+        format: 'table',
+        instant: true,
+      }),
+    ],
+    {
+      transformations: [{ id: 'groupingToMatrix', options: { rowField: 'host', columnField: 'path', valueField: 'Value', emptyValue: 'null' } }],
+      overrides: [stateCells({ id: 'byType', options: 'number' })],
+    },
+  );
+
+/** One host's paths that must stay blocked (per vantage point), with their verdicts. */
+export const blockedTable = (): Panel =>
+  table(
+    'Must stay blocked (per path)',
+    BLOCKED_DESCRIPTION,
+    [target(afterVantage(merged(blockedState((v) => q('blockedVerdict', PATH, `verdict="${v}"`)), 'max', 'verdict'), 'path'), { format: 'table', instant: true })],
+    {
+      transformations: [{ id: 'organize', options: { excludeByName: { Time: true }, indexByName: {}, renameByName: { Value: 'verdict' } } }],
+      overrides: [stateCells({ id: 'byName', options: 'verdict' })],
+    },
+  );
+
+/** 0 blocked, 1 could not tell, 2 reachable: one value a target and path over time. */
+export const blockedHistory = (legend: string): Panel =>
+  stateTimeline(
+    'state-timeline',
+    'Must stay blocked, over time',
+    'Green while a path that must stay blocked held, orange while nothing could tell, red while its host was reachable.',
+    [target(named(merged(blockedState((v) => q('blockedVerdict', PATH, `verdict="${v}"`)), 'max', 'verdict')), { legend })],
+    { mappings: BLOCKED_STATE, steps: [[null, 'green'], [1, 'orange'], [2, 'red']] },
+  );
 
 // --- TLS ------------------------------------------------------------------------------
 

@@ -12,13 +12,13 @@ import { join } from 'node:path';
 const TEST_TOOLS = [
   { command: 'openssl', pkg: 'openssl', why: 'judges the TLS requirement verdicts' },
   { command: 'python3', pkg: 'python3', why: 'plays a TCP peer that never completes the handshake' },
-  { command: 'curl', pkg: 'curl', why: 'judges the negotiated HTTP version independently' },
+  { command: 'curl', pkg: 'curl', why: 'judges the negotiated HTTP version independently, and scrapes a daemon inside a network namespace' },
   { command: 'promtool', pkg: 'prometheus', why: 'checks and unit-tests the alert rules and dashboard queries' },
   { command: 'prometheus', pkg: 'prometheus', why: 'scrapes the exporter and evaluates the alert rules in the end-to-end test' },
   { command: 'prometheus-alertmanager', pkg: 'prometheus-alertmanager', why: 'delivers the alerts of the end-to-end test to its webhook receiver' },
   { command: 'unshare', pkg: 'util-linux', why: 'runs the no-config daemon test in an empty network namespace' },
   { command: 'ip', pkg: 'iproute2', why: 'brings up loopback in that namespace, and makes the address feed test\'s namespace (ip netns)' },
-  { command: 'nft', pkg: 'nftables', why: 'drops SYNs to a loopback address the fault matrix owns, and is the firewall the address feed fills' },
+  { command: 'nft', pkg: 'nftables', why: 'drops SYNs to a loopback address the fault matrix owns, is the firewall the address feed fills, and blackholes an address that must stay blocked' },
   { command: 'chromium', pkg: 'chromium', why: 'renders the status page in the browser test' },
   // dnsmasq-base: the binary alone (the dnsmasq package adds a system service on port 53). In /usr/sbin, off a user's PATH.
   { command: 'dnsmasq', pkg: 'dnsmasq-base', why: "runs the README's offline recipe (a loopback resolver answering every name) in its test",

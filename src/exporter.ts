@@ -31,6 +31,7 @@ import type { ListenAddress } from './server/listen-address.js';
 import { WebConfigError } from './server/web-config.js';
 import type { WebConfig } from './server/web-config.js';
 import { WebServer } from './server/web-server.js';
+import { PathHealth } from './checks/path-health.js';
 import { ResultStore } from './state/result-store.js';
 import { REVISION, VERSION } from './version.js';
 
@@ -68,6 +69,8 @@ function listen(server: Server, address: ListenAddress): Promise<AddressInfo> {
 
 export class Exporter {
   readonly results = new ResultStore();
+  /** What each path reaches lately, for paths that must stay blocked (checks/expectation.ts): one across reloads, read by /probe too. */
+  private readonly pathHealth = new PathHealth();
   readonly metrics: MetricsView;
   private readonly stalls = new StallMonitor();
   private readonly reloadMetrics: ReloadMetrics;
@@ -153,7 +156,7 @@ export class Exporter {
   }
 
   private createScheduler(config: Config, targets: Target[], trust: Trust): Scheduler {
-    const setup = { config, trust, logger: this.logger, ...(this.options.probes !== undefined && { probes: this.options.probes }) };
+    const setup = { config, trust, logger: this.logger, pathHealth: this.pathHealth, ...(this.options.probes !== undefined && { probes: this.options.probes }) };
     return new Scheduler({ targets, results: this.results, setup });
   }
 
@@ -167,6 +170,7 @@ export class Exporter {
       probe: {
         current: () => ({ ...this.current, signal: this.current.scheduler.signal }),
         logger: this.logger,
+        pathHealth: this.pathHealth,
         ...(this.options.probes !== undefined && { probes: this.options.probes }),
       },
       addresses: this.feed,

@@ -27,6 +27,8 @@ import type { DashboardQuery, SeriesSample } from './helpers/monitoring-queries.
 
 /** The host the origin serves (its leaf names it), on two ports: the origin's and a closed one. */
 const WEB = 'apk.cgr.dev';
+/** A host that must stay blocked, and does (the closed port; the proxies cannot reach it): the "Must stay blocked" panels have data. */
+const CANARY = 'canary.hostile.test';
 const TEAM = 'web';
 /** Panel queries that return nothing in this lab, by `dashboard / title / refId`, with the reason. */
 const EMPTY_IN_THIS_LAB: Record<string, string> = {
@@ -95,7 +97,7 @@ describe('dashboards: replicas, vantage points, ports and shards', () => {
   beforeAll(async () => {
     const pki = await getPki();
     [dns, origin, registry, closed] = await Promise.all([
-      startDnsServer(Object.fromEntries([WEB, 'cgr.dev', BLOB_HOST_NAME].map((name) => [name, { a: ['127.0.0.1'], ttl: 600 }]))),
+      startDnsServer(Object.fromEntries([WEB, 'cgr.dev', BLOB_HOST_NAME, CANARY].map((name) => [name, { a: ['127.0.0.1'], ttl: 600 }]))),
       startOrigin('h2'),
       startRegistryFixture(),
       closedPort(),
@@ -133,6 +135,7 @@ describe('dashboards: replicas, vantage points, ports and shards', () => {
         targets: [
           { host: WEB, port: origin.port, labels: { team: TEAM } },
           { host: WEB, port: closed, labels: { team: TEAM } },
+          { host: CANARY, port: closed, checks: ['dns', 'tcp'], expect: 'blocked' },
         ],
       }),
       { dir },

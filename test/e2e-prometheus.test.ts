@@ -42,6 +42,7 @@ import { TLS_REQUIREMENTS } from '../src/model/tls-requirements.js';
 const HOST = 'cgr.dev';
 /** The registry panels: this lab has no registry (test/exporter-registry.test.ts has one). */
 const NO_REGISTRY_QUERY = 'no registry in this lab';
+const NO_BLOCKED_QUERY = 'no host that must stay blocked in this lab (test/expect-blocked.test.ts and test/dashboards-replicas.test.ts have them)';
 const PROXY = 'corp';
 const JOB = 'egress';
 const ZONE = 'lab';
@@ -69,6 +70,10 @@ const EMPTY_WHEN_HEALTHY: Record<string, string> = {
   'egress-host / Registry pull / B': NO_REGISTRY_QUERY,
   'egress-host / Registry pull / C': NO_REGISTRY_QUERY,
   'egress-host / Registry pull steps / A': NO_REGISTRY_QUERY,
+  'egress-overview / Must stay blocked (host × path) / A': NO_BLOCKED_QUERY,
+  'egress-overview / Must stay blocked, over time / A': NO_BLOCKED_QUERY,
+  'egress-host / Must stay blocked (per path) / A': NO_BLOCKED_QUERY,
+  'egress-host / Must stay blocked, over time / A': NO_BLOCKED_QUERY,
 };
 
 /**
@@ -78,7 +83,11 @@ const EMPTY_WHEN_HEALTHY: Record<string, string> = {
 /** This lab has no registry: test/exporter-registry.test.ts and the metric coverage test scrape these. */
 const NO_REGISTRY = 'the e2e lab has no OCI registry; test/exporter-registry.test.ts and test/metric-coverage.test.ts have their series';
 
+/** This lab's one target must work: test/expect-blocked.test.ts, test/dashboards-replicas.test.ts and test/metric-coverage.test.ts have hosts that must stay blocked. */
+const NO_BLOCKED = 'the e2e lab has no host that must stay blocked; test/expect-blocked.test.ts, test/dashboards-replicas.test.ts and test/metric-coverage.test.ts have their series';
+
 const NO_SERIES_WHEN_HEALTHY: Record<string, string> = {
+  egress_blocked_verdict: NO_BLOCKED,
   egress_probe_failure_reason: 'absent while the check succeeds, by design: only a failing check has a reason',
   egress_registry_failure_reason: NO_REGISTRY,
   egress_registry_blob_host_info: NO_REGISTRY,

@@ -1,7 +1,8 @@
 // Every metric name the dashboards and the alert rules use exists in a real scrape
 // of the exporter, and the README's Metrics table documents every egress_* family.
 // The exporter runs in process with every check exercised: DNS (with an allowlist),
-// TCP (one refused port, so the failure series exist), TLS, HTTP, and a proxy path.
+// TCP (one refused port, so the failure series exist), TLS, HTTP, a proxy path, and a
+// port that must stay blocked.
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -118,6 +119,8 @@ targets:
     http: { path: /v2/, expect_status: [401], expect_headers: { docker-distribution-api-version: registry/2.0 } }
   - { host: apk.cgr.dev, port: ${tlsFull.port}, checks: [dns, tcp, tls] }
   - { host: packages.wolfi.dev, port: ${refused}, checks: [dns, tcp] }
+  # Must stay blocked, and does (refused directly, 502 from the tunnel): its verdict is a metric.
+  - { host: apk.cgr.dev, port: ${refused}, checks: [dns, tcp], expect: blocked }
 registries:
   - { host: cgr.dev, port: ${registry.registryPort}, credentials: env }
 # A named list of the address feed, so its series exist.
@@ -151,6 +154,7 @@ feed:
     expect(m.value('egress_probe_failure_reason', { host: 'packages.wolfi.dev', check: 'tcp', path: 'direct', reason: 'refused' })).toBe(1);
     expect(m.value('egress_dns_addresses_outside_allowlist', { host: 'packages.wolfi.dev', family: 'v4', resolver: dns.address.name })).toBe(1);
     expect(m.value('egress_proxy_connect_duration_seconds_count', { path: 'tunnel' })).toBeGreaterThanOrEqual(1);
+    expect(m.find('egress_blocked_verdict', { host: 'apk.cgr.dev', path: 'direct', verdict: 'blocked' }).map((s) => s.value)).toEqual([1]);
   });
 
   it('has a # TYPE line and samples for every metric name the dashboards and alerts use', () => {

@@ -12,6 +12,7 @@ import { probeDns } from '../probes/net/dns.js';
 import { probeTcp, probeTcpTunnel } from '../probes/net/tcp.js';
 import { probeRegistry } from '../probes/registry/registry.js';
 import { probeTls } from '../probes/tls/tls.js';
+import { PathHealth } from './path-health.js';
 import type { RoundReport } from './report.js';
 
 /** The probe functions a round calls; tests put their own in place of some. */
@@ -58,6 +59,8 @@ export interface RoundContext {
   sinkhole: ((address: string) => boolean) | undefined;
   /** The target's latest judged round: its TLS requirement verdicts and DNS history carry over. Absent: a round with no past. */
   previous: (target: Target) => RoundReport | undefined;
+  /** What the paths reach lately: tells a path that drops a host that must stay blocked from a dead one (expectation.ts). Rounds record into it. */
+  pathHealth: PathHealth;
   now: () => number;
 }
 
@@ -70,6 +73,8 @@ export interface RoundSetup {
   probes?: Partial<ProbeSet>;
   env?: NodeJS.ProcessEnv;
   previous?: (target: Target) => RoundReport | undefined;
+  /** Shared across the rounds it is given to (the daemon's survives reloads, /probe reads it); default: one of this context's own. */
+  pathHealth?: PathHealth;
   now?: () => number;
 }
 
@@ -90,6 +95,7 @@ export function roundContext(setup: RoundSetup, runner: CheckRunner): RoundConte
     env: setup.env ?? process.env,
     sinkhole: sinkholeFromConfig(setup.config),
     previous: setup.previous ?? (() => undefined),
+    pathHealth: setup.pathHealth ?? new PathHealth(),
     now: setup.now ?? Date.now,
   };
 }

@@ -7,6 +7,8 @@ import { issuerIdentity, issuerLabel } from '../probes/tls/tls-certs.js';
 import type { TlsResult } from '../probes/tls/tls.js';
 import type { ProbeOutcome } from '../probes/types.js';
 import type { Target } from '../model/types.js';
+import { expectationOn } from '../model/types.js';
+import { blockedEverywhere } from './expectation.js';
 import { DIRECT_PATH } from './paths.js';
 import { checkResults } from './path-checks.js';
 import type { RoundReport } from './report.js';
@@ -57,9 +59,14 @@ function interceptedVerdict(tls: TlsResult, expected: boolean): TlsResult {
   return out;
 }
 
-/** Whether the target's clients resolve its name themselves (dns.required, else: when it has a direct path). Only then is a failed lookup a failure. */
+/**
+ * Whether the target's clients resolve its name themselves (dns.required, else: when it has
+ * a direct path that must work). Only then is a failed lookup a failure. A target that must
+ * stay blocked on every path has no lookup to require: an NXDOMAIN or a sinkhole keeps it out.
+ */
 export function dnsRequired(report: RoundReport, required: boolean | null): boolean {
-  return required ?? report.paths.some((p) => p.path.proxy === null);
+  if (blockedEverywhere(report)) return false;
+  return required ?? report.paths.some((p) => p.path.proxy === null && expectationOn(report.target, p.path.name) === 'reachable');
 }
 
 /**
@@ -104,11 +111,16 @@ export function dnsSummary(report: RoundReport): ProbeOutcome | undefined {
 
 /**
  * Whether a judged round meets every requirement: every check the target runs, on every
- * path (the registry pull too), each already judged across paths (a downgrade or an
- * unexpected interception fails its check); the dns check only where the target's clients
- * resolve the name themselves. The one verdict `check`, the status page and /probe's
- * probe_success read.
+ * path that must work (the registry pull too), each already judged across paths (a
+ * downgrade or an unexpected interception fails its check); the dns check only where the
+ * target's clients resolve the name themselves. A path that must stay blocked counts by its
+ * verdict alone: ok when it stayed blocked, failing when something got out or nothing could
+ * tell (expectation.ts). The one verdict `check`, the status page and /probe's probe_success read.
  */
 export function roundOk(report: RoundReport): boolean {
-  return checkResults(report).every((r) => r.outcome.ok || (r.check === 'dns' && report.dnsRequired === false));
+  const blockedPaths = new Set(report.paths.filter((p) => p.blocked !== undefined).map((p) => p.path.name));
+  const mustWork = checkResults(report).every(
+    (r) => r.outcome.ok || (r.check === 'dns' && report.dnsRequired === false) || ('path' in r.where && blockedPaths.has(r.where.path)),
+  );
+  return mustWork && report.paths.every((p) => p.blocked === undefined || p.blocked.verdict === 'blocked');
 }

@@ -22,6 +22,22 @@ export interface ProbePath {
   expectInterception: boolean;
 }
 
+/**
+ * The verdict on a path that must stay blocked (expectation.ts): `blocked` (it held),
+ * `reachable` (a connection to the host got out: a hole in the egress policy) or `unknown`
+ * (could not tell: a silence on a path that reaches nothing else, a failing resolver or proxy).
+ */
+export type BlockedVerdict = 'blocked' | 'reachable' | 'unknown';
+export const BLOCKED_VERDICTS: readonly BlockedVerdict[] = ['blocked', 'reachable', 'unknown'];
+
+export interface BlockedJudgement {
+  verdict: BlockedVerdict;
+  /** The check whose result decided it; undefined when no check ran on the path. */
+  check?: CheckName;
+  /** What got out, how it was kept out, or why it cannot be told: for people (status page, check, /probe). */
+  detail: string;
+}
+
 /** The result of each check that runs over a path (path-checks.ts lists them, in the order they run). */
 export interface PathResults {
   tcp: TcpResult;
@@ -42,6 +58,8 @@ export interface PathReport extends Partial<PathResults> {
   requirementsAtMs?: number;
   /** The default handshake those requirements were judged with (version, cipher, group, ALPN, issuer). */
   requirementsBasis?: string;
+  /** Decided across the round (expectation.ts), on a path that must stay blocked only; absent on a path that must work. */
+  blocked?: BlockedJudgement;
 }
 
 /** What one resolver's answers of one record type showed over the rounds (dns-judgement.ts). */

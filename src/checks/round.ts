@@ -1,6 +1,6 @@
 // One round of one target: DNS through every resolver, then over every path (direct,
 // or through a proxy) the path checks in their order (path-checks.ts), then the
-// judgement across paths and rounds (judge.ts, dns-judgement.ts). Each check runs in
+// judgement across paths and rounds (judge.ts, expectation.ts, dns-judgement.ts). Each check runs in
 // the round's runner (a concurrency slot, its deadline). The round returns its report;
 // it records nothing itself.
 import net from 'node:net';
@@ -9,6 +9,7 @@ import type { Target } from '../model/types.js';
 import type { RoundContext } from './context.js';
 import { addressesFrom, dnsCheck, resolversOf } from './dns-check.js';
 import { judgeDns } from './dns-judgement.js';
+import { judgeExpectations } from './expectation.js';
 import { dnsRequired, judgeAcrossPaths } from './judge.js';
 import { PATH_CHECKS } from './path-checks.js';
 import { PathRun } from './path-run.js';
@@ -46,6 +47,9 @@ export async function runRound(target: Target, ctx: RoundContext): Promise<Round
   if (stopped.aborted) return finish();
   finish();
   judgeAcrossPaths(report);
+  // Its paths that must work tell others whether a path reaches anything; those that must stay blocked are judged.
+  ctx.pathHealth.record(report);
+  judgeExpectations(report, ctx);
   judgeDns(report, previous, ctx.config);
   if (target.checks.includes('dns')) report.dnsRequired = dnsRequired(report, ctx.config.dns.required);
   return report;

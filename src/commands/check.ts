@@ -17,6 +17,7 @@ import { roundSignal } from '../async/round-signal.js';
 import { roundContext } from '../checks/context.js';
 import type { ProbeSet } from '../checks/context.js';
 import { dnsFindings, dnsJudgementOf } from '../checks/dns-judgement.js';
+import { judgeExpectations } from '../checks/expectation.js';
 import { dnsSummary, roundOk } from '../checks/judge.js';
 import { targetName } from '../checks/report.js';
 import type { PathReport, RoundReport } from '../checks/report.js';
@@ -121,6 +122,7 @@ export function renderTable(reports: readonly RoundReport[], style: Style, elaps
   const reqRows: string[][] = [['HOST', 'PATH', ...TLS_REQUIREMENTS.map((r) => REQUIREMENT_COLUMNS[r])]];
   const certRows: string[][] = [['HOST', 'PATH', 'EXPIRES', 'ISSUER', 'VERIFIED', 'TRUST']];
   const pullRows: string[][] = [['HOST', 'PATH', 'PULL', 'BLOB HOST']];
+  const blockedRows: string[][] = [['HOST', 'PATH', 'MUST STAY BLOCKED', 'WHY']];
   const notes: string[] = [];
   /** Checks that had no address to connect to, per path: one line for them all, not one per host and check. */
   const noAddresses = new Map<string, { checks: Set<string>; hosts: string[]; message: string }>();
@@ -156,7 +158,7 @@ export function renderTable(reports: readonly RoundReport[], style: Style, elaps
         const words = certWords(cert, nowMs);
         const expires = words.expiry.replace(/^expires /, '');
         certRows.push([host, entry.path.name, words.soon ? style.bad(expires) : expires, words.issuer, cert.verified ? style.ok(words.verified) : style.bad(words.verified), words.trust]);
-        if (words.soon) {
+        if (words.soon && entry.blocked === undefined) {
           notes.push(`${host} certificate via ${entry.path.name}: ${words.expiry}, on ${new Date(cert.earliestNotAfter * 1000).toISOString()} (EgressTLSCertificateExpiringSoon warns below ${EXPIRY_WARNING_DAYS} days)`);
         }
       }
@@ -164,6 +166,13 @@ export function renderTable(reports: readonly RoundReport[], style: Style, elaps
       if (pull) {
         const cell = pull.ok ? style.ok(style.pass) : style.bad(`${style.fail} ${pull.reason ?? ''} at ${pull.failedStep ?? '?'}`);
         pullRows.push([host, entry.path.name, cell, pull.blobServedBy === 'registry' ? '(the registry)' : (pull.blobHost ?? '-')]);
+      }
+      const blocked = entry.blocked;
+      if (blocked !== undefined) {
+        const cell = blocked.verdict === 'blocked' ? style.ok(`${style.pass} blocked`) : blocked.verdict === 'reachable' ? style.bad(`${style.fail} REACHABLE`) : style.bad(`${style.untested} could not tell`);
+        blockedRows.push([host, entry.path.name, cell, blocked.detail]);
+        // Its checks' failures are what keeps it out: the row above says it.
+        continue;
       }
       const skipped: string[] = [];
       for (const [check, result] of [['tcp', entry.tcp], ['tls', entry.tls], ['http', entry.http], ['registry', entry.registry]] as const) {
@@ -197,6 +206,7 @@ export function renderTable(reports: readonly RoundReport[], style: Style, elaps
   if (reqRows.length > 1) out.push('', 'TLS requirements', table(reqRows));
   if (certRows.length > 1) out.push('', 'Certificates', table(certRows));
   if (pullRows.length > 1) out.push('', 'Registry pull', table(pullRows));
+  if (blockedRows.length > 1) out.push('', 'Must stay blocked', table(blockedRows));
   if (notes.length > 0) out.push('', 'Why', ...notes.map((n) => `  ${n}`));
   const failing = reports.filter((r) => !roundOk(r)).length;
   const meeting = reports.length - failing;
@@ -266,6 +276,8 @@ export function renderJson(reports: readonly RoundReport[]): string {
           tcp: brief(entry.tcp),
           tls: entry.tls ? { ...brief(entry.tls), intercepted: entry.intercepted ?? null, handshake: handshakeJson(entry.tls.handshake), certificate: certificateJson(entry.tls.certificate, entry.intercepted), requirements: Object.fromEntries(entry.tls.requirements.map((r) => [r.requirement, { verdict: r.verdict, reason: r.reason ?? null, detail: r.detail }])) } : null,
           http: entry.http ? { ...brief(entry.http), protocol: entry.http.protocol ?? null, status: entry.http.status ?? null, downgraded: entry.downgraded ?? null } : null,
+          expect: entry.blocked === undefined ? 'reachable' : 'blocked',
+          blocked: entry.blocked ? { verdict: entry.blocked.verdict, check: entry.blocked.check ?? null, detail: entry.blocked.detail } : null,
           registry: entry.registry
             ? {
                 ...brief(entry.registry),
@@ -366,6 +378,8 @@ export async function runCheckCommand(argv: string[], streams: CheckStreams, pro
     }),
   );
   process.removeListener('SIGINT', onSignal);
+  // Now that every round is in, a host that must stay blocked and went silent is judged by all of them.
+  for (const report of reports) judgeExpectations(report, context);
   if (progress) streams.err.write('\r\x1b[2K');
   if (signal.aborted) {
     streams.err.write('egress-exporter check: interrupted\n');

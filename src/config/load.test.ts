@@ -638,6 +638,7 @@ describe('the example file', () => {
           labels: {},
           http: { method: 'GET', path: '/health', expectStatus: [200], headers: { 'x-api-key': 'change-me', accept: 'application/json' }, expectBody: '"status":"UP"' },
         },
+        { host: 'gambling-canary.example', port: 443, families: ['v4'], checks: ['dns', 'tcp', 'tls', 'http'], labels: {}, expect: 'blocked' },
       ],
       exclude: ['support.chainguard.dev'],
       registries: [{ host: 'cgr.dev', port: 443, repository: 'chainguard/static', reference: 'latest', platform: 'linux/amd64', credentials: 'anonymous', dockerConfig: null }],

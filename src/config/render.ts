@@ -47,6 +47,7 @@ function renderTarget(target: TargetConfig, options: RenderOptions): Record<stri
   if (target.expectedIssuers !== undefined) out.expected_issuers = target.expectedIssuers;
   if (target.privateCa === true) out.private_ca = true;
   if (target.tlsRequirements !== undefined) out.tls_requirements = target.tlsRequirements;
+  if (target.expect !== undefined) out.expect = typeof target.expect === 'string' ? target.expect : { ...target.expect };
   return out;
 }
 
@@ -100,6 +101,14 @@ export function renderConfig(config: Config, options: RenderOptions = {}): strin
   return doc.toString({ lineWidth: 0 });
 }
 
+/** `; must stay blocked` (on every path) or `; must stay blocked on direct, corp`; empty for a target whose paths must all work. */
+function blockedNote(t: Target): string {
+  if (t.expect === undefined || t.expect === 'reachable') return '';
+  if (t.expect === 'blocked') return '; must stay blocked';
+  const paths = Object.entries(t.expect).filter(([, e]) => e === 'blocked').map(([path]) => path);
+  return paths.length === 0 ? '' : `; must stay blocked on ${paths.join(', ')}`;
+}
+
 /**
  * Every target the config resolves to (its catalog's hosts and its own), with where it
  * came from, its checks and the TLS requirements it is judged on, as YAML comments: what
@@ -110,7 +119,7 @@ export function renderEffectiveTargets(targets: readonly Target[]): string {
   for (const t of targets) {
     const tls = !t.checks.includes('tls') ? 'no tls check' : t.tlsRequirements === undefined || t.tlsRequirements.length === 0 ? 'the unconstrained handshake only' : t.tlsRequirements.join(', ');
     const checks = [...t.checks, ...(t.registry !== undefined ? ['registry'] : [])].join(', ');
-    lines.push(`#   ${hostPort(t.host, t.port)} (${t.source}; ${checks || 'no checks'}): tls requirements: ${tls}`);
+    lines.push(`#   ${hostPort(t.host, t.port)} (${t.source}; ${checks || 'no checks'}): tls requirements: ${tls}${blockedNote(t)}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -11,8 +11,8 @@ import { HISTOGRAM_NAMES, LATENCY_BUCKETS } from '../model/histograms.js';
 import type { HistogramName } from '../model/histograms.js';
 import { TLS_REQUIREMENTS } from '../model/tls-requirements.js';
 import type { TlsRequirement } from '../model/tls-requirements.js';
-import { CHECK_NAMES, FAMILIES } from '../model/types.js';
-import type { Family, HttpExpectation } from '../model/types.js';
+import { CHECK_NAMES, EXPECTATIONS, FAMILIES } from '../model/types.js';
+import type { Family, HttpExpectation, TargetExpectation } from '../model/types.js';
 import { cronPeriodMs } from './cron-period.js';
 import { formatDuration } from './duration.js';
 import { readFeed, checkFeedAgainstConfig } from './feed.js';
@@ -319,6 +319,45 @@ const serverName = leaf(
 );
 
 // ---------------------------------------------------------------------------
+// Expectations: which paths must work, which must stay blocked
+
+const expectation = enumValue(EXPECTATIONS);
+const EXPECT_WHAT = `${oneOf(EXPECTATIONS)}, or a mapping of path names (direct, proxy, a name from proxies) to one of them`;
+
+/** `blocked` for every path, or `{ direct: blocked, corp: reachable }`; the path names are checked against the config's paths later (checkExpectPaths). */
+const targetExpectation: Check<TargetExpectation> = (value) => {
+  const input = value.input;
+  if (typeof input === 'string') return expectation(value);
+  if (input === null || typeof input !== 'object' || Array.isArray(input) || Object.keys(input).length === 0) return value.fail(`expected ${EXPECT_WHAT}, got ${describeValue(input)}`);
+  return mappingOf('a mapping', (_name, entry) => expectation(entry))(value);
+};
+
+/** The path names a config probes (see checks/paths.ts): what a target's `expect` may name. */
+function configPathNames(config: Config): string[] {
+  if (config.proxies.length > 0) return [...(config.compareDirect ? ['direct'] : []), ...config.proxies.map((p) => p.name)];
+  if (config.proxy === 'none') return ['direct'];
+  // env: per host, direct (NO_PROXY, or no proxy set) or through the proxy.
+  if (config.proxy === 'env') return ['direct', 'proxy'];
+  return [...(config.compareDirect ? ['direct'] : []), 'proxy'];
+}
+
+/** Every path a target's `expect` names must be one the config probes. */
+function checkExpectPaths(targets: Value, config: Config, file: Value): void {
+  if (!Array.isArray(targets.input) || !['proxy', 'proxies', 'compare_direct'].every((key) => file.child(key).ok)) return;
+  const names = configPathNames(config);
+  targets.input.forEach((entry: unknown, i) => {
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return;
+    const at = targets.child(i).child('expect');
+    if (at.unset || typeof at.input !== 'object' || !at.ok) return;
+    for (const name of Object.keys(at.input as object)) {
+      if (names.includes(name)) continue;
+      const hint = name === 'direct' && config.proxies.length + (config.proxy.includes('://') ? 1 : 0) > 0 ? ': set compare_direct: true to probe it' : '';
+      at.fail(`${JSON.stringify(name)} is not a path this config probes (paths: ${names.join(', ')})${hint}`, [name]);
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------
 // The file
 
 const PORT = integer(1, 65535);
@@ -354,6 +393,7 @@ function targetEntry(catalog: CatalogName): Check<TargetConfig> {
     const expectedIssuers = fields.at('expected_issuers').read(distinctListOf('issuer names', issuerName, (name) => name.toLowerCase()));
     const privateCa = fields.at('private_ca').or(false, bool);
     const requirements = fields.at('tls_requirements').read(tlsRequirementList);
+    const expect = fields.at('expect').read(targetExpectation);
 
     const family: Family | null = address === undefined ? null : isIPv4(address.host) ? 'v4' : isIPv6(address.host) ? 'v6' : null;
     if (family !== null && familiesValue !== undefined && (familiesValue.length !== 1 || familiesValue[0] !== family)) {
@@ -375,6 +415,7 @@ function targetEntry(catalog: CatalogName): Check<TargetConfig> {
     if (expectedIssuers !== undefined) out.expectedIssuers = expectedIssuers;
     if (privateCa) out.privateCa = true;
     if (requirements !== undefined) out.tlsRequirements = requirements;
+    if (expect !== undefined) out.expect = expect;
     return out;
   });
 }
@@ -482,6 +523,7 @@ function configFile(file: Fields): Config {
     feed: file.at('feed').section((feed) => readFeed(feed, scheduleValue === null ? (intervalMs ?? DEFAULTS.intervalMs) : null)),
   };
   checkFeedAgainstConfig(file.at('feed'), config, file.value);
+  checkExpectPaths(file.at('targets'), config, file.value);
   return config;
 }
 

@@ -64,6 +64,7 @@ export function resolveTargets(config: Config): Target[] {
     const issuers = configured.expectedIssuers ?? listed?.expectedIssuers;
     if (issuers !== undefined) target.expectedIssuers = issuers;
     if (configured.privateCa === true) target.privateCa = true;
+    if (configured.expect !== undefined) target.expect = configured.expect;
     if (listed?.h2 === true) target.h2 = true;
     if (i === undefined) {
       position.set(endpointKey(configured.host, configured.port), targets.length);

@@ -14,7 +14,7 @@ export interface ResolverAddress {
 }
 
 /** A `targets[]` entry of the config file: the part of a Target the user sets. */
-export type TargetConfig = Pick<Target, 'host' | 'port' | 'serverName' | 'families' | 'checks' | 'labels' | 'http' | 'expectedIssuers' | 'privateCa' | 'tlsRequirements'>;
+export type TargetConfig = Pick<Target, 'host' | 'port' | 'serverName' | 'families' | 'checks' | 'labels' | 'http' | 'expectedIssuers' | 'privateCa' | 'tlsRequirements' | 'expect'>;
 
 /** A named proxy to probe the hosts through; its name is the `path` label. */
 export interface ProxyConfig {

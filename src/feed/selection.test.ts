@@ -38,6 +38,11 @@ describe('chooseTargets', () => {
     expect(chooseTargets(all, { hosts: ['cgr.dev', 'other.example'], labels: {} })).toEqual([CGR, OTHER]);
     expect(chooseTargets(all, { hosts: null, labels: { team: 'platform', tier: '1' } })).toEqual([APK]);
     expect(chooseTargets(all, { hosts: ['cgr.dev'], labels: { tier: '1' } })).toEqual([]);
+    // A host whose direct path must stay blocked is never listed for a firewall: it would open it.
+    const canary: Target = { ...target('canary.example'), expect: 'blocked' };
+    const bypass: Target = { ...target('bypass.example'), expect: { direct: 'blocked', corp: 'reachable' } };
+    const filtered: Target = { ...target('filtered.example'), expect: { corp: 'blocked' } };
+    expect(chooseTargets([CGR, canary, bypass, filtered], { hosts: null, labels: {} })).toEqual([CGR, filtered]);
   });
 });
 

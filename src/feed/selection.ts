@@ -2,15 +2,21 @@
 // resolver answered for them, within its retention and inside dns.allowlist_cidrs when
 // that is set. Sinkholed answers never reach the book (address-feed.ts), so they are
 // never listed either.
+import { DIRECT_PATH } from '../checks/paths.js';
 import { targetKey } from '../checks/report.js';
 import { isIP } from 'node:net';
+import { expectationOn } from '../model/types.js';
 import type { Family, Target } from '../model/types.js';
 import type { AddressBook, AnswerSet, Sighting, TargetAddresses } from './address-book.js';
 import { sortAddresses } from './address-order.js';
 import type { FeedSettings } from './feed-settings.js';
 import { expiresAtMs } from './retention.js';
 
-/** Which targets: those of `hosts` (null: all) that carry every label of `labels`. */
+/**
+ * Which targets: those of `hosts` (null: all) that carry every label of `labels`. Never a
+ * target whose direct path must stay blocked (`expect`): a firewall that loaded its
+ * addresses would open the very hole the target guards.
+ */
 export interface TargetFilter {
   hosts: readonly string[] | null;
   labels: Readonly<Record<string, string>>;
@@ -21,6 +27,7 @@ export function chooseTargets(targets: Iterable<Target>, filter: TargetFilter): 
   const labels = Object.entries(filter.labels);
   const chosen: Target[] = [];
   for (const target of targets) {
+    if (expectationOn(target, DIRECT_PATH) === 'blocked') continue;
     if (hosts !== null && !hosts.has(target.host)) continue;
     if (labels.every(([name, value]) => target.labels[name] === value)) chosen.push(target);
   }

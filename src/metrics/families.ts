@@ -65,6 +65,11 @@ export const F = {
     'Whether h2 was offered and HTTP/1.1 came back from a host known to speak h2; absent when no answer came back.',
   ),
 
+  blockedVerdict: g(
+    'egress_blocked_verdict',
+    'Set to 1 for the verdict on a path that must stay blocked (expect: blocked): blocked (it held), reachable (a connection to the host got out) or unknown (could not tell). Absent on a path that must work.',
+  ),
+
   registryStep: g('egress_registry_step_duration_seconds', 'Time of each step of the latest registry pull: ping, token, manifest, blob_redirect, blob_first_byte (a step that did not run is absent).'),
   registryFailure: g('egress_registry_failure_reason', 'Set to 1 for the step where the latest pull failed and why; absent while the pull works.'),
   registryBlobHost: g('egress_registry_blob_host_info', 'The host the blob redirect pointed to in the latest pull (the registry itself when it served the blob).'),

@@ -252,6 +252,8 @@ export class TargetSeries {
         if (entry.downgraded !== undefined) add('httpDowngraded', labels, entry.downgraded ? 1 : 0);
         for (const [phase, seconds] of Object.entries(httpPhases(report, entry))) if (seconds !== undefined) add('httpDuration', { ...labels, phase }, seconds);
       }
+      // Only on a path that must stay blocked: its presence is what the "must work" alerts leave out.
+      if (entry.blocked !== undefined) add('blockedVerdict', { ...labels, verdict: entry.blocked.verdict }, 1);
     }
     return done();
   }

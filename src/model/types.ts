@@ -13,6 +13,24 @@ export const CHECK_NAMES: readonly ConfigurableCheck[] = ['dns', 'tcp', 'tls', '
 /** Every check that reports a result: the registry pull runs where a registry is configured. */
 export type CheckName = ConfigurableCheck | 'registry';
 
+/**
+ * What a path to a target must do: work (`reachable`, the default), or stay blocked
+ * (`blocked`: a host the egress policy must keep out, judged in checks/expectation.ts).
+ */
+export type Expectation = 'reachable' | 'blocked';
+export const EXPECTATIONS: readonly Expectation[] = ['reachable', 'blocked'];
+/** One expectation for every path, or one per path name (`direct`, `proxy`, a proxy's name); a path not named must work. */
+export type TargetExpectation = Expectation | Readonly<Record<string, Expectation>>;
+
+/** What the path named `path` to `target` must do. */
+export function expectationOn(target: { expect?: TargetExpectation }, path: string): Expectation {
+  const expect = target.expect;
+  if (expect === undefined) return 'reachable';
+  if (typeof expect === 'string') return expect;
+  // Own keys only: a proxy may be called `constructor`.
+  return Object.hasOwn(expect, path) ? (expect[path] as Expectation) : 'reachable';
+}
+
 export type RegistryCredentialSource = 'anonymous' | 'env' | 'docker_config';
 
 /** An image on an OCI registry: what a pull is tried with. */
@@ -83,4 +101,6 @@ export interface Target {
    * Absent (a target made by hand, in a test): every requirement the exporter knows.
    */
   tlsRequirements?: readonly TlsRequirement[];
+  /** Whether its paths must work or stay blocked; absent: every path must work. */
+  expect?: TargetExpectation;
 }

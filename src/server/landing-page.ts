@@ -53,8 +53,17 @@ function certNotes(report: RoundReport | undefined, now: number): Note[] {
   });
 }
 
-/** A result that failed but is not a failure: a lookup the target's clients do not make themselves (a proxy resolves for them). */
-const isFact = (r: CheckResult, report: RoundReport | undefined): boolean => !r.outcome.ok && r.check === 'dns' && report?.dnsRequired === false;
+/** A result on a path that must stay blocked: its failure is what keeps the host out (the row says whether it held). */
+function onBlockedPath(r: CheckResult, report: RoundReport | undefined): boolean {
+  const where = r.where;
+  return 'path' in where && report?.paths.some((p) => p.path.name === where.path && p.blocked !== undefined) === true;
+}
+
+/**
+ * A result that failed but is not a failure: a lookup the target's clients do not make
+ * themselves (a proxy resolves for them), or a check of a path that must stay blocked.
+ */
+const isFact = (r: CheckResult, report: RoundReport | undefined): boolean => !r.outcome.ok && ((r.check === 'dns' && report?.dnsRequired === false) || onBlockedPath(r, report));
 
 function cell(results: readonly CheckResult[], atMs: number, configured: boolean, now: number, lookup = true, report?: RoundReport, notes: readonly Note[] = []): string {
   if (!configured) return '<td class="none" title="not one of this target\'s checks">not checked</td>';
@@ -71,7 +80,7 @@ function cell(results: readonly CheckResult[], atMs: number, configured: boolean
         : `<span class="fail">&#10007; ${escape(r.outcome.reason ?? 'failed')}</span>`;
     // A failure's detail is shown; a success's only on hover, to keep the matrix short.
     const title = ok && r.outcome.message ? ` title="${escape(r.outcome.message)}"` : '';
-    const because = fact ? "not required: this target's clients reach it through a proxy that resolves the name" : '';
+    const because = !fact ? '' : onBlockedPath(r, report) ? 'this path must stay blocked: the failure keeps the host out' : "not required: this target's clients reach it through a proxy that resolves the name";
     const detail = !ok ? `<div class="detail">${escape([r.outcome.message ?? '', because].filter(Boolean).join('; '))}</div>` : '';
     return `<div class="result"${title}>${state} <span class="path">${escape(whereName(r.where))}</span> <span class="age">${age(now - atMs)}</span>${detail}</div>`;
   });
@@ -85,6 +94,7 @@ export function renderLandingPage(data: LandingPageData): string {
   const now = data.nowMs ?? Date.now();
   const results = data.states.map((state) => (state.report ? checkResults(state.report) : []));
   const failing = results.flatMap((mine, i) => mine.filter((r) => !r.outcome.ok && !isFact(r, data.states[i]?.report))).length;
+  const holes = data.states.flatMap((state) => (state.report?.paths ?? []).filter((p) => p.blocked?.verdict === 'reachable')).length;
   const rows = data.states
     .map(({ target, report }, i) => {
       const mine = results[i] ?? [];
@@ -95,15 +105,20 @@ export function renderLandingPage(data: LandingPageData): string {
         tls: certNotes(report, now),
       };
       const cells = COLUMNS.map((check) => cell(mine.filter((r) => r.check === check), atMs, configured(target, check), now, check !== 'dns' || lookup, report, notesOf[check])).join('');
+      const expectations = (report?.paths ?? []).flatMap(({ path, blocked }) => {
+        if (blocked === undefined) return [];
+        const verdict = blocked.verdict === 'blocked' ? '<span class="ok">&#10003; blocked</span>' : blocked.verdict === 'reachable' ? '<span class="fail">&#10007; REACHABLE</span>' : '<span class="fail">? could not tell</span>';
+        return [`<div class="detail">must stay blocked on ${escape(path.name)}: ${verdict} ${escape(blocked.detail)}</div>`];
+      });
       // The target's own port: a host on two ports has two transcripts.
       const debug = `/probe?target=${encodeURIComponent(hostPort(target.host, target.port)).replace(/%3A/g, ':')}&amp;debug=true`;
-      return `<tr><th scope="row"><code>${escape(hostPort(target.host, target.port))}</code>${target.purpose ? `<div class="purpose">${escape(target.purpose)}</div>` : ''}</th>${cells}<td><a href="${debug}">debug</a></td></tr>`;
+      return `<tr><th scope="row"><code>${escape(hostPort(target.host, target.port))}</code>${target.purpose ? `<div class="purpose">${escape(target.purpose)}</div>` : ''}${expectations.join('')}</th>${cells}<td><a href="${debug}">debug</a></td></tr>`;
     })
     .join('\n');
   const summary = data.states.length === 0
     ? 'No targets: the config and its catalog list nothing to check.'
     : data.ready
-    ? `${counted(data.states.length, 'target')}; ${failing === 0 ? 'every check passes' : `${counted(failing, 'check')} failing`}.`
+    ? `${counted(data.states.length, 'target')}; ${failing === 0 ? 'every check passes' : `${counted(failing, 'check')} failing`}${holes === 0 ? '' : `; ${counted(holes, 'path')} that must stay blocked got out`}.`
     : 'Not ready: the first round of checks is still running.';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>egress-exporter</title>
@@ -124,7 +139,7 @@ nav a{margin-right:1em}
 </head><body>
 <h1>egress-exporter</h1>
 <nav><a href="/metrics">Metrics</a><a href="/-/healthy">Health</a><a href="/-/ready">Readiness</a></nav>
-<p id="summary"><span class="${!data.ready ? 'pending' : failing > 0 ? 'failing' : 'passing'}">${escape(summary)}</span> <span class="version">Version ${escape(data.version)}.</span></p>
+<p id="summary"><span class="${!data.ready ? 'pending' : failing + holes > 0 ? 'failing' : 'passing'}">${escape(summary)}</span> <span class="version">Version ${escape(data.version)}.</span></p>
 <div class="matrix"><table><thead><tr><th scope="col">Host</th>${COLUMNS.map((c) => `<th scope="col">${c}</th>`).join('')}<th scope="col">Transcript</th></tr></thead><tbody>
 ${rows}
 </tbody></table></div>

@@ -6,6 +6,7 @@
 import type express from 'express';
 import { roundContext } from '../checks/context.js';
 import type { ProbeSet } from '../checks/context.js';
+import type { PathHealth } from '../checks/path-health.js';
 import { runRound } from '../checks/round.js';
 import type { Config } from '../config/types.js';
 import type { Trust } from '../config/trust.js';
@@ -31,6 +32,8 @@ export interface ProbeRouteState {
 export interface ProbeRouteDeps {
   current: () => ProbeRouteState;
   logger: Logger;
+  /** The daemon's: a host that must stay blocked and goes silent is judged by what its path reaches lately. */
+  pathHealth?: PathHealth;
   /** Probes put in place of the defaults (tests). */
   probes?: Partial<ProbeSet>;
 }
@@ -55,7 +58,7 @@ export function probeRoute(deps: ProbeRouteDeps): express.RequestHandler {
     const endsAtMs = Date.now() + probeBudgetMs(timeout.seconds, config.timeoutMs);
     const stopped = roundSignal(gone.signal, signal);
     const runner = onDemandRunner({ config, signal: stopped, logger: deps.logger, endsAtMs });
-    const setup = { config, trust, logger: deps.logger, ...(deps.probes !== undefined && { probes: deps.probes }) };
+    const setup = { config, trust, logger: deps.logger, ...(deps.pathHealth !== undefined && { pathHealth: deps.pathHealth }), ...(deps.probes !== undefined && { probes: deps.probes }) };
     const report = await runRound(lookup.target, roundContext(setup, runner));
     if (gone.signal.aborted) return;
     // Cut short by a reload or shutdown: its checks said nothing, and a partial round must

@@ -18,6 +18,8 @@ function outcome(result: ProbeOutcome): string {
 function pathSection(entry: PathReport, lines: string[]): void {
   const { path } = entry;
   lines.push('', `PATH ${path.name}: ${path.proxy === null ? 'straight to the host' : `through proxy ${redactProxyUrl(path.proxy.url)}`}`);
+  const blocked = entry.blocked;
+  if (blocked !== undefined) lines.push(`  must stay blocked: ${blocked.verdict === 'blocked' ? 'it does' : blocked.verdict === 'reachable' ? 'IT GOT OUT' : 'COULD NOT TELL'} - ${blocked.detail}`);
   if (entry.tcp) {
     lines.push(`  tcp: ${outcome(entry.tcp)}${entry.tcp.message ? ` - ${entry.tcp.message}` : ''}`);
     for (const family of entry.tcp.families) {

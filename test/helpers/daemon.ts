@@ -12,8 +12,10 @@ export interface RunningDaemon {
   stop: () => Promise<void>;
 }
 
-export async function spawnDaemon(flags: string[], timeoutMs = 10_000): Promise<RunningDaemon> {
-  const child = spawn(process.execPath, ['dist/cli.js', '--web.listen-address=127.0.0.1:0', ...flags], { stdio: ['ignore', 'ignore', 'pipe'] });
+/** `prefix`: a command that runs the daemon in its place (`ip netns exec NS`): it must exec it, so the pid is the daemon's. */
+export async function spawnDaemon(flags: string[], timeoutMs = 10_000, prefix: readonly string[] = []): Promise<RunningDaemon> {
+  const [command = process.execPath, ...args] = [...prefix, process.execPath, 'dist/cli.js', '--web.listen-address=127.0.0.1:0', ...flags];
+  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let logs = '';
   const stop = async (): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;
