@@ -11,7 +11,7 @@ export type Severity = (typeof SEVERITIES)[number];
 export const GROUPS = ['connectivity', 'dns', 'tls', 'http', 'registry', 'feed', 'exporter', 'sharding'] as const;
 export type Group = (typeof GROUPS)[number];
 
-type DurationKey = 'window' | 'stale_after' | 'memory';
+type DurationKey = 'window' | 'stale_after' | 'memory' | 'keep_firing_for';
 type NumberKey = 'quantile' | 'threshold_seconds' | 'warning_days' | 'critical_days';
 type OptionKey = DurationKey | NumberKey;
 
@@ -30,7 +30,7 @@ export const ALERTS = {
   EgressConnectLatencyHigh: { group: 'connectivity', keys: ['quantile', 'threshold_seconds', 'window'] },
   EgressProxyDenied: { group: 'connectivity', keys: [] },
   EgressProxyFailing: { group: 'connectivity', keys: [] },
-  EgressBlockedHostReachable: { group: 'connectivity', keys: [] },
+  EgressBlockedHostReachable: { group: 'connectivity', keys: ['keep_firing_for'] },
   EgressDNSResolutionFailing: { group: 'dns', keys: [] },
   EgressDNSSinkholed: { group: 'dns', keys: [] },
   EgressDNSTTLBelowFirewallRefresh: { group: 'dns', keys: [] },
@@ -83,7 +83,7 @@ const STRING_KEYS = ['selector', 'exporter_job_regex', 'interception_expected_pa
 const TOP_KEYS: readonly string[] = [...STRING_KEYS, 'replica_labels', 'alerts'];
 /** A Prometheus label name. */
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-const DURATION_KEYS: readonly string[] = ['for', 'window', 'stale_after', 'memory'] satisfies ReadonlyArray<DurationKey | 'for'>;
+const DURATION_KEYS: readonly string[] = ['for', 'window', 'stale_after', 'memory', 'keep_firing_for'] satisfies ReadonlyArray<DurationKey | 'for'>;
 const NUMBER_KEYS: readonly string[] = ['quantile', 'threshold_seconds', 'warning_days', 'critical_days'] satisfies readonly NumberKey[];
 
 const isRecord = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);

@@ -5,6 +5,8 @@ export interface Rule {
   alert: AlertName;
   expr: string;
   for: string;
+  /** Prometheus 2.42+: how long the alert keeps firing after its expression stops returning it. */
+  keep_firing_for?: string;
   labels: { severity: Severity };
   annotations: { summary: string; description: string; runbook_url: string };
 }

@@ -114,7 +114,8 @@ function buildRules(config: AlertsConfig): Record<Group, Rule[]> {
     const block = a[name];
     const level = severity ?? ('severity' in block ? block.severity : undefined);
     if (level === undefined) throw new Error(`${name}: no severity`);
-    return { alert: name, expr, for: block.for, labels: { severity: level }, annotations: { summary, description, runbook_url: anchor(name) } };
+    const keep = 'keep_firing_for' in block ? { keep_firing_for: block.keep_firing_for } : {};
+    return { alert: name, expr, for: block.for, ...keep, labels: { severity: level }, annotations: { summary, description, runbook_url: anchor(name) } };
   };
   const lat = a.EgressConnectLatencyHigh;
   const exp = a.EgressTLSCertificateExpiringSoon;

@@ -280,3 +280,9 @@ export function firstTime<T>(identity: (value: T) => string = String): (value: T
     return at.fail(`${typeof value === 'string' ? JSON.stringify(id) : id} is listed twice`);
   };
 }
+
+/** `got 1 (quote it: "1")` for a scalar where a string was expected. */
+export function describeNotString(value: unknown): string {
+  const got = describeValue(value);
+  return typeof value === 'number' || typeof value === 'boolean' ? `${got} (quote it: "${String(value)}")` : got;
+}
