@@ -21,6 +21,8 @@ import { pickFamilies, scrape, sumOf } from './scrape.js';
 import type { ScrapeResult } from './scrape.js';
 import { linkChild } from './ipc.js';
 import { NODE_FLAGS } from '../src/node-flags.js';
+import { askMemory, MEMORY_PROBE_FLAGS } from './memory.js';
+import type { MemorySample } from './memory.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -64,6 +66,8 @@ export interface ExporterRunOptions {
   /** After the window, scrape until this many scrapes of each kind (gzip, plain) were timed. */
   scrapeSamples: number;
   cpuProfile: boolean;
+  /** Preload the memory probe and ask it where the memory is after the window; `snapshots`: keep heap snapshots. */
+  memory?: { snapshots: boolean };
   log: (line: string) => void;
 }
 
@@ -71,6 +75,10 @@ export interface ExporterRunResult {
   windowSeconds: number;
   cpuSeconds: number;
   peakRssBytes: number;
+  /** VmRSS at the end of the window. */
+  rssAtEndBytes: number;
+  /** Where the memory was at the end of the window, after a full GC (--memory). */
+  memory?: MemorySample;
   /** Increase of egress_probe_runs_total over the window; undefined when not exported. */
   checks?: number;
   /** Increase of egress_exporter_round_duration_seconds_count; undefined when not exported. */
@@ -136,13 +144,14 @@ export async function runExporter(servers: BenchServers, o: ExporterRunOptions):
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const profileDir = join(servers.dir, `${o.name}-profile`);
-  const nodeFlags = [...NODE_FLAGS, ...(o.cpuProfile ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])];
+  const nodeFlags = [...NODE_FLAGS, ...(o.cpuProfile ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), ...(o.memory ? MEMORY_PROBE_FLAGS : [])];
   const exporter = spawnLogged(
     `exporter (${o.name})`,
     process.execPath,
     [...nodeFlags, join(servers.exporterDir, 'dist/cli.js'), '--config.file', configFile, '--web.listen-address', `127.0.0.1:${port}`],
     join(servers.dir, `${o.name}.log`),
     withoutProxyEnv(),
+    o.memory !== undefined,
   );
   let exitedHow: string | undefined;
   void exporter.exited.then((how) => (exitedHow = how));
@@ -230,12 +239,19 @@ export async function runExporter(servers: BenchServers, o: ExporterRunOptions):
     const originCpuEnd = cpuSeconds(servers.originPid);
     const machineBusy = machineBusyCores(machineStart, machineTicks());
     const windowSeconds = Number(process.hrtime.bigint() - clockStart) / 1e9;
-    const { peakRssBytes } = memory(exporter.pid);
+    const { peakRssBytes, rssBytes: rssAtEndBytes } = memory(exporter.pid);
     const originEnd = await servers.origin.ask<OriginChildTotals>('totals');
     const dnsEnd = await servers.dns.ask<DnsChildTotals>('totals');
     const pingerSamples = await pingerLink?.ask<PingerSamples>('stop');
     // The closing scrape gives the counters' end values; its cost falls outside the window.
     const last = await readScrape(false);
+    // After the peak was read: a full GC and the heap snapshots take memory of their own.
+    let memorySample: MemorySample | undefined;
+    if (o.memory !== undefined) {
+      o.log(`  ${o.name}: asking where the memory is (a full GC${o.memory.snapshots ? ', heap snapshots' : ''})`);
+      memorySample = await askMemory(exporter, servers.dir, o.memory.snapshots);
+      for (const file of memorySample.snapshots) o.log(`  ${o.name}: heap snapshot ${file}`);
+    }
 
     // Extra scrapes for the scrape-time p99, alternating gzip and plain, while the schedule runs.
     const extraScrapes: ScrapeResult[] = [];
@@ -263,6 +279,7 @@ export async function runExporter(servers: BenchServers, o: ExporterRunOptions):
       windowSeconds,
       cpuSeconds: cpuEnd - cpuStart,
       peakRssBytes,
+      rssAtEndBytes,
       origin: {
         accepted: originEnd.accepted - originStart.accepted,
         handshakes: originEnd.handshakes - originStart.handshakes,
@@ -282,6 +299,7 @@ export async function runExporter(servers: BenchServers, o: ExporterRunOptions):
     if (startRounds !== undefined && endRounds !== undefined) result.rounds = endRounds - startRounds;
     if (pingerSamples !== undefined) result.pinger = pingerSamples;
     if (profile !== undefined) result.profile = profile;
+    if (memorySample !== undefined) result.memory = memorySample;
     return result;
   } finally {
     await pinger?.stop();

@@ -18,6 +18,12 @@ Flags:
                             --scrape-interval 5s --scrape-samples 20 --quiet 4 (flags given win)
   --cpu-prof                profile the exporter (node --cpu-prof) and print its top 15 functions
                             (no extra scrapes then; the profiler's cost shows in the CPU figures)
+  --memory                  after each window, ask the exporter where its memory is (a full GC,
+                            then the main heap, external memory, the worker thread's heap;
+                            node --expose-gc and a preloaded probe, bench/memory-probe.mjs)
+  --heap-snapshot           --memory, and keep heap snapshots of the main and worker threads in
+                            the run directory (summarise them with bench/heap-summary.ts)
+  --no-reachability         skip the reachability-only run of each scenario
   --no-blackbox             skip the blackbox_exporter comparison
   --exporter DIR            the checkout to build and run (default: this one)
   --no-build                run DIR/dist/cli.js as it is, without npm run build
@@ -34,6 +40,9 @@ export interface BenchFlags {
   quiet: number;
   quick: boolean;
   cpuProfile: boolean;
+  /** undefined: no memory probe. */
+  memory: { snapshots: boolean } | undefined;
+  reachability: boolean;
   blackbox: boolean;
   exporterDir: string;
   build: boolean;
@@ -51,6 +60,9 @@ export function parseBenchFlags(argv: string[], repoDir: string): BenchFlags {
     quiet: { type: 'string' },
     quick: { type: 'boolean', default: false },
     'cpu-prof': { type: 'boolean', default: false },
+    memory: { type: 'boolean', default: false },
+    'heap-snapshot': { type: 'boolean', default: false },
+    'no-reachability': { type: 'boolean', default: false },
     'no-blackbox': { type: 'boolean', default: false },
     exporter: { type: 'string' },
     'no-build': { type: 'boolean', default: false },
@@ -71,6 +83,8 @@ export function parseBenchFlags(argv: string[], repoDir: string): BenchFlags {
     quiet: integer('quiet', v.quiet ?? (quick ? '4' : '10'), 1, 100),
     quick,
     cpuProfile: v['cpu-prof'],
+    memory: v.memory || v['heap-snapshot'] ? { snapshots: v['heap-snapshot'] } : undefined,
+    reachability: !v['no-reachability'],
     blackbox: !v['no-blackbox'],
     exporterDir: resolve(v.exporter ?? repoDir),
     build: !v['no-build'],

@@ -3,6 +3,7 @@
 import type { BlackboxRunResult } from './blackbox-run.js';
 import type { SelfTime } from './cpu-profile.js';
 import type { ExporterRunResult } from './exporter-run.js';
+import type { MemorySample } from './memory.js';
 import type { OriginChildTotals } from './origin-child.js';
 import type { ScrapeResult } from './scrape.js';
 import { max, quantile } from './stats.js';
@@ -57,6 +58,46 @@ export function renderTable(scenarios: ScenarioResult[], alone: number[]): strin
   row('origin process CPU, share of one core (exporter run)', (s) => pct(s.full.originCpuSeconds / s.full.windowSeconds));
   row('whole machine busy in the window (cores, every process)', (s) => s.full.machineBusyCores.toFixed(2));
   row('exporter: peak RSS (VmHWM)', (s) => mb(s.full.peakRssBytes));
+  row('exporter: RSS at the end of the window (VmRSS)', (s) => mb(s.full.rssAtEndBytes));
+  // Memory a host adds: between this scenario and the smallest one of the run.
+  const smallest = scenarios.reduce<ScenarioResult | undefined>((a, s) => (a === undefined || s.hosts < a.hosts ? s : a), undefined);
+  const perHost = (s: ScenarioResult, bytes: (x: ScenarioResult) => number | undefined): string => {
+    const a = smallest === undefined ? undefined : bytes(smallest);
+    const b = bytes(s);
+    if (smallest === undefined || s.hosts === smallest.hosts || a === undefined || b === undefined) return 'n/a (the smallest scenario)';
+    return `${((b - a) / (s.hosts - smallest.hosts) / 1000).toFixed(1)} KB`;
+  };
+  row('exporter: peak RSS per host beyond the smallest scenario', (s) => perHost(s, (x) => x.full.peakRssBytes));
+  if (scenarios.some((s) => s.full.memory !== undefined)) {
+    const m = (s: ScenarioResult): MemorySample | undefined => s.full.memory;
+    row('after the window, a full GC: RSS (anonymous)', (s) => {
+      const x = m(s);
+      return x === undefined ? 'n/a' : `${mb(x.status.VmRSS ?? x.rss)} (${mb(x.status.RssAnon ?? NaN)})`;
+    });
+    row('main thread V8 heap: used / committed', (s) => {
+      const x = m(s);
+      return x === undefined ? 'n/a' : `${mb(x.heapUsed)} / ${mb(x.heapTotal)}`;
+    });
+    row('main thread: external memory (of it array buffers)', (s) => {
+      const x = m(s);
+      return x === undefined ? 'n/a' : `${mb(x.external)} (${mb(x.arrayBuffers)})`;
+    });
+    row('scrape assembler worker: heap snapshot size', (s) => {
+      const x = m(s);
+      return x === undefined ? 'n/a' : x.workers.map((w) => mb(w.heapBytes)).join(', ') || 'no worker';
+    });
+    row('the rest of RSS: native (OpenSSL, sockets, malloc, code, worker isolate)', (s) => {
+      const x = m(s);
+      if (x === undefined) return 'n/a';
+      const workers = x.workers.reduce((a, w) => a + w.heapBytes, 0);
+      return mb((x.status.VmRSS ?? x.rss) - x.heapTotal - x.external - workers);
+    });
+    row('per host beyond the smallest scenario: RSS after GC / main heap used / external', (s) =>
+      [(x: ScenarioResult) => x.full.memory?.status.VmRSS, (x: ScenarioResult) => x.full.memory?.heapUsed, (x: ScenarioResult) => x.full.memory?.external]
+        .map((pick) => perHost(s, pick))
+        .join(' / '),
+    );
+  }
   row('scrape size, plain', (s) => mb(s.full.plainBytes));
   row('scrape size, Accept-Encoding: gzip', (s) => {
     const gz = [...s.full.windowScrapes].reverse().find((x) => x.acceptedGzip);
@@ -105,6 +146,10 @@ export function renderTable(scenarios: ScenarioResult[], alone: number[]): strin
   row('blackbox: peak RSS (VmHWM)', (s) => {
     const b = bb(s);
     return b === undefined ? 'n/a' : mb(b.peakRssBytes);
+  });
+  row('blackbox: peak RSS per host beyond the smallest scenario', (s) => {
+    const b = bb(s);
+    return b === undefined ? 'n/a' : perHost(s, (x) => bb(x)?.peakRssBytes);
   });
   row('blackbox: connections to the origin per host-interval (TLS handshakes it completed)', (s) => {
     const b = bb(s);

@@ -38,7 +38,7 @@ const log = (line: string): void => {
 /** The longest the whole bench may take, from its flags (then it stops everything and fails). */
 function timeBoundMs(f: BenchFlags, aloneIntervals: number): number {
   const run = (intervals: number): number => (1 + intervals) * f.intervalMs + 60_000;
-  const perScenario = run(f.intervals) + 2 * f.intervalMs + run(f.intervals) + (f.blackbox ? run(f.intervals) : 0);
+  const perScenario = run(f.intervals) + 2 * f.intervalMs + (f.reachability ? run(f.intervals) : 0) + (f.blackbox ? run(f.intervals) : 0) + (f.memory ? 5 * 60_000 : 0);
   return 5 * 60_000 + run(aloneIntervals) + f.hosts.length * perScenario;
 }
 
@@ -118,7 +118,14 @@ async function main(): Promise<number> {
     log(`${hosts} hosts: the exporter, default checks`);
     // Under the profiler, no extra scrapes: the profile then shows rounds and 15 s scrapes, as in the window.
     const scrapeSamples = flags.cpuProfile ? 0 : flags.scrapeSamples;
-    const full = await runExporter(servers, { ...common, name: `${hosts}-all`, pinger: true, scrapeSamples, cpuProfile: flags.cpuProfile });
+    const full = await runExporter(servers, {
+      ...common,
+      name: `${hosts}-all`,
+      pinger: true,
+      scrapeSamples,
+      cpuProfile: flags.cpuProfile,
+      ...(flags.memory === undefined ? {} : { memory: flags.memory }),
+    });
 
     // The reachability subset runs only when this build makes it differ from the default.
     let reachability: ScenarioResult['reachability'];
@@ -126,7 +133,9 @@ async function main(): Promise<number> {
     const fullFile = join(dir, `${hosts}-all.yml`);
     const reachFile = join(dir, `${hosts}-reachability.yml`);
     await writeFile(reachFile, exporterConfig(servers, reachOptions));
-    if ((await effectiveConfig(flags.exporterDir, fullFile)) === (await effectiveConfig(flags.exporterDir, reachFile))) {
+    if (!flags.reachability) {
+      reachability = 'n/a (--no-reachability)';
+    } else if ((await effectiveConfig(flags.exporterDir, fullFile)) === (await effectiveConfig(flags.exporterDir, reachFile))) {
       reachability = `n/a: checks [${REACHABILITY_CHECKS.join(', ')}] are this build's default set (the tls check runs every requirement)`;
       log(`${hosts} hosts: no reachability-only run (${reachability.slice(5)})`);
     } else {
