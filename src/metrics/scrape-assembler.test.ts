@@ -47,12 +47,35 @@ describe('ScrapeAssembler', () => {
     expect(gunzipSync(await assembler.body([], '', true)).toString()).toBe(`# A\na 1\n${big.get(A) ?? ''}`);
   });
 
-  it('answers again after a close: a new worker gets every target it held', async () => {
-    assembler = new ScrapeAssembler(FAMILIES);
-    assembler.set('one', new Map([[A, 'a 1\n']]));
+  it('answers again after a close: a new worker gets every target from the replay, this side keeps no copy', async () => {
+    const held = new Map<string, Map<FamilyId, string>>([['one', new Map([[A, 'a 1\n']])]]);
+    assembler = new ScrapeAssembler(FAMILIES, () => held);
+    assembler.set('one', held.get('one')!);
     expect((await assembler.body([], '', false)).toString()).toBe('# A\na 1\n');
     await assembler.close();
-    assembler.set('two', new Map([[B, 'b 2\n']]));
+    held.set('two', new Map([[B, 'b 2\n']]));
+    assembler.set('two', held.get('two')!);
     expect((await assembler.body([], '', false)).toString()).toBe('# A\na 1\n# B\nb 2\n');
+  });
+
+  it('reads a scrape larger than its gzip chunk across chunk, piece and family boundaries', async () => {
+    assembler = new ScrapeAssembler(FAMILIES);
+    // 700 targets of three families, about 600 KB: several 256 KB chunks, pieces cut in two.
+    let expected = '';
+    const pieces: Array<[FamilyId, string[]]> = [[A, []], [B, []], [C, []]];
+    for (let t = 0; t < 700; t += 1) {
+      const rendered = new Map<FamilyId, string>();
+      for (const [id, list] of pieces) {
+        const piece = `${id}{target="t${t}",pad="${'x'.repeat((t * 7) % 300)}"} ${t}\n`;
+        rendered.set(id, piece);
+        list.push(piece);
+      }
+      assembler.set(`t${t}`, rendered);
+    }
+    for (const [id, list] of pieces) expected += `# ${id === A ? 'A' : id === B ? 'B' : 'C'}\n${list.join('')}`;
+    expected += '# tail\n';
+    const [zipped, plain] = await Promise.all([assembler.body([], '# tail\n', true), assembler.body([], '# tail\n', false)]);
+    expect(plain.toString()).toBe(expected);
+    expect(gunzipSync(zipped).toString()).toBe(expected);
   });
 });

@@ -3,23 +3,21 @@
 // (about 40,000 pieces, 5 MB) and gzipping them takes tens of milliseconds, which on
 // the probing thread is a stall added to every measurement in flight.
 //
-// Each target's families travel as one packed byte array with an offset per family
-// (a few KB, sent when its round arrives), so the worker holds its copy off the heap
-// and a scrape is byte copies into one buffer, handed back without a copy.
+// Each target's families travel as one packed byte array (an offset per family, then the
+// text: a few KB, sent when its round arrives) and are moved, not copied: the worker holds
+// the only copy, off its heap. A worker that died (a bug) is started again and given every
+// target anew by the view (`replay`). A gzipped scrape is read into zlib a chunk at a time,
+// so the whole text never exists at once; a plain one is one buffer, handed back without
+// a copy.
 import { Worker } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
-import type { gzipSync as GzipSync } from 'node:zlib';
+import type * as Zlib from 'node:zlib';
 import type { FamilyId } from './families.js';
 import type { RenderedFamilies } from './target-series.js';
 
-/** One target's families, in the assembler's family order: family i is bytes[offsets[i], offsets[i+1]). */
-interface Packed {
-  bytes: Uint8Array;
-  offsets: Uint32Array;
-}
-
 type Request =
-  | { kind: 'set'; key: string; packed: Packed }
+  /** `packed`: offsets (one Uint32 per family and one more), then the text; family i is text[offsets[i], offsets[i+1]). */
+  | { kind: 'set'; key: string; packed: ArrayBuffer }
   | { kind: 'delete'; key: string }
   /** `declared`: indexes of families headed even with no series; `tail` follows the families. */
   | { kind: 'scrape'; id: number; declared: readonly number[]; tail: string; gzip: boolean };
@@ -33,98 +31,189 @@ interface WorkerSetup {
  * The worker's whole program. It runs from its source text (`eval`), so it uses only
  * its parameters and globals: no import, nothing from this module's scope.
  */
-function assemblerMain(port: MessagePort, setup: WorkerSetup, gzipSync: typeof GzipSync): void {
+function assemblerMain(port: MessagePort, setup: WorkerSetup, zlib: typeof Zlib): void {
   const headers = setup.headers.map((text) => Buffer.from(text));
-  const targets = new Map<string, Packed>();
-  let scratch = Buffer.alloc(0);
+  const targets = new Map<string, { offsets: Uint32Array; bytes: Buffer }>();
+  // What zlib is given at a time: the text of a gzipped scrape never exists whole.
+  const CHUNK = 256 * 1024;
+
+  /**
+   * The exposition of the targets held now, read in order into whatever buffer `fill` is
+   * given: family by family (its header, then each target's piece), then the tail. The
+   * targets are taken as they are at the start; a later set replaces a pack, never changes one.
+   */
+  function reader(declared: ReadonlySet<number>, tail: Buffer): { size: number; fill: (out: Buffer) => number } {
+    const packs = [...targets.values()];
+    const headed = headers.map((_, i) => declared.has(i) || packs.some(({ offsets }) => (offsets[i + 1] as number) > (offsets[i] as number)));
+    let size = tail.length;
+    headers.forEach((head, i) => {
+      if (headed[i] === true) size += head.length;
+    });
+    for (const { bytes } of packs) size += bytes.length;
+    // The segment being copied (bytes [pos, end) of buf), and where the next one comes from:
+    // family `family`, its header when `target` is -1, else packs[target].
+    let buf = tail;
+    let pos = 0;
+    let end = 0;
+    let family = 0;
+    let target = -1;
+    const advance = (): boolean => {
+      for (;;) {
+        if (family > headers.length) return false;
+        if (family === headers.length) {
+          family += 1;
+          buf = tail;
+          pos = 0;
+          end = tail.length;
+          if (end > 0) return true;
+          continue;
+        }
+        if (target === -1) {
+          if (headed[family] !== true) {
+            family += 1;
+            continue;
+          }
+          target = 0;
+          buf = headers[family] as Buffer;
+          pos = 0;
+          end = buf.length;
+          return true;
+        }
+        while (target < packs.length) {
+          const { offsets, bytes } = packs[target] as { offsets: Uint32Array; bytes: Buffer };
+          target += 1;
+          const start = offsets[family] as number;
+          const stop = offsets[family + 1] as number;
+          if (stop > start) {
+            buf = bytes;
+            pos = start;
+            end = stop;
+            return true;
+          }
+        }
+        family += 1;
+        target = -1;
+      }
+    };
+    const fill = (out: Buffer): number => {
+      let at = 0;
+      while (at < out.length) {
+        if (pos === end && !advance()) break;
+        const n = Math.min(end - pos, out.length - at);
+        buf.copy(out, at, pos, pos + n);
+        pos += n;
+        at += n;
+      }
+      return at;
+    };
+    return { size, fill };
+  }
+
+  /** The text gzipped a chunk at a time; one chunk is reused once zlib has taken it in. */
+  async function gzipped(fill: (out: Buffer) => number): Promise<Buffer> {
+    // Level 1: a 1,000-host scrape gzips in a quarter of the time of the default level 6, for
+    // about a sixth more bytes on the wire (still a twentieth of the plain text).
+    const gzip = zlib.createGzip({ level: 1, chunkSize: CHUNK });
+    const parts: Buffer[] = [];
+    gzip.on('data', (part: Buffer) => parts.push(part));
+    const ended = new Promise<void>((resolve, reject) => {
+      gzip.once('end', resolve);
+      gzip.once('error', reject);
+    });
+    const chunk = Buffer.allocUnsafeSlow(CHUNK);
+    for (;;) {
+      const n = fill(chunk);
+      if (n === 0) break;
+      // The write's callback comes once zlib has consumed the chunk: it may be filled again.
+      await new Promise<void>((resolve, reject) => gzip.write(chunk.subarray(0, n), (error) => (error ? reject(error) : resolve())));
+      if (n < CHUNK) break;
+    }
+    gzip.end();
+    await ended;
+    return Buffer.concat(parts);
+  }
+
+  const answer = async (request: Extract<Request, { kind: 'scrape' }>): Promise<void> => {
+    const { size, fill } = reader(new Set(request.declared), Buffer.from(request.tail));
+    let body: Buffer;
+    if (request.gzip) {
+      body = await gzipped(fill);
+    } else {
+      body = Buffer.allocUnsafeSlow(size);
+      fill(body);
+    }
+    // The answer may be a view of a larger or shared buffer: send exactly its bytes, in
+    // memory of their own (Buffer.from would put a small copy in the pool).
+    let own = body;
+    if (body.byteOffset !== 0 || body.byteLength !== body.buffer.byteLength) {
+      own = Buffer.allocUnsafeSlow(body.length);
+      body.copy(own);
+    }
+    port.postMessage({ id: request.id, body: own.buffer }, [own.buffer as ArrayBuffer]);
+  };
+
   port.on('message', (request: Request) => {
     switch (request.kind) {
-      case 'set':
-        targets.set(request.key, request.packed);
+      case 'set': {
+        const count = headers.length + 1;
+        targets.set(request.key, { offsets: new Uint32Array(request.packed, 0, count), bytes: Buffer.from(request.packed, 4 * count) });
         return;
+      }
       case 'delete':
         targets.delete(request.key);
         return;
-      case 'scrape': {
-        const declared = new Set(request.declared);
-        const packs = [...targets.values()];
-        const headed = headers.map((_, i) => declared.has(i) || packs.some(({ offsets }) => (offsets[i + 1] as number) > (offsets[i] as number)));
-        const tail = Buffer.from(request.tail);
-        let size = tail.length;
-        headers.forEach((head, i) => {
-          if (headed[i] === true) size += head.length;
-        });
-        for (const { bytes } of packs) size += bytes.length;
-        // Gzipped, the text is only an input: one buffer, grown when needed, serves every scrape
-        // (a fresh 5 MB each time would wait for this small heap's GC to be freed).
-        if (request.gzip && scratch.length < size) scratch = Buffer.allocUnsafeSlow(Math.ceil(size * 1.25));
-        const text = request.gzip ? scratch.subarray(0, size) : Buffer.allocUnsafeSlow(size);
-        let at = 0;
-        headers.forEach((head, i) => {
-          if (headed[i] !== true) return;
-          at += head.copy(text, at);
-          for (const { bytes, offsets } of packs) {
-            const start = offsets[i] as number;
-            const end = offsets[i + 1] as number;
-            if (end > start) {
-              text.set(bytes.subarray(start, end), at);
-              at += end - start;
-            }
-          }
-        });
-        at += tail.copy(text, at);
-        // Level 1: a 1,000-host scrape gzips in a quarter of the time of the default level 6, for
-        // about a sixth more bytes on the wire (still a twentieth of the plain text).
-        const body = request.gzip ? gzipSync(text, { level: 1 }) : text;
-        // gzipSync's answer may be a view of a larger or shared buffer: send exactly its
-        // bytes, in memory of their own (Buffer.from would put a small copy in the pool).
-        let own = body;
-        if (body.byteOffset !== 0 || body.byteLength !== body.buffer.byteLength) {
-          own = Buffer.allocUnsafeSlow(body.length);
-          body.copy(own);
-        }
-        port.postMessage({ id: request.id, body: own.buffer }, [own.buffer]);
+      case 'scrape':
+        answer(request).catch((error: unknown) => port.postMessage({ id: request.id, error: String(error) }));
         return;
-      }
     }
   });
 }
 
+// __name: what esbuild (tsx, in scratch runs) wraps named functions in; tsc adds none.
 const WORKER_SOURCE = `'use strict';
+const __name = (f) => f;
 const { parentPort, workerData } = require('node:worker_threads');
-(${assemblerMain.toString()})(parentPort, workerData, require('node:zlib').gzipSync);
+(${assemblerMain.toString()})(parentPort, workerData, require('node:zlib'));
 `;
+
+/** Where a new worker gets every target's families from: the view renders them again. */
+export type Replay = () => Iterable<readonly [key: string, rendered: RenderedFamilies]>;
 
 export class ScrapeAssembler {
   private worker: Worker | undefined;
   private nextId = 0;
   private readonly pending = new Map<number, { resolve: (body: Buffer) => void; reject: (error: Error) => void }>();
-  /** What the worker holds, so a worker that died (a bug) can be started again with it. */
-  private readonly targets = new Map<string, Packed>();
   private readonly index: ReadonlyMap<FamilyId, number>;
 
-  /** `families`: every target family in exposition order, with its HELP and TYPE lines. */
-  constructor(private readonly families: ReadonlyArray<readonly [FamilyId, string]>) {
+  /**
+   * `families`: every target family in exposition order, with its HELP and TYPE lines.
+   * `replay`: every target's families now, for a worker started after the first (one that
+   * died, or after a close): this side keeps no copy.
+   */
+  constructor(
+    private readonly families: ReadonlyArray<readonly [FamilyId, string]>,
+    private readonly replay: Replay = () => [],
+  ) {
     this.index = new Map(families.map(([id], i) => [id, i]));
   }
 
   set(key: string, rendered: RenderedFamilies): void {
-    const packed = this.pack(rendered);
-    this.targets.set(key, packed);
-    this.post({ kind: 'set', key, packed });
+    this.worker ??= this.start();
+    this.send(this.worker, key, rendered);
   }
 
   delete(key: string): void {
-    this.targets.delete(key);
-    this.post({ kind: 'delete', key });
+    this.worker?.postMessage({ kind: 'delete', key } satisfies Request);
   }
 
   /** The targets' families in order (those in `declared` headed even when empty), then `tail`. */
   body(declared: readonly FamilyId[], tail: string, gzip: boolean): Promise<Buffer> {
     const id = (this.nextId += 1);
+    this.worker ??= this.start();
+    const worker = this.worker;
     return new Promise<Buffer>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.post({ kind: 'scrape', id, declared: declared.map((family) => this.index.get(family) ?? -1), tail, gzip });
+      worker.postMessage({ kind: 'scrape', id, declared: declared.map((family) => this.index.get(family) ?? -1), tail, gzip } satisfies Request);
     });
   }
 
@@ -135,27 +224,22 @@ export class ScrapeAssembler {
     await worker?.terminate();
   }
 
-  private pack(rendered: RenderedFamilies): Packed {
-    const offsets = new Uint32Array(this.families.length + 1);
+  /** Packs a target's families and moves them to the worker (transferred: no copy stays here). */
+  private send(worker: Worker, key: string, rendered: RenderedFamilies): void {
+    const count = this.families.length + 1;
+    const head = 4 * count;
     let text = '';
+    const ends = new Uint32Array(count);
     this.families.forEach(([id], i) => {
       const piece = rendered.get(id) ?? '';
       text += piece;
-      offsets[i + 1] = (offsets[i] as number) + Buffer.byteLength(piece);
+      ends[i + 1] = (ends[i] as number) + Buffer.byteLength(piece);
     });
     // Its own memory, not a slice of Buffer's shared pool (which a small string would get).
-    const bytes = Buffer.allocUnsafeSlow(offsets[this.families.length] as number);
-    bytes.write(text);
-    return { bytes, offsets };
-  }
-
-  private post(request: Request): void {
-    if (this.worker === undefined) {
-      // A set or delete needs no worker yet: the start sends what `targets` holds.
-      if (request.kind !== 'scrape') return;
-      this.worker = this.start();
-    }
-    this.worker.postMessage(request);
+    const packed = Buffer.allocUnsafeSlow(head + (ends[count - 1] as number));
+    new Uint32Array(packed.buffer, 0, count).set(ends);
+    packed.write(text, head);
+    worker.postMessage({ kind: 'set', key, packed: packed.buffer } satisfies Request, [packed.buffer]);
   }
 
   private start(): Worker {
@@ -167,10 +251,11 @@ export class ScrapeAssembler {
     });
     // An idle assembler must not keep the process alive.
     worker.unref();
-    worker.on('message', ({ id, body }: { id: number; body: ArrayBuffer }) => {
-      const waiting = this.pending.get(id);
-      this.pending.delete(id);
-      waiting?.resolve(Buffer.from(body));
+    worker.on('message', (answer: { id: number; body: ArrayBuffer } | { id: number; error: string }) => {
+      const waiting = this.pending.get(answer.id);
+      this.pending.delete(answer.id);
+      if ('error' in answer) waiting?.reject(new Error(`the scrape assembler failed: ${answer.error}`));
+      else waiting?.resolve(Buffer.from(answer.body));
     });
     const gone = (error: Error): void => {
       if (this.worker !== worker) return;
@@ -179,7 +264,7 @@ export class ScrapeAssembler {
     };
     worker.on('error', gone);
     worker.on('exit', (code) => gone(new Error(`the scrape assembler exited with code ${code}`)));
-    for (const [key, packed] of this.targets) worker.postMessage({ kind: 'set', key, packed } satisfies Request);
+    for (const [key, rendered] of this.replay()) this.send(worker, key, rendered);
     return worker;
   }
 
