@@ -13,7 +13,7 @@ import type { DnsChildTotals } from './dns-child.js';
 import { benchHostName } from './names.js';
 import type { OriginChildTotals } from './origin-child.js';
 import type { PingerSamples } from './pinger-child.js';
-import { cpuSeconds, machineBusyCores, machineTicks, memory } from './proc-stats.js';
+import { cpuSeconds, machineBusyCores, machineTicks, memory, RssSampler } from './proc-stats.js';
 import { forkModule, spawnLogged, withoutProxyEnv } from './processes.js';
 import { CONNECT_FAMILY, isStallFamily, QuietConnectTracker, StallTracker } from './readings.js';
 import type { StallReading } from './readings.js';
@@ -77,6 +77,13 @@ export interface ExporterRunResult {
   peakRssBytes: number;
   /** VmRSS at the end of the window. */
   rssAtEndBytes: number;
+  /** The largest VmRSS read (every second) before the window, and in it. */
+  rssPeakBeforeBytes: number;
+  rssPeakInWindowBytes: number;
+  /** From serving to every target's first round done (/-/ready). */
+  firstRoundSeconds: number;
+  /** From serving to the window's start. */
+  warmupSeconds: number;
   /** Where the memory was at the end of the window, after a full GC (--memory). */
   memory?: MemorySample;
   /** Increase of egress_probe_runs_total over the window; undefined when not exported. */
@@ -165,8 +172,26 @@ export async function runExporter(servers: BenchServers, o: ExporterRunOptions):
     const pingerLink = pinger === undefined ? undefined : await linkChild(pinger);
     // The exporter's schedule starts as it starts serving: interval k is [ready + k I, ready + (k+1) I).
     const ready = Date.now();
-    const windowStart = ready + o.intervalMs;
-    const windowEnd = windowStart + o.intervals * o.intervalMs;
+    // Resident memory, read every second: its peak before the window (the first rounds) and in it.
+    const rss = new RssSampler(exporter.pid);
+    // The window starts at an interval's start once every target's first round is done (/-/ready):
+    // at thousands of hosts the first rounds (each with every TLS requirement handshake) take
+    // longer than an interval, and a window over them would measure them, not the schedule.
+    let firstRoundSeconds: number | undefined;
+    const firstRoundDone = (async () => {
+      for (;;) {
+        if (exitedHow !== undefined) return;
+        const answer = await fetch(`${base}/-/ready`, { signal: AbortSignal.timeout(10_000) }).then(
+          async (r) => (await r.arrayBuffer(), r.status),
+          () => 0,
+        );
+        if (answer === 200) {
+          firstRoundSeconds = (Date.now() - ready) / 1000;
+          return;
+        }
+        await sleepUntil(Date.now() + 1000);
+      }
+    })();
     const quiet = new QuietConnectTracker(new Set(o.quietHosts));
     const stall = new StallTracker();
     const windowScrapes: ScrapeResult[] = [];
@@ -213,13 +238,19 @@ export async function runExporter(servers: BenchServers, o: ExporterRunOptions):
       return rounds === undefined || hosts === 0 ? undefined : (rounds * checks) / hosts;
     };
 
-    // Warm-up: the first interval, scraped like the rest.
-    for (let at = ready + o.scrapeEveryMs; at < windowStart; at += o.scrapeEveryMs) {
+    // Warm-up: at least the first interval, and until the first rounds are done; scraped like the rest.
+    let windowStart = ready + o.intervalMs;
+    for (let at = ready + o.scrapeEveryMs; at < windowStart || firstRoundSeconds === undefined; at += o.scrapeEveryMs) {
       await sleepUntil(at);
       await readScrape(false);
+      if (firstRoundSeconds !== undefined) windowStart = Math.max(windowStart, ready + Math.ceil((firstRoundSeconds * 1000) / o.intervalMs) * o.intervalMs);
     }
+    await firstRoundDone;
+    const windowEnd = windowStart + o.intervals * o.intervalMs;
+    o.log(`  ${o.name}: every first round done after ${firstRoundSeconds?.toFixed(0) ?? '?'} s; the window starts ${((windowStart - ready) / 1000).toFixed(0)} s after the start`);
     await sleepUntil(windowStart);
     alive();
+    rss.mark();
     const cpuStart = cpuSeconds(exporter.pid);
     const originCpuStart = cpuSeconds(servers.originPid);
     const machineStart = machineTicks();
@@ -240,6 +271,7 @@ export async function runExporter(servers: BenchServers, o: ExporterRunOptions):
     const machineBusy = machineBusyCores(machineStart, machineTicks());
     const windowSeconds = Number(process.hrtime.bigint() - clockStart) / 1e9;
     const { peakRssBytes, rssBytes: rssAtEndBytes } = memory(exporter.pid);
+    const rssPeaks = rss.stop();
     const originEnd = await servers.origin.ask<OriginChildTotals>('totals');
     const dnsEnd = await servers.dns.ask<DnsChildTotals>('totals');
     const pingerSamples = await pingerLink?.ask<PingerSamples>('stop');
@@ -280,6 +312,10 @@ export async function runExporter(servers: BenchServers, o: ExporterRunOptions):
       cpuSeconds: cpuEnd - cpuStart,
       peakRssBytes,
       rssAtEndBytes,
+      rssPeakBeforeBytes: rssPeaks.before,
+      rssPeakInWindowBytes: rssPeaks.inWindow,
+      firstRoundSeconds: firstRoundSeconds ?? NaN,
+      warmupSeconds: (windowStart - ready) / 1000,
       origin: {
         accepted: originEnd.accepted - originStart.accepted,
         handshakes: originEnd.handshakes - originStart.handshakes,

@@ -58,6 +58,8 @@ export function renderTable(scenarios: ScenarioResult[], alone: number[]): strin
   row('origin process CPU, share of one core (exporter run)', (s) => pct(s.full.originCpuSeconds / s.full.windowSeconds));
   row('whole machine busy in the window (cores, every process)', (s) => s.full.machineBusyCores.toFixed(2));
   row('exporter: peak RSS (VmHWM)', (s) => mb(s.full.peakRssBytes));
+  row('exporter: every first round done after (the window starts at)', (s) => `${s.full.firstRoundSeconds.toFixed(0)} s (${s.full.warmupSeconds.toFixed(0)} s)`);
+  row('exporter: peak RSS before the window (first rounds) / in the window, read every second', (s) => `${mb(s.full.rssPeakBeforeBytes)} / ${mb(s.full.rssPeakInWindowBytes)}`);
   row('exporter: RSS at the end of the window (VmRSS)', (s) => mb(s.full.rssAtEndBytes));
   // Memory a host adds: between this scenario and the smallest one of the run.
   const smallest = scenarios.reduce<ScenarioResult | undefined>((a, s) => (a === undefined || s.hosts < a.hosts ? s : a), undefined);
@@ -68,6 +70,7 @@ export function renderTable(scenarios: ScenarioResult[], alone: number[]): strin
     return `${((b - a) / (s.hosts - smallest.hosts) / 1000).toFixed(1)} KB`;
   };
   row('exporter: peak RSS per host beyond the smallest scenario', (s) => perHost(s, (x) => x.full.peakRssBytes));
+  row('exporter: peak RSS in the window per host beyond the smallest scenario', (s) => perHost(s, (x) => x.full.rssPeakInWindowBytes));
   if (scenarios.some((s) => s.full.memory !== undefined)) {
     const m = (s: ScenarioResult): MemorySample | undefined => s.full.memory;
     row('after the window, a full GC: RSS (anonymous)', (s) => {

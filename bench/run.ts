@@ -37,7 +37,9 @@ const log = (line: string): void => {
 
 /** The longest the whole bench may take, from its flags (then it stops everything and fails). */
 function timeBoundMs(f: BenchFlags, aloneIntervals: number): number {
-  const run = (intervals: number): number => (1 + intervals) * f.intervalMs + 60_000;
+  // A run: its warm-up (an interval, or the first rounds at about 20 ms of CPU a target), the window, a minute.
+  const firstRounds = Math.max(...f.hosts) * 20;
+  const run = (intervals: number): number => (1 + intervals) * f.intervalMs + firstRounds + 60_000;
   const perScenario = run(f.intervals) + 2 * f.intervalMs + (f.reachability ? run(f.intervals) : 0) + (f.blackbox ? run(f.intervals) : 0) + (f.memory ? 5 * 60_000 : 0);
   return 5 * 60_000 + run(aloneIntervals) + f.hosts.length * perScenario;
 }
