@@ -283,6 +283,7 @@ export async function runExporter(servers: BenchServers, o: ExporterRunOptions):
       o.log(`  ${o.name}: asking where the memory is (a full GC${o.memory.snapshots ? ', heap snapshots' : ''})`);
       memorySample = await askMemory(exporter, servers.dir, o.memory.snapshots);
       for (const file of memorySample.snapshots) o.log(`  ${o.name}: heap snapshot ${file}`);
+      await writeFile(join(servers.dir, `${o.name}-memory.json`), `${JSON.stringify(memorySample, null, 1)}\n`);
     }
 
     // Extra scrapes for the scrape-time p99, alternating gzip and plain, while the schedule runs.

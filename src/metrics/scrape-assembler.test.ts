@@ -58,6 +58,16 @@ describe('ScrapeAssembler', () => {
     expect((await assembler.body([], '', false)).toString()).toBe('# A\na 1\n# B\nb 2\n');
   });
 
+  it("overwrites a target's text in place, shorter or longer than the last round's", async () => {
+    assembler = new ScrapeAssembler(FAMILIES);
+    const round = (text: string) => new Map([[A, text], [C, 'c 1\n']]);
+    assembler.set('one', round(`a{x="${'y'.repeat(100)}"} 1\n`));
+    assembler.set('one', round('a 2\n'));
+    expect((await assembler.body([], '', false)).toString()).toBe('# A\na 2\n# C\nc 1\n');
+    assembler.set('one', round(`a{x="${'z'.repeat(5000)}"} 3\n`));
+    expect((await assembler.body([], '', false)).toString()).toBe(`# A\na{x="${'z'.repeat(5000)}"} 3\n# C\nc 1\n`);
+  });
+
   it('reads a scrape larger than its gzip chunk across chunk, piece and family boundaries', async () => {
     assembler = new ScrapeAssembler(FAMILIES);
     // 700 targets of three families, about 600 KB: several 256 KB chunks, pieces cut in two.
