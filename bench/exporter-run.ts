@@ -66,6 +66,8 @@ export interface ExporterRunOptions {
   /** After the window, scrape until this many scrapes of each kind (gzip, plain) were timed. */
   scrapeSamples: number;
   cpuProfile: boolean;
+  /** Node flags after NODE_FLAGS (--node-flag). */
+  nodeFlags?: readonly string[];
   /** Preload the memory probe and ask it where the memory is after the window; `snapshots`: keep heap snapshots. */
   memory?: { snapshots: boolean };
   log: (line: string) => void;
@@ -151,7 +153,7 @@ export async function runExporter(servers: BenchServers, o: ExporterRunOptions):
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const profileDir = join(servers.dir, `${o.name}-profile`);
-  const nodeFlags = [...NODE_FLAGS, ...(o.cpuProfile ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), ...(o.memory ? MEMORY_PROBE_FLAGS : [])];
+  const nodeFlags = [...NODE_FLAGS, ...(o.nodeFlags ?? []), ...(o.cpuProfile ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), ...(o.memory ? MEMORY_PROBE_FLAGS : [])];
   const exporter = spawnLogged(
     `exporter (${o.name})`,
     process.execPath,

@@ -24,6 +24,8 @@ Flags:
   --heap-snapshot           --memory, and keep heap snapshots of the main and worker threads in
                             the run directory (summarise them with bench/heap-summary.ts)
   --no-reachability         skip the reachability-only run of each scenario
+  --node-flag FLAG          a node or V8 flag for the exporter, after src/node-flags.ts's
+                            (repeatable), e.g. --node-flag=--heap-growing-percent=30
   --no-blackbox             skip the blackbox_exporter comparison
   --exporter DIR            the checkout to build and run (default: this one)
   --no-build                run DIR/dist/cli.js as it is, without npm run build
@@ -43,6 +45,8 @@ export interface BenchFlags {
   /** undefined: no memory probe. */
   memory: { snapshots: boolean } | undefined;
   reachability: boolean;
+  /** Node flags added to the exporter's own (src/node-flags.ts). */
+  nodeFlags: string[];
   blackbox: boolean;
   exporterDir: string;
   build: boolean;
@@ -63,6 +67,7 @@ export function parseBenchFlags(argv: string[], repoDir: string): BenchFlags {
     memory: { type: 'boolean', default: false },
     'heap-snapshot': { type: 'boolean', default: false },
     'no-reachability': { type: 'boolean', default: false },
+    'node-flag': { type: 'string', multiple: true, default: [] },
     'no-blackbox': { type: 'boolean', default: false },
     exporter: { type: 'string' },
     'no-build': { type: 'boolean', default: false },
@@ -85,6 +90,7 @@ export function parseBenchFlags(argv: string[], repoDir: string): BenchFlags {
     cpuProfile: v['cpu-prof'],
     memory: v.memory || v['heap-snapshot'] ? { snapshots: v['heap-snapshot'] } : undefined,
     reachability: !v['no-reachability'],
+    nodeFlags: v['node-flag'],
     blackbox: !v['no-blackbox'],
     exporterDir: resolve(v.exporter ?? repoDir),
     build: !v['no-build'],

@@ -14,6 +14,7 @@ import type { DnsChildReady } from './dns-child.js';
 import { effectiveConfig, exporterConfig, runExporter, takesTlsRequirements } from './exporter-run.js';
 import type { BenchServers } from './exporter-run.js';
 import { UsageError } from '../src/commands/flags.js';
+import { NODE_FLAGS } from '../src/node-flags.js';
 import { parseBenchFlags, USAGE } from './flags.js';
 import type { BenchFlags } from './flags.js';
 import { linkChild } from './ipc.js';
@@ -103,7 +104,7 @@ async function main(): Promise<number> {
   };
   log(`dns 127.0.0.1:${servers.dnsPort} (pid ${dnsChild.pid}), origin 127.0.0.1:${servers.originPort} (pid ${originChild.pid}), quiet listener 127.0.0.1:${servers.quietPort}`);
 
-  const base = { quietHosts, scrapeSamples: 0, cpuProfile: false, pinger: false, log };
+  const base = { quietHosts, scrapeSamples: 0, cpuProfile: false, pinger: false, nodeFlags: flags.nodeFlags, log };
   log(`the quiet targets alone: ${quietHosts.length} targets, interval ${formatDuration(ALONE_INTERVAL_MS)}, ${aloneIntervals} intervals`);
   const alone = await runExporter(servers, {
     ...base,
@@ -159,7 +160,8 @@ async function main(): Promise<number> {
   const out = [
     '',
     `node ${process.version}, ${machine.cores} cores, ${machine.cpuModel}, ${machine.memTotal}; load average ${loadAtStart} at the start, ${machineDescription().load} at the end`,
-    `interval ${formatDuration(flags.intervalMs)}, ${flags.intervals} whole interval(s) measured after one of warm-up, scraped every ${formatDuration(flags.scrapeEveryMs)}; concurrency 32; ${quietHosts.length} quiet targets`,
+    `interval ${formatDuration(flags.intervalMs)}, ${flags.intervals} whole interval(s) measured after one of warm-up (at least, and until every first round is done), scraped every ${formatDuration(flags.scrapeEveryMs)}; concurrency 32; ${quietHosts.length} quiet targets`,
+    `exporter's node flags: ${[...NODE_FLAGS, ...flags.nodeFlags].join(' ')}`,
     '',
     renderTable(scenarios, alone.quietConnects),
     '',
