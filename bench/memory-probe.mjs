@@ -34,6 +34,40 @@ function procStatus() {
   return out;
 }
 
+/**
+ * Resident memory by kind of mapping (/proc/self/smaps): file-backed, malloc's main heap,
+ * thread stacks, and anonymous mappings by size (V8 pages are 256 KB multiples; a thread's
+ * malloc arena lives in a 64 MB reservation), with the largest anonymous ones.
+ */
+function mappings() {
+  const groups = {};
+  const anon = [];
+  let current;
+  for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ (\d+)\s*(.*)$/.exec(line);
+    if (head) {
+      const size = parseInt(head[2], 16) - parseInt(head[1], 16);
+      const name = head[5];
+      let kind = 'anon';
+      if (name === '[heap]') kind = 'malloc main heap';
+      else if (name.startsWith('[stack')) kind = 'stack';
+      else if (name.startsWith('/')) kind = 'file';
+      else if (name !== '') kind = name;
+      current = { kind, size, perms: head[3], rss: 0 };
+      if (kind === 'anon') anon.push(current);
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss && current) {
+      current.rss = Number(rss[1]) * 1024;
+      const key = current.kind === 'anon' ? `anon ${current.size % (256 * 1024) === 0 && current.size < 64 * 2 ** 20 ? '256 KB multiple' : current.size >= 60 * 2 ** 20 ? '>= 60 MB' : 'other size'}` : current.kind;
+      groups[key] = (groups[key] ?? 0) + current.rss;
+    }
+  }
+  anon.sort((a, b) => b.rss - a.rss);
+  return { groups, largestAnon: anon.slice(0, 12).map(({ size, perms, rss }) => ({ size, perms, rss })) };
+}
+
 /** Self sizes of a heap snapshot's nodes, summed (its heap, array-buffer contents included). */
 function snapshotBytes(file) {
   const snapshot = JSON.parse(readFileSync(file, 'utf8'));
@@ -63,6 +97,7 @@ async function sample(dir, keep) {
     spaces,
     workers: [],
     snapshots: [],
+    mappings: mappings(),
   };
   if (keep) out.snapshots.push(writeHeapSnapshot(join(dir, `main-${process.pid}.heapsnapshot`)));
   let n = 0;

@@ -48,8 +48,8 @@ function assemblerMain(port: MessagePort, setup: WorkerSetup, zlib: typeof Zlib)
     const size = ends[ends.length - 1] ?? 0;
     let held = targets.get(key);
     if (held === undefined || held.bytes.length < size) {
-      // Room to grow a little (a new reason, a longer message) before the next buffer.
-      const bytes = Buffer.allocUnsafeSlow(size + (size >> 3));
+      // Room for the next rounds' numbers to take a few more digits before a new buffer.
+      const bytes = Buffer.allocUnsafeSlow(size + 64 + (size >> 5));
       held = { offsets: held?.offsets ?? new Uint32Array(headers.length + 1), bytes };
       targets.set(key, held);
     }

@@ -14,6 +14,7 @@ import { F, HISTOGRAMS } from './families.js';
 import type { HistogramName } from '../model/histograms.js';
 import type { FamilyId } from './families.js';
 import { targetLabels } from './labels.js';
+import { flat } from '../state/shared-strings.js';
 
 export interface SeriesOptions {
   histograms: ReadonlySet<HistogramName>;
@@ -34,8 +35,9 @@ class Keyed<T> {
     const key = F[family].name + labelText(labels);
     let entry = this.entries.get(key);
     if (!entry) {
-      entry = { family, scope, value: create() };
-      this.entries.set(key, entry);
+      // Kept until the check or path goes: flat, not the pieces they were built of.
+      entry = { family, scope: flat(scope), value: create() };
+      this.entries.set(flat(key), entry);
     }
     return entry.value;
   }
