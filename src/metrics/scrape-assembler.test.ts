@@ -47,6 +47,25 @@ describe('ScrapeAssembler', () => {
     expect(gunzipSync(await assembler.body([], '', true)).toString()).toBe(`# A\na 1\n${big.get(A) ?? ''}`);
   });
 
+  it('reads gzipped and plain alike when pieces outside ASCII straddle its chunks, and after a target grows', async () => {
+    assembler = new ScrapeAssembler(FAMILIES);
+    const line = (t: number, v: number) => `a{purpose="Zürich → 東京 ${t}"} ${v}\n`;
+    for (let t = 0; t < 6000; t += 1) assembler.set(`t${t}`, new Map([[A, line(t, 1)], [C, `c{t="${t}"} 1\n`]]));
+    // A second round: every target's text longer than its first.
+    for (let t = 0; t < 6000; t += 1) assembler.set(`t${t}`, new Map([[A, line(t, 1) + line(t, 2)], [B, `b{t="${t}"} 2\n`], [C, `c{t="${t}"} 1\n`]]));
+    let expected = '# A\n';
+    for (let t = 0; t < 6000; t += 1) expected += line(t, 1) + line(t, 2);
+    expected += '# B\n';
+    for (let t = 0; t < 6000; t += 1) expected += `b{t="${t}"} 2\n`;
+    expected += '# C\n';
+    for (let t = 0; t < 6000; t += 1) expected += `c{t="${t}"} 1\n`;
+    expected += '# tail é\n';
+    expect(Buffer.byteLength(expected)).toBeGreaterThan(2 * 256 * 1024);
+    const [zipped, plain] = await Promise.all([assembler.body([], '# tail é\n', true), assembler.body([], '# tail é\n', false)]);
+    expect(plain.toString()).toBe(expected);
+    expect(gunzipSync(zipped).toString()).toBe(expected);
+  });
+
   it('answers again after a close: a new worker gets every target from the replay, this side keeps no copy', async () => {
     const held = new Map<string, Map<FamilyId, string>>([['one', new Map([[A, 'a 1\n']])]]);
     assembler = new ScrapeAssembler(FAMILIES, () => held);

@@ -3,10 +3,12 @@
 // (about 40,000 pieces, 5 MB) and gzipping them takes tens of milliseconds, which on
 // the probing thread is a stall added to every measurement in flight.
 //
-// Each target's families travel as one string with the byte offset of each family (a few
-// KB, sent when its round arrives). The worker holds the only copy, written into a byte
-// buffer of the target's own that the next round's text overwrites: no buffer a round, so
-// none waiting for the worker's garbage collector either. A worker that died (a bug) is
+// Each target's families travel as one string with where each family ends in it (a few
+// KB, sent when its round arrives). The worker holds the only copy: that string, as it
+// arrived. Not bytes: a target's text grows after its first rounds (the TLS requirements,
+// the histograms), and buffers of every size freed and allocated again leave malloc's
+// arena twice the size of what it holds (52 MB for 26 MB of text at 5,000 hosts), while
+// strings live in a heap the garbage collector compacts. A worker that died (a bug) is
 // started again and given every target anew by the view (`replay`). A gzipped scrape is
 // compressed a chunk at a time as it is read, so its whole text never exists at once; a
 // plain one is one buffer, handed back without a copy.
@@ -17,8 +19,11 @@ import type { FamilyId } from './families.js';
 import type { RenderedFamilies } from './target-series.js';
 
 type Request =
-  /** `ends`: family i is bytes [ends[i-1] (0 for the first), ends[i]) of `text` in UTF-8. */
-  | { kind: 'set'; key: string; text: string; ends: number[] }
+  /**
+   * Family i is characters [ends[i-1] (0 for the first), ends[i]) of `text`; `bytes`: the
+   * text's length in UTF-8.
+   */
+  | { kind: 'set'; key: string; text: string; ends: number[]; bytes: number }
   | { kind: 'delete'; key: string }
   /** `declared`: indexes of families headed even with no series; `tail` follows the families. */
   | { kind: 'scrape'; id: number; declared: readonly number[]; tail: string; gzip: boolean };
@@ -34,33 +39,35 @@ interface WorkerSetup {
  */
 function assemblerMain(port: MessagePort, setup: WorkerSetup, zlib: typeof Zlib): void {
   const headers = setup.headers.map((text) => Buffer.from(text));
-  /** A target's text, and where each family starts in it: family i is bytes[offsets[i], offsets[i+1]). */
+  /** A target's text, and where each family starts in it: family i is text[offsets[i], offsets[i+1]). */
   interface Held {
+    text: string;
     offsets: Uint32Array;
-    bytes: Buffer;
+    /** The text's length in UTF-8. */
+    bytes: number;
   }
   const targets = new Map<string, Held>();
   // What deflate is given at a time: the text of a gzipped scrape never exists whole.
   const CHUNK = 256 * 1024;
   const chunk = Buffer.allocUnsafeSlow(CHUNK);
 
-  const hold = (key: string, text: string, ends: readonly number[]): void => {
-    const size = ends[ends.length - 1] ?? 0;
+  const hold = (key: string, text: string, ends: readonly number[], bytes: number): void => {
     let held = targets.get(key);
-    if (held === undefined || held.bytes.length < size) {
-      // Room for the next rounds' numbers to take a few more digits before a new buffer.
-      const bytes = Buffer.allocUnsafeSlow(size + 64 + (size >> 5));
-      held = { offsets: held?.offsets ?? new Uint32Array(headers.length + 1), bytes };
+    if (held === undefined) {
+      held = { text, offsets: new Uint32Array(headers.length + 1), bytes };
       targets.set(key, held);
     }
+    held.text = text;
+    held.bytes = bytes;
     held.offsets.set(ends, 1);
-    held.bytes.write(text, 0, size);
   };
 
   /**
    * The exposition of the targets held, read in order into whatever buffer `fill` is given:
-   * family by family (its header, then each target's piece), then the tail. Synchronous
-   * from the first byte to the last: no set lands in the middle of a scrape.
+   * family by family (its header, then each target's piece), then the tail. A call writes
+   * whole pieces while they fit, so it may fill less than the buffer; a piece larger than
+   * the buffer is encoded on its own and copied across calls. Synchronous from the first
+   * byte to the last: no set lands in the middle of a scrape.
    */
   function reader(declared: ReadonlySet<number>, tail: Buffer): { size: number; fill: (out: Buffer) => number } {
     const packs = [...targets.values()];
@@ -69,23 +76,30 @@ function assemblerMain(port: MessagePort, setup: WorkerSetup, zlib: typeof Zlib)
     headers.forEach((head, i) => {
       if (headed[i] === true) size += head.length;
     });
-    for (const { offsets } of packs) size += offsets[headers.length] as number;
-    // The segment being copied (bytes [pos, end) of buf), and where the next one comes from:
-    // family `family`, its header when `target` is -1, else packs[target].
-    let buf = tail;
+    for (const { bytes } of packs) size += bytes;
+    // The piece being read: bytes [pos, end) of buf, or else characters [from, to) of text.
+    // Where the next one comes from: family `family`, its header when `target` is -1, else
+    // packs[target].
+    let buf: Buffer | undefined;
     let pos = 0;
     let end = 0;
+    let text = '';
+    let from = 0;
+    let to = 0;
     let family = 0;
     let target = -1;
+    const bytesPiece = (bytes: Buffer): boolean => {
+      buf = bytes;
+      pos = 0;
+      end = bytes.length;
+      return end > 0;
+    };
     const advance = (): boolean => {
       for (;;) {
         if (family > headers.length) return false;
         if (family === headers.length) {
           family += 1;
-          buf = tail;
-          pos = 0;
-          end = tail.length;
-          if (end > 0) return true;
+          if (bytesPiece(tail)) return true;
           continue;
         }
         if (target === -1) {
@@ -94,20 +108,16 @@ function assemblerMain(port: MessagePort, setup: WorkerSetup, zlib: typeof Zlib)
             continue;
           }
           target = 0;
-          buf = headers[family] as Buffer;
-          pos = 0;
-          end = buf.length;
-          return true;
+          if (bytesPiece(headers[family] as Buffer)) return true;
+          continue;
         }
         while (target < packs.length) {
-          const { offsets, bytes } = packs[target] as Held;
+          const held = packs[target] as Held;
           target += 1;
-          const start = offsets[family] as number;
-          const stop = offsets[family + 1] as number;
-          if (stop > start) {
-            buf = bytes;
-            pos = start;
-            end = stop;
+          from = held.offsets[family] as number;
+          to = held.offsets[family + 1] as number;
+          if (to > from) {
+            text = held.text;
             return true;
           }
         }
@@ -118,11 +128,28 @@ function assemblerMain(port: MessagePort, setup: WorkerSetup, zlib: typeof Zlib)
     const fill = (out: Buffer): number => {
       let at = 0;
       while (at < out.length) {
-        if (pos === end && !advance()) break;
-        const n = Math.min(end - pos, out.length - at);
-        buf.copy(out, at, pos, pos + n);
-        pos += n;
-        at += n;
+        if (buf !== undefined) {
+          const n = Math.min(end - pos, out.length - at);
+          buf.copy(out, at, pos, pos + n);
+          pos += n;
+          at += n;
+          if (pos === end) buf = undefined;
+          continue;
+        }
+        if (from === to && !advance()) break;
+        if (buf !== undefined) continue;
+        const piece = text.slice(from, to);
+        // At most 3 bytes a UTF-16 unit: a piece that surely fits is written without measuring.
+        const room = out.length - at;
+        const bytes = 3 * piece.length <= room ? -1 : Buffer.byteLength(piece);
+        if (bytes > room) {
+          if (at > 0) break;
+          from = to;
+          bytesPiece(Buffer.from(piece));
+          continue;
+        }
+        at += out.write(piece, at);
+        from = to;
       }
       return at;
     };
@@ -142,6 +169,7 @@ function assemblerMain(port: MessagePort, setup: WorkerSetup, zlib: typeof Zlib)
     let read = 0;
     for (;;) {
       const n = fill(chunk);
+      if (n === 0 && read < size) throw new Error(`the scrape ended after ${read} of ${size} bytes`);
       read += n;
       const piece = chunk.subarray(0, n);
       crc = zlib.crc32(piece, crc);
@@ -165,7 +193,7 @@ function assemblerMain(port: MessagePort, setup: WorkerSetup, zlib: typeof Zlib)
   port.on('message', (request: Request) => {
     switch (request.kind) {
       case 'set':
-        hold(request.key, request.text, request.ends);
+        hold(request.key, request.text, request.ends, request.bytes);
         return;
       case 'delete':
         targets.delete(request.key);
@@ -241,25 +269,22 @@ export class ScrapeAssembler {
     await worker?.terminate();
   }
 
-  /** Sends a target's families: one string, and where each family ends in it (UTF-8 bytes). */
+  /** Sends a target's families: one string, where each family ends in it, its UTF-8 length. */
   private send(worker: Worker, key: string, rendered: RenderedFamilies): void {
     let text = '';
-    let at = 0;
     const ends = this.families.map(([id]) => {
-      const piece = rendered.get(id) ?? '';
-      text += piece;
-      at += Buffer.byteLength(piece);
-      return at;
+      text += rendered.get(id) ?? '';
+      return text.length;
     });
-    worker.postMessage({ kind: 'set', key, text, ends } satisfies Request);
+    worker.postMessage({ kind: 'set', key, text, ends, bytes: Buffer.byteLength(text) } satisfies Request);
   }
 
   private start(): Worker {
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
       workerData: { headers: this.families.map(([, head]) => head) } satisfies WorkerSetup,
-      // Its heap holds a scrape's bookkeeping and the strings of rounds in transit; the series are in byte buffers.
-      resourceLimits: { maxYoungGenerationSizeMb: 8 },
+      // Its heap holds every target's text and a scrape's bookkeeping.
+      resourceLimits: { maxYoungGenerationSizeMb: 2 },
     });
     // An idle assembler must not keep the process alive.
     worker.unref();
