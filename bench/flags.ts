@@ -48,6 +48,8 @@ export interface BenchFlags {
   /** Node flags added to the exporter's own (src/node-flags.ts). */
   nodeFlags: string[];
   blackbox: boolean;
+  /** Replicas of the sharded run; undefined: no sharded run. */
+  shards: number | undefined;
   exporterDir: string;
   build: boolean;
   reachabilityYaml: string | undefined;
@@ -69,6 +71,7 @@ export function parseBenchFlags(argv: string[], repoDir: string): BenchFlags {
     'no-reachability': { type: 'boolean', default: false },
     'node-flag': { type: 'string', multiple: true, default: [] },
     'no-blackbox': { type: 'boolean', default: false },
+    shards: { type: 'string' },
     exporter: { type: 'string' },
     'no-build': { type: 'boolean', default: false },
     'reachability-yaml': { type: 'string' },
@@ -92,6 +95,7 @@ export function parseBenchFlags(argv: string[], repoDir: string): BenchFlags {
     reachability: !v['no-reachability'],
     nodeFlags: v['node-flag'],
     blackbox: !v['no-blackbox'],
+    shards: v.shards === undefined ? undefined : integer('shards', v.shards, 2, 8),
     exporterDir: resolve(v.exporter ?? repoDir),
     build: !v['no-build'],
     reachabilityYaml: v['reachability-yaml'],
