@@ -27,6 +27,9 @@ Flags:
   --node-flag FLAG          a node or V8 flag for the exporter, after src/node-flags.ts's
                             (repeatable), e.g. --node-flag=--heap-growing-percent=30
   --no-blackbox             skip the blackbox_exporter comparison
+  --shards N                after each scenario's run, N replicas (2 to 8) side by side on the
+                            same config, each with --shard i --total-shards N and its own port;
+                            their summed CPU and memory go in the table beside the single process
   --exporter DIR            the checkout to build and run (default: this one)
   --no-build                run DIR/dist/cli.js as it is, without npm run build
   --reachability-yaml YAML  top-level config lines added to the reachability-only run
