@@ -2,8 +2,12 @@
 // replicas' readings add up (and say so when they do not cover the targets once).
 import { describe, expect, it } from 'vitest';
 import { parseBenchFlags } from '../bench/flags.js';
+import type { ExporterRunResult } from '../bench/exporter-run.js';
 import type { ProcessWindow } from '../bench/exporter-process.js';
+import { renderTable } from '../bench/report.js';
+import type { ScenarioResult } from '../bench/report.js';
 import { shardTotals } from '../bench/shard-run.js';
+import type { SharedWindow } from '../bench/window.js';
 import { UsageError } from '../src/commands/flags.js';
 
 function replica(over: Partial<ProcessWindow>): ProcessWindow {
@@ -22,6 +26,22 @@ function replica(over: Partial<ProcessWindow>): ProcessWindow {
     ...over,
   };
 }
+
+const window: SharedWindow = {
+  windowSeconds: 10,
+  warmupSeconds: 10,
+  origin: { accepted: 0, handshakes: 0, requests: 0 },
+  originCpuSeconds: 0,
+  machineBusyCores: 1,
+  dnsQueries: 0,
+};
+
+function scenario(sharded?: ScenarioResult['sharded']): ScenarioResult {
+  const full: ExporterRunResult = { ...window, ...replica({ cpuSeconds: 4, peakRssBytes: 200e6, rounds: 110 }), extraScrapes: [] };
+  return { hosts: 100, quiet: 10, intervals: 1, full, reachability: 'n/a', blackbox: 'n/a', ...(sharded === undefined ? {} : { sharded }) };
+}
+
+const rowOf = (table: string, name: string): string | undefined => table.split('\n').find((line) => line.startsWith(`| ${name} |`));
 
 describe('bench --shards', () => {
   it('is off by default and takes 2 to 8 replicas', () => {
@@ -67,5 +87,33 @@ describe('bench --shards', () => {
   it('names a replica that counts other configured targets', () => {
     const other = shardTotals({ replicas: [replica({ targetsOwned: 60, targetsConfigured: 110 }), replica({ targetsOwned: 50, targetsConfigured: 100 })] }, 110);
     expect(other.mismatch).toBe('a replica counts 100 configured targets, not 110');
+  });
+});
+
+describe('the bench table with a sharded run', () => {
+  it('has no sharded rows without --shards', () => {
+    expect(renderTable([scenario()], [0.001])).not.toContain('sharded');
+  });
+
+  it('shows the replicas added up beside the single process', () => {
+    const replicas = [
+      replica({ cpuSeconds: 2, peakRssBytes: 120e6, rounds: 60, targetsOwned: 60, targetsConfigured: 110, plainBytes: 2e6 }),
+      replica({ cpuSeconds: 3, peakRssBytes: 130e6, rounds: 50, targetsOwned: 50, targetsConfigured: 110, plainBytes: 1.5e6 }),
+    ];
+    const table = renderTable([scenario({ ...window, shards: 2, replicas })], [0.001]);
+    // 5 CPU seconds over 100 hosts and one round each.
+    expect(rowOf(table, 'sharded: total CPU per host-round (sum over replicas)')).toContain('| 50.00 ms |');
+    expect(rowOf(table, 'sharded: total CPU, share of one core (the busiest replica)')).toContain('| 50.0 % (30.0 %) |');
+    expect(rowOf(table, 'sharded: rounds in the window, all replicas (expected)')).toContain('| 110 (110) |');
+    expect(rowOf(table, 'sharded: targets owned, summed (each replica)')).toContain('| 110 (60 + 50) |');
+    expect(rowOf(table, 'sharded: peak RSS (VmHWM), summed / the largest replica')).toContain('| 250.0 MB / 130.0 MB |');
+    expect(rowOf(table, 'sharded: scrape size per replica, plain')).toContain('| 2.00 MB, 1.50 MB |');
+    expect(rowOf(table, 'ratio sharded / single: total CPU per host-round')).toContain('| 1.25x |');
+  });
+
+  it('says MISMATCH when the replicas do not own every target once', () => {
+    const replicas = [replica({ targetsOwned: 60, targetsConfigured: 110 }), replica({ targetsOwned: 45, targetsConfigured: 110 })];
+    const table = renderTable([scenario({ ...window, shards: 2, replicas })], [0.001]);
+    expect(rowOf(table, 'sharded: targets owned, summed (each replica)')).toContain('**MISMATCH**: the replicas own 105 targets together, the config has 110 (60 + 45)');
   });
 });
