@@ -27,6 +27,9 @@ Flags:
   --node-flag FLAG          a node or V8 flag for the exporter, after src/node-flags.ts's
                             (repeatable), e.g. --node-flag=--heap-growing-percent=30
   --no-blackbox             skip the blackbox_exporter comparison
+  --shards N                after each scenario's run, N replicas (2 to 8) side by side on the
+                            same config, each with --shard i --total-shards N and its own port;
+                            their summed CPU and memory go in the table beside the single process
   --exporter DIR            the checkout to build and run (default: this one)
   --no-build                run DIR/dist/cli.js as it is, without npm run build
   --reachability-yaml YAML  top-level config lines added to the reachability-only run
@@ -48,6 +51,8 @@ export interface BenchFlags {
   /** Node flags added to the exporter's own (src/node-flags.ts). */
   nodeFlags: string[];
   blackbox: boolean;
+  /** Replicas of the sharded run; undefined: no sharded run. */
+  shards: number | undefined;
   exporterDir: string;
   build: boolean;
   reachabilityYaml: string | undefined;
@@ -69,6 +74,7 @@ export function parseBenchFlags(argv: string[], repoDir: string): BenchFlags {
     'no-reachability': { type: 'boolean', default: false },
     'node-flag': { type: 'string', multiple: true, default: [] },
     'no-blackbox': { type: 'boolean', default: false },
+    shards: { type: 'string' },
     exporter: { type: 'string' },
     'no-build': { type: 'boolean', default: false },
     'reachability-yaml': { type: 'string' },
@@ -92,6 +98,7 @@ export function parseBenchFlags(argv: string[], repoDir: string): BenchFlags {
     reachability: !v['no-reachability'],
     nodeFlags: v['node-flag'],
     blackbox: !v['no-blackbox'],
+    shards: v.shards === undefined ? undefined : integer('shards', v.shards, 2, 8),
     exporterDir: resolve(v.exporter ?? repoDir),
     build: !v['no-build'],
     reachabilityYaml: v['reachability-yaml'],

@@ -6,6 +6,8 @@ import type { ExporterRunResult } from './exporter-run.js';
 import type { MemorySample } from './memory.js';
 import type { OriginChildTotals } from './origin-child.js';
 import type { ScrapeResult } from './scrape.js';
+import { shardTotals } from './shard-run.js';
+import type { ShardRunResult, ShardTotals } from './shard-run.js';
 import { max, quantile } from './stats.js';
 
 export interface ScenarioResult {
@@ -18,6 +20,8 @@ export interface ScenarioResult {
   /** The blackbox run, or why there is none. */
   blackbox: BlackboxRunResult | string;
   profile?: { busyMs: number; top: SelfTime[] };
+  /** The sharded run (--shards); absent without it. */
+  sharded?: ShardRunResult;
 }
 
 const MB = 1e6;
@@ -33,6 +37,36 @@ function cpuPerHostRound(run: { cpuSeconds: number }, hosts: number, intervals: 
 /** A client that closes right after its own handshake leaves the server's unfinished: both counts tell. */
 function originLoad(origin: OriginChildTotals, hostRounds: number): string {
   return `${(origin.accepted / hostRounds).toFixed(1)} (${(origin.handshakes / hostRounds).toFixed(1)})`;
+}
+
+/** The last gzip-accepting scrape's size on the wire. */
+function gzipSize(scrapes: readonly ScrapeResult[]): string {
+  const gz = [...scrapes].reverse().find((x) => x.acceptedGzip);
+  if (gz === undefined) return 'n/a';
+  return gz.gzipped ? mb(gz.wireBytes) : `${mb(gz.wireBytes)} (not compressed)`;
+}
+
+/** The sharded run's rows, beside the single process's: the replicas added up. */
+function shardRows(row: (name: string, cell: (s: ScenarioResult) => string) => void): void {
+  const totals = (s: ScenarioResult) => (s.sharded === undefined ? undefined : shardTotals(s.sharded, s.hosts + s.quiet));
+  const cell =
+    (f: (x: { sh: ShardRunResult; t: ShardTotals; s: ScenarioResult }) => string) =>
+    (s: ScenarioResult): string => {
+      const t = totals(s);
+      return s.sharded === undefined || t === undefined ? 'n/a' : f({ sh: s.sharded, t, s });
+    };
+  row('sharded: replicas (--shard i --total-shards N)', cell(({ sh }) => String(sh.shards)));
+  row('sharded: total CPU per host-round (sum over replicas)', cell(({ t, s }) => msOf(cpuPerHostRound(t, s.hosts, s.intervals), 2)));
+  row('sharded: total CPU, share of one core (the busiest replica)', cell(({ sh, t }) => `${pct(t.cpuSeconds / sh.windowSeconds)} (${pct(Math.max(...sh.replicas.map((r) => r.cpuSeconds)) / sh.windowSeconds)})`));
+  row('sharded: rounds in the window, all replicas (expected)', cell(({ t, s }) => `${t.rounds ?? 'n/a'} (${(s.hosts + s.quiet) * s.intervals})`));
+  row('sharded: targets owned, summed (each replica)', cell(({ t }) => (t.mismatch === undefined ? `${t.owned} (${t.ownedEach.join(' + ')})` : `**MISMATCH**: ${t.mismatch} (${t.ownedEach.join(' + ')})`)));
+  row('sharded: peak RSS (VmHWM), summed / the largest replica', cell(({ t }) => `${mb(t.peakRssSumBytes)} / ${mb(t.peakRssMaxBytes)}`));
+  row('sharded: every first round done after (the window starts at)', cell(({ sh }) => `${Math.max(...sh.replicas.map((r) => r.firstRoundSeconds)).toFixed(0)} s (${sh.warmupSeconds.toFixed(0)} s)`));
+  row('sharded: scrape size per replica, plain', cell(({ sh }) => sh.replicas.map((r) => mb(r.plainBytes)).join(', ')));
+  row('sharded: scrape size per replica, Accept-Encoding: gzip', cell(({ sh }) => sh.replicas.map((r) => gzipSize(r.windowScrapes)).join(', ')));
+  row('sharded: whole machine busy in the window (cores, every process)', cell(({ sh }) => sh.machineBusyCores.toFixed(2)));
+  row('ratio sharded / single: total CPU per host-round', cell(({ t, s }) => ratio(cpuPerHostRound(t, s.hosts, s.intervals), cpuPerHostRound(s.full, s.hosts, s.intervals))));
+  row('ratio sharded / single: peak RSS, summed', cell(({ t, s }) => ratio(t.peakRssSumBytes, s.full.peakRssBytes)));
 }
 
 function scrapeTimes(run: ExporterRunResult, gzip: boolean): string {
@@ -102,11 +136,7 @@ export function renderTable(scenarios: ScenarioResult[], alone: number[]): strin
     );
   }
   row('scrape size, plain', (s) => mb(s.full.plainBytes));
-  row('scrape size, Accept-Encoding: gzip', (s) => {
-    const gz = [...s.full.windowScrapes].reverse().find((x) => x.acceptedGzip);
-    if (gz === undefined) return 'n/a';
-    return gz.gzipped ? mb(gz.wireBytes) : `${mb(gz.wireBytes)} (not compressed)`;
-  });
+  row('scrape size, Accept-Encoding: gzip', (s) => gzipSize(s.full.windowScrapes));
   row('scrape time p50 / p99, gzip accepted', (s) => scrapeTimes(s.full, true));
   row('scrape time p50 / p99, plain', (s) => scrapeTimes(s.full, false));
   row('largest stall from outside: worst /-/healthy wait (p99)', (s) => {
@@ -126,6 +156,7 @@ export function renderTable(scenarios: ScenarioResult[], alone: number[]): strin
     const diffs = s.full.quietConnects.map((v) => v - aloneP50);
     return `${msOf(quantile(diffs, 0.5), 3)} / ${msOf(quantile(diffs, 0.95), 3)}`;
   });
+  if (scenarios.some((s) => s.sharded !== undefined)) shardRows(row);
   row('reachability only: CPU per host-round', (s) => {
     const r = reach(s);
     return r === undefined ? (s.reachability as string) : `${msOf(cpuPerHostRound(r, s.hosts, s.intervals), 2)} (${pct(r.cpuSeconds / r.windowSeconds)} of a core, RSS ${mb(r.peakRssBytes)})`;

@@ -24,6 +24,7 @@ import { machineDescription } from './proc-stats.js';
 import { forkModule, stopAll, stopAllOnExit } from './processes.js';
 import { renderProfile, renderTable } from './report.js';
 import type { ScenarioResult } from './report.js';
+import { runShards } from './shard-run.js';
 
 const REPO = resolve(import.meta.dirname, '..');
 // The reachability checks: dns, tcp, and http (whose own handshake is the one TLS handshake),
@@ -41,7 +42,7 @@ function timeBoundMs(f: BenchFlags, aloneIntervals: number): number {
   // A run: its warm-up (an interval, or the first rounds at about 20 ms of CPU a target), the window, a minute.
   const firstRounds = Math.max(...f.hosts) * 20;
   const run = (intervals: number): number => (1 + intervals) * f.intervalMs + firstRounds + 60_000;
-  const perScenario = run(f.intervals) + 2 * f.intervalMs + (f.reachability ? run(f.intervals) : 0) + (f.blackbox ? run(f.intervals) : 0) + (f.memory ? 5 * 60_000 : 0);
+  const perScenario = run(f.intervals) + 2 * f.intervalMs + (f.shards === undefined ? 0 : run(f.intervals)) + (f.reachability ? run(f.intervals) : 0) + (f.blackbox ? run(f.intervals) : 0) + (f.memory ? 5 * 60_000 : 0);
   return 5 * 60_000 + run(aloneIntervals) + f.hosts.length * perScenario;
 }
 
@@ -130,6 +131,13 @@ async function main(): Promise<number> {
       ...(flags.memory === undefined ? {} : { memory: flags.memory }),
     });
 
+    // The same config split between replicas: what sharding costs beside the single process.
+    let sharded: ScenarioResult['sharded'];
+    if (flags.shards !== undefined) {
+      log(`${hosts} hosts: ${flags.shards} replicas, --shard i --total-shards ${flags.shards}, default checks`);
+      sharded = await runShards(servers, { ...common, name: `${hosts}-shards`, shards: flags.shards });
+    }
+
     // The reachability subset runs only when this build makes it differ from the default.
     let reachability: ScenarioResult['reachability'];
     const reachOptions = { ...common, name: `${hosts}-reachability`, checks: REACHABILITY_CHECKS, extraYaml: flags.reachabilityYaml };
@@ -152,6 +160,7 @@ async function main(): Promise<number> {
       blackbox = await runBlackbox(servers, { hosts, intervalMs: flags.intervalMs, intervals: flags.intervals, log });
     }
     const scenario: ScenarioResult = { hosts, quiet: quietHosts.length, intervals: flags.intervals, full, reachability, blackbox };
+    if (sharded !== undefined) scenario.sharded = sharded;
     if (full.profile !== undefined) scenario.profile = await topSelfTime(full.profile, 15, flags.exporterDir);
     scenarios.push(scenario);
   }
@@ -162,6 +171,7 @@ async function main(): Promise<number> {
     `node ${process.version}, ${machine.cores} cores, ${machine.cpuModel}, ${machine.memTotal}; load average ${loadAtStart} at the start, ${machineDescription().load} at the end`,
     `interval ${formatDuration(flags.intervalMs)}, ${flags.intervals} whole interval(s) measured after one of warm-up (at least, and until every first round is done), scraped every ${formatDuration(flags.scrapeEveryMs)}; concurrency 32; ${quietHosts.length} quiet targets`,
     `exporter's node flags: ${[...NODE_FLAGS, ...flags.nodeFlags].join(' ')}`,
+    ...(flags.shards === undefined ? [] : [`sharded run: ${flags.shards} replicas on loopback, each --shard i --total-shards ${flags.shards}, the same config, window and scrape interval as the single process`]),
     '',
     renderTable(scenarios, alone.quietConnects),
     '',
