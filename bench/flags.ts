@@ -11,7 +11,8 @@ Flags:
   --hosts LIST              host counts, one scenario each (default 100,1000)
   --interval DURATION       the exporter's interval (default 60s)
   --intervals N             whole intervals measured per run, after one of warm-up (default 2)
-  --scrape-interval DURATION  scrape every this while rounds run (default 15s)
+  --scrape-interval DURATION  scrape every this while rounds run (default 15s, or --interval
+                            when that is shorter)
   --scrape-samples N        scrapes of each kind (gzip, plain) timed for the p99 (default 100)
   --quiet N                 quiet targets for the measurement skew (default 10)
   --quick                   a short smoke run: --hosts 20 --interval 10s --intervals 1
@@ -83,7 +84,8 @@ export function parseBenchFlags(argv: string[], repoDir: string): BenchFlags {
   const quick = v.quick;
   const hosts = (v.hosts ?? (quick ? '20' : '100,1000')).split(',').map((h) => integer('hosts', h.trim(), 1, 20_000));
   const intervalMs = duration('interval', v.interval ?? (quick ? '10s' : '60s'), 2000);
-  const scrapeEveryMs = duration('scrape-interval', v['scrape-interval'] ?? (quick ? '5s' : '15s'), 1000);
+  const given = v['scrape-interval'];
+  const scrapeEveryMs = given === undefined ? Math.min(quick ? 5000 : 15_000, intervalMs) : duration('scrape-interval', given, 1000);
   if (scrapeEveryMs > intervalMs) throw new UsageError(`--scrape-interval: must not be longer than --interval (${intervalMs / 1000}s), got ${scrapeEveryMs / 1000}s`);
   return {
     hosts,

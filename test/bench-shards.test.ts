@@ -51,6 +51,12 @@ describe('bench --shards', () => {
     expect(() => parseBenchFlags(['--shards', '9'], '/repo')).toThrow(UsageError);
   });
 
+  it('scrapes every 15 s, or every interval when that is shorter; a longer scrape interval given is refused', () => {
+    expect(parseBenchFlags([], '/repo').scrapeEveryMs).toBe(15_000);
+    expect(parseBenchFlags(['--interval', '10s'], '/repo').scrapeEveryMs).toBe(10_000);
+    expect(() => parseBenchFlags(['--interval', '10s', '--scrape-interval', '15s'], '/repo')).toThrow(UsageError);
+  });
+
   it('adds up CPU, memory, rounds and owned targets over the replicas', () => {
     const totals = shardTotals(
       {
