@@ -64,5 +64,5 @@ COPY deploy/docker/egress.yml /etc/egress-exporter/egress.yml
 USER 65532:65532
 EXPOSE 9739
 # The node flags of src/node-flags.ts (why: there).
-ENTRYPOINT ["node", "--max-semi-space-size=2", "--heap-growing-percent=50", "/app/dist/cli.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=2", "--heap-growing-percent=20", "/app/dist/cli.js"]
 CMD ["--config.file=/etc/egress-exporter/egress.yml"]

@@ -7,20 +7,20 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { TLS_REQUIREMENTS } from '../src/model/tls-requirements.js';
 import { formatDuration } from '../src/config/duration.js';
-import { freePort, sleepUntil, waitUntilServing } from './clock.js';
-import type { ChildLink } from './ipc.js';
-import type { DnsChildTotals } from './dns-child.js';
-import { benchHostName } from './names.js';
-import type { OriginChildTotals } from './origin-child.js';
-import type { PingerSamples } from './pinger-child.js';
-import { cpuSeconds, machineBusyCores, machineTicks, memory } from './proc-stats.js';
-import { forkModule, spawnLogged, withoutProxyEnv } from './processes.js';
-import { CONNECT_FAMILY, isStallFamily, QuietConnectTracker, StallTracker } from './readings.js';
-import type { StallReading } from './readings.js';
-import { pickFamilies, scrape, sumOf } from './scrape.js';
-import type { ScrapeResult } from './scrape.js';
-import { linkChild } from './ipc.js';
 import { NODE_FLAGS } from '../src/node-flags.js';
+import { sleepUntil } from './clock.js';
+import { ExporterProcess } from './exporter-process.js';
+import type { ProcessWindow } from './exporter-process.js';
+import { linkChild } from './ipc.js';
+import type { ChildLink } from './ipc.js';
+import { askMemory, MEMORY_PROBE_FLAGS } from './memory.js';
+import type { MemorySample } from './memory.js';
+import { benchHostName } from './names.js';
+import { forkModule } from './processes.js';
+import { scrape } from './scrape.js';
+import type { ScrapeResult } from './scrape.js';
+import { measureWindow } from './window.js';
+import type { SharedWindow } from './window.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -64,33 +64,19 @@ export interface ExporterRunOptions {
   /** After the window, scrape until this many scrapes of each kind (gzip, plain) were timed. */
   scrapeSamples: number;
   cpuProfile: boolean;
+  /** Node flags after NODE_FLAGS (--node-flag). */
+  nodeFlags?: readonly string[];
+  /** Preload the memory probe and ask it where the memory is after the window; `snapshots`: keep heap snapshots. */
+  memory?: { snapshots: boolean };
   log: (line: string) => void;
 }
 
-export interface ExporterRunResult {
-  windowSeconds: number;
-  cpuSeconds: number;
-  peakRssBytes: number;
-  /** Increase of egress_probe_runs_total over the window; undefined when not exported. */
-  checks?: number;
-  /** Increase of egress_exporter_round_duration_seconds_count; undefined when not exported. */
-  rounds?: number;
-  origin: OriginChildTotals;
-  /** CPU seconds the origin process used in the window. */
-  originCpuSeconds: number;
-  /** Cores' worth of CPU the whole machine used in the window: everything, other sessions' work included. */
-  machineBusyCores: number;
-  dnsQueries: number;
-  /** Scrapes in the window (gzip accepted) and the extra ones after it. */
-  windowScrapes: ScrapeResult[];
+/** One process's window (exporter-process.ts) and the window's shared readings (window.ts), and what came after it. */
+export interface ExporterRunResult extends ProcessWindow, SharedWindow {
+  /** Where the memory was at the end of the window, after a full GC (--memory). */
+  memory?: MemorySample;
+  /** The scrapes after the window for the scrape-time p99. */
   extraScrapes: ScrapeResult[];
-  plainBytes: number;
-  pinger?: PingerSamples;
-  stall: StallReading[];
-  /** Quiet hosts' connect times in the window, seconds. */
-  quietConnects: number[];
-  /** The connect family's type in this build (histogram, gauge, ...). */
-  connectType: string;
   profile?: string;
 }
 
@@ -133,155 +119,53 @@ export async function effectiveConfig(exporterDir: string, file: string): Promis
 export async function runExporter(servers: BenchServers, o: ExporterRunOptions): Promise<ExporterRunResult> {
   const configFile = join(servers.dir, `${o.name}.yml`);
   await writeFile(configFile, exporterConfig(servers, o));
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
   const profileDir = join(servers.dir, `${o.name}-profile`);
-  const nodeFlags = [...NODE_FLAGS, ...(o.cpuProfile ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])];
-  const exporter = spawnLogged(
-    `exporter (${o.name})`,
-    process.execPath,
-    [...nodeFlags, join(servers.exporterDir, 'dist/cli.js'), '--config.file', configFile, '--web.listen-address', `127.0.0.1:${port}`],
-    join(servers.dir, `${o.name}.log`),
-    withoutProxyEnv(),
-  );
-  let exitedHow: string | undefined;
-  void exporter.exited.then((how) => (exitedHow = how));
-  const alive = (): void => {
-    if (exitedHow !== undefined) throw new Error(`the exporter (${o.name}) ended (${exitedHow}); see ${join(servers.dir, `${o.name}.log`)}`);
-  };
-
-  const pinger = o.pinger ? forkModule(`pinger (${o.name})`, join(import.meta.dirname, 'pinger-child.ts'), [`${base}/-/healthy`], join(servers.dir, 'pinger.log')) : undefined;
+  const exporter = await ExporterProcess.start({
+    name: o.name,
+    dir: servers.dir,
+    exporterDir: servers.exporterDir,
+    configFile,
+    nodeFlags: [...NODE_FLAGS, ...(o.nodeFlags ?? []), ...(o.cpuProfile ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), ...(o.memory ? MEMORY_PROBE_FLAGS : [])],
+    quietHosts: o.quietHosts,
+    scrapeEveryMs: o.scrapeEveryMs,
+    ipc: o.memory !== undefined,
+  });
+  const pinger = o.pinger ? forkModule(`pinger (${o.name})`, join(import.meta.dirname, 'pinger-child.ts'), [`${exporter.base}/-/healthy`], join(servers.dir, 'pinger.log')) : undefined;
   try {
-    await waitUntilServing(`${base}/-/healthy`, 60_000, () => (exitedHow === undefined ? undefined : `the exporter ended (${exitedHow})`));
     const pingerLink = pinger === undefined ? undefined : await linkChild(pinger);
-    // The exporter's schedule starts as it starts serving: interval k is [ready + k I, ready + (k+1) I).
-    const ready = Date.now();
-    const windowStart = ready + o.intervalMs;
-    const windowEnd = windowStart + o.intervals * o.intervalMs;
-    const quiet = new QuietConnectTracker(new Set(o.quietHosts));
-    const stall = new StallTracker();
-    const windowScrapes: ScrapeResult[] = [];
-    const quietConnects: number[] = [];
-    let connectType = 'absent';
-    let plainBytes = 0;
-    const scrapeTimeoutMs = Math.max(o.scrapeEveryMs, 10_000);
-    const wanted = (name: string): boolean =>
-      name === CONNECT_FAMILY ||
-      name === 'egress_probe_runs_total' ||
-      name === 'egress_exporter_round_duration_seconds' ||
-      name === 'egress_exporter_rounds_total' ||
-      name === 'egress_probe_success' ||
-      isStallFamily(name);
-
-    /** A scheduled scrape: timed, then read for what the bench follows. */
-    const readScrape = async (inWindow: boolean) => {
-      alive();
-      const result = await scrape(`${base}/metrics`, { gzip: true, keepText: true, timeoutMs: scrapeTimeoutMs });
-      const text = result.text ?? '';
-      delete result.text;
-      plainBytes = Buffer.byteLength(text);
-      const families = pickFamilies(text, wanted);
-      connectType = families.types.get(CONNECT_FAMILY) ?? connectType;
-      const samples = quiet.next(families);
-      if (inWindow) {
-        windowScrapes.push(result);
-        quietConnects.push(...samples);
-        stall.next(families);
-      }
-      return families;
-    };
-    // Rounds: egress_exporter_rounds_total where the build has it, else the round histogram's count.
-    const roundsOf = (families: ReturnType<typeof pickFamilies>) =>
-      sumOf(families, 'egress_exporter_rounds_total') ??
-      (families.types.get('egress_exporter_round_duration_seconds') === 'histogram' ? sumOf(families, 'egress_exporter_round_duration_seconds_count') : undefined);
-    // Checks: egress_probe_runs_total where the build has it, else rounds x checks per round.
-    const checksOf = (families: ReturnType<typeof pickFamilies>) => {
-      const runs = sumOf(families, 'egress_probe_runs_total');
-      if (runs !== undefined) return runs;
-      const rounds = sumOf(families, 'egress_exporter_rounds_total');
-      const hosts = families.samples.filter((s) => s.name === 'egress_exporter_rounds_total').length;
-      const checks = families.samples.filter((s) => s.name === 'egress_probe_success').length;
-      return rounds === undefined || hosts === 0 ? undefined : (rounds * checks) / hosts;
-    };
-
-    // Warm-up: the first interval, scraped like the rest.
-    for (let at = ready + o.scrapeEveryMs; at < windowStart; at += o.scrapeEveryMs) {
-      await sleepUntil(at);
-      await readScrape(false);
+    const { shared, processes } = await measureWindow(servers, [exporter], o, pingerLink);
+    const window = processes[0] as ProcessWindow;
+    // After the peak was read: a full GC and the heap snapshots take memory of their own.
+    let memorySample: MemorySample | undefined;
+    if (o.memory !== undefined) {
+      o.log(`  ${o.name}: asking where the memory is (a full GC${o.memory.snapshots ? ', heap snapshots' : ''})`);
+      memorySample = await askMemory(exporter.child, servers.dir, o.memory.snapshots);
+      for (const file of memorySample.snapshots) o.log(`  ${o.name}: heap snapshot ${file}`);
+      await writeFile(join(servers.dir, `${o.name}-memory.json`), `${JSON.stringify(memorySample, null, 1)}\n`);
     }
-    await sleepUntil(windowStart);
-    alive();
-    const cpuStart = cpuSeconds(exporter.pid);
-    const originCpuStart = cpuSeconds(servers.originPid);
-    const machineStart = machineTicks();
-    const clockStart = process.hrtime.bigint();
-    const originStart = await servers.origin.ask<OriginChildTotals>('totals');
-    const dnsStart = await servers.dns.ask<DnsChildTotals>('totals');
-    await pingerLink?.ask('start');
-    o.log(`  ${o.name}: measuring ${o.intervals} whole interval(s) of ${formatDuration(o.intervalMs)}`);
-    const first = await readScrape(true);
-    for (let at = windowStart + o.scrapeEveryMs; at < windowEnd; at += o.scrapeEveryMs) {
-      await sleepUntil(at);
-      await readScrape(true);
-    }
-    await sleepUntil(windowEnd);
-    alive();
-    const cpuEnd = cpuSeconds(exporter.pid);
-    const originCpuEnd = cpuSeconds(servers.originPid);
-    const machineBusy = machineBusyCores(machineStart, machineTicks());
-    const windowSeconds = Number(process.hrtime.bigint() - clockStart) / 1e9;
-    const { peakRssBytes } = memory(exporter.pid);
-    const originEnd = await servers.origin.ask<OriginChildTotals>('totals');
-    const dnsEnd = await servers.dns.ask<DnsChildTotals>('totals');
-    const pingerSamples = await pingerLink?.ask<PingerSamples>('stop');
-    // The closing scrape gives the counters' end values; its cost falls outside the window.
-    const last = await readScrape(false);
 
     // Extra scrapes for the scrape-time p99, alternating gzip and plain, while the schedule runs.
     const extraScrapes: ScrapeResult[] = [];
     const extraUntil = Date.now() + 2 * o.intervalMs;
-    const count = (gzip: boolean) => windowScrapes.filter((s) => s.acceptedGzip === gzip).length + extraScrapes.filter((s) => s.acceptedGzip === gzip).length;
+    const scrapeTimeoutMs = Math.max(o.scrapeEveryMs, 10_000);
+    const count = (gzip: boolean) => window.windowScrapes.filter((s) => s.acceptedGzip === gzip).length + extraScrapes.filter((s) => s.acceptedGzip === gzip).length;
     if (o.scrapeSamples > 0) o.log(`  ${o.name}: extra scrapes for the p99 (up to ${o.scrapeSamples} of each kind, at most ${formatDuration(2 * o.intervalMs)})`);
     while (Date.now() < extraUntil && (count(true) < o.scrapeSamples || count(false) < o.scrapeSamples)) {
-      alive();
+      exporter.alive();
       const gzip = count(true) <= count(false);
-      extraScrapes.push(await scrape(`${base}/metrics`, { gzip, keepText: false, timeoutMs: scrapeTimeoutMs }));
+      extraScrapes.push(await scrape(`${exporter.base}/metrics`, { gzip, keepText: false, timeoutMs: scrapeTimeoutMs }));
       await sleepUntil(Date.now() + 100);
     }
 
-    const startChecks = checksOf(first);
-    const endChecks = checksOf(last);
-    const startRounds = roundsOf(first);
-    const endRounds = roundsOf(last);
     await exporter.stop();
     let profile: string | undefined;
     if (o.cpuProfile) {
       const files = (await readdir(profileDir).catch(() => [])).filter((f) => f.endsWith('.cpuprofile'));
       if (files[0] !== undefined) profile = join(profileDir, files[0]);
     }
-    const result: ExporterRunResult = {
-      windowSeconds,
-      cpuSeconds: cpuEnd - cpuStart,
-      peakRssBytes,
-      origin: {
-        accepted: originEnd.accepted - originStart.accepted,
-        handshakes: originEnd.handshakes - originStart.handshakes,
-        requests: originEnd.requests - originStart.requests,
-      },
-      originCpuSeconds: originCpuEnd - originCpuStart,
-      machineBusyCores: machineBusy,
-      dnsQueries: dnsEnd.queries - dnsStart.queries,
-      windowScrapes,
-      extraScrapes,
-      plainBytes,
-      stall: stall.readings(),
-      quietConnects,
-      connectType,
-    };
-    if (startChecks !== undefined && endChecks !== undefined) result.checks = endChecks - startChecks;
-    if (startRounds !== undefined && endRounds !== undefined) result.rounds = endRounds - startRounds;
-    if (pingerSamples !== undefined) result.pinger = pingerSamples;
+    const result: ExporterRunResult = { ...shared, ...window, extraScrapes };
     if (profile !== undefined) result.profile = profile;
+    if (memorySample !== undefined) result.memory = memorySample;
     return result;
   } finally {
     await pinger?.stop();

@@ -57,6 +57,44 @@ export function memory(pid: number): Memory {
   return { peakRssBytes: kib('VmHWM'), rssBytes: kib('VmRSS') };
 }
 
+/** VmRSS read every `everyMs`: its largest value before `mark()` and after it. */
+export class RssSampler {
+  private before = 0;
+  private after = 0;
+  private marked = false;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly pid: number, everyMs = 1000) {
+    this.timer = setInterval(() => this.read(), everyMs);
+    this.timer.unref();
+    this.read();
+  }
+
+  /** From now on, readings count as in the window. */
+  mark(): void {
+    this.read();
+    this.marked = true;
+    this.read();
+  }
+
+  stop(): { before: number; inWindow: number } {
+    this.read();
+    clearInterval(this.timer);
+    return { before: this.before, inWindow: this.after };
+  }
+
+  private read(): void {
+    let rss: number;
+    try {
+      rss = memory(this.pid).rssBytes;
+    } catch {
+      return; // the process is gone
+    }
+    if (this.marked) this.after = Math.max(this.after, rss);
+    else this.before = Math.max(this.before, rss);
+  }
+}
+
 /** The machine, for the record: CPU model, cores, kernel, load. */
 export function machineDescription(): { cpuModel: string; cores: number; load: string; memTotal: string } {
   const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');

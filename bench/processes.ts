@@ -49,11 +49,11 @@ export function withoutProxyEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Runs `command` with stdout and stderr appended to `logFile`. */
-export function spawnLogged(name: string, command: string, args: string[], logFile: string, env: NodeJS.ProcessEnv): Child {
+/** Runs `command` with stdout and stderr appended to `logFile`; `ipc`: with a fork-style IPC channel (a node program). */
+export function spawnLogged(name: string, command: string, args: string[], logFile: string, env: NodeJS.ProcessEnv, ipc = false): Child {
   const fd = openSync(logFile, 'a');
   try {
-    return track(name, spawn(command, args, { stdio: ['ignore', fd, fd], env }));
+    return track(name, spawn(command, args, { stdio: ipc ? ['ignore', fd, fd, 'ipc'] : ['ignore', fd, fd], env }));
   } finally {
     closeSync(fd);
   }

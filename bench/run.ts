@@ -14,6 +14,7 @@ import type { DnsChildReady } from './dns-child.js';
 import { effectiveConfig, exporterConfig, runExporter, takesTlsRequirements } from './exporter-run.js';
 import type { BenchServers } from './exporter-run.js';
 import { UsageError } from '../src/commands/flags.js';
+import { NODE_FLAGS } from '../src/node-flags.js';
 import { parseBenchFlags, USAGE } from './flags.js';
 import type { BenchFlags } from './flags.js';
 import { linkChild } from './ipc.js';
@@ -23,6 +24,7 @@ import { machineDescription } from './proc-stats.js';
 import { forkModule, stopAll, stopAllOnExit } from './processes.js';
 import { renderProfile, renderTable } from './report.js';
 import type { ScenarioResult } from './report.js';
+import { runShards } from './shard-run.js';
 
 const REPO = resolve(import.meta.dirname, '..');
 // The reachability checks: dns, tcp, and http (whose own handshake is the one TLS handshake),
@@ -37,8 +39,10 @@ const log = (line: string): void => {
 
 /** The longest the whole bench may take, from its flags (then it stops everything and fails). */
 function timeBoundMs(f: BenchFlags, aloneIntervals: number): number {
-  const run = (intervals: number): number => (1 + intervals) * f.intervalMs + 60_000;
-  const perScenario = run(f.intervals) + 2 * f.intervalMs + run(f.intervals) + (f.blackbox ? run(f.intervals) : 0);
+  // A run: its warm-up (an interval, or the first rounds at about 20 ms of CPU a target), the window, a minute.
+  const firstRounds = Math.max(...f.hosts) * 20;
+  const run = (intervals: number): number => (1 + intervals) * f.intervalMs + firstRounds + 60_000;
+  const perScenario = run(f.intervals) + 2 * f.intervalMs + (f.shards === undefined ? 0 : run(f.intervals)) + (f.reachability ? run(f.intervals) : 0) + (f.blackbox ? run(f.intervals) : 0) + (f.memory ? 5 * 60_000 : 0);
   return 5 * 60_000 + run(aloneIntervals) + f.hosts.length * perScenario;
 }
 
@@ -101,7 +105,7 @@ async function main(): Promise<number> {
   };
   log(`dns 127.0.0.1:${servers.dnsPort} (pid ${dnsChild.pid}), origin 127.0.0.1:${servers.originPort} (pid ${originChild.pid}), quiet listener 127.0.0.1:${servers.quietPort}`);
 
-  const base = { quietHosts, scrapeSamples: 0, cpuProfile: false, pinger: false, log };
+  const base = { quietHosts, scrapeSamples: 0, cpuProfile: false, pinger: false, nodeFlags: flags.nodeFlags, log };
   log(`the quiet targets alone: ${quietHosts.length} targets, interval ${formatDuration(ALONE_INTERVAL_MS)}, ${aloneIntervals} intervals`);
   const alone = await runExporter(servers, {
     ...base,
@@ -118,7 +122,21 @@ async function main(): Promise<number> {
     log(`${hosts} hosts: the exporter, default checks`);
     // Under the profiler, no extra scrapes: the profile then shows rounds and 15 s scrapes, as in the window.
     const scrapeSamples = flags.cpuProfile ? 0 : flags.scrapeSamples;
-    const full = await runExporter(servers, { ...common, name: `${hosts}-all`, pinger: true, scrapeSamples, cpuProfile: flags.cpuProfile });
+    const full = await runExporter(servers, {
+      ...common,
+      name: `${hosts}-all`,
+      pinger: true,
+      scrapeSamples,
+      cpuProfile: flags.cpuProfile,
+      ...(flags.memory === undefined ? {} : { memory: flags.memory }),
+    });
+
+    // The same config split between replicas: what sharding costs beside the single process.
+    let sharded: ScenarioResult['sharded'];
+    if (flags.shards !== undefined) {
+      log(`${hosts} hosts: ${flags.shards} replicas, --shard i --total-shards ${flags.shards}, default checks`);
+      sharded = await runShards(servers, { ...common, name: `${hosts}-shards`, shards: flags.shards });
+    }
 
     // The reachability subset runs only when this build makes it differ from the default.
     let reachability: ScenarioResult['reachability'];
@@ -126,7 +144,9 @@ async function main(): Promise<number> {
     const fullFile = join(dir, `${hosts}-all.yml`);
     const reachFile = join(dir, `${hosts}-reachability.yml`);
     await writeFile(reachFile, exporterConfig(servers, reachOptions));
-    if ((await effectiveConfig(flags.exporterDir, fullFile)) === (await effectiveConfig(flags.exporterDir, reachFile))) {
+    if (!flags.reachability) {
+      reachability = 'n/a (--no-reachability)';
+    } else if ((await effectiveConfig(flags.exporterDir, fullFile)) === (await effectiveConfig(flags.exporterDir, reachFile))) {
       reachability = `n/a: checks [${REACHABILITY_CHECKS.join(', ')}] are this build's default set (the tls check runs every requirement)`;
       log(`${hosts} hosts: no reachability-only run (${reachability.slice(5)})`);
     } else {
@@ -140,6 +160,7 @@ async function main(): Promise<number> {
       blackbox = await runBlackbox(servers, { hosts, intervalMs: flags.intervalMs, intervals: flags.intervals, log });
     }
     const scenario: ScenarioResult = { hosts, quiet: quietHosts.length, intervals: flags.intervals, full, reachability, blackbox };
+    if (sharded !== undefined) scenario.sharded = sharded;
     if (full.profile !== undefined) scenario.profile = await topSelfTime(full.profile, 15, flags.exporterDir);
     scenarios.push(scenario);
   }
@@ -148,7 +169,9 @@ async function main(): Promise<number> {
   const out = [
     '',
     `node ${process.version}, ${machine.cores} cores, ${machine.cpuModel}, ${machine.memTotal}; load average ${loadAtStart} at the start, ${machineDescription().load} at the end`,
-    `interval ${formatDuration(flags.intervalMs)}, ${flags.intervals} whole interval(s) measured after one of warm-up, scraped every ${formatDuration(flags.scrapeEveryMs)}; concurrency 32; ${quietHosts.length} quiet targets`,
+    `interval ${formatDuration(flags.intervalMs)}, ${flags.intervals} whole interval(s) measured after one of warm-up (at least, and until every first round is done), scraped every ${formatDuration(flags.scrapeEveryMs)}; concurrency 32; ${quietHosts.length} quiet targets`,
+    `exporter's node flags: ${[...NODE_FLAGS, ...flags.nodeFlags].join(' ')}`,
+    ...(flags.shards === undefined ? [] : [`sharded run: ${flags.shards} replicas on loopback, each --shard i --total-shards ${flags.shards}, the same config, window and scrape interval as the single process`]),
     '',
     renderTable(scenarios, alone.quietConnects),
     '',

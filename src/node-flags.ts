@@ -7,9 +7,12 @@
 // --intervals 1 --interval 30s --no-blackbox`): peak RSS 289 -> 246 MB with every check,
 // 214 -> 163 MB with the reachability checks, at the same CPU per host-round (12.1 / 11.4 ms).
 //
-// --heap-growing-percent=50: after each full GC V8 lets the old generation grow to up to 4x
+// --heap-growing-percent=20: after each full GC V8 lets the old generation grow to up to 4x
 // what survived before the next one; a burst of handshakes (the first round, every TLS
-// requirement) then commits 116 MB of heap for 30-40 MB live. A fixed 1.5x: peak RSS 207 ->
-// 157 MB at 1,000 hosts with every check, full GCs 15 -> 29 a minute (each 3-11 ms), CPU
-// per host-round 5.6-6.0 -> 5.5 ms (BENCHMARKS.md has the runs).
-export const NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2', '--heap-growing-percent=50'];
+// requirement) then commits 116 MB of heap for 30-40 MB live. A fixed 1.5x first cut peak
+// RSS 207 -> 157 MB at 1,000 hosts; at 5,000 the heap still committed twice what lived (136
+// MB for 68), each round's report retired in old space. 1.2x: peak RSS at 5,000 hosts 302 ->
+// 256 MB (41 -> 30 KB a host beyond 1,000), for about 8 % more CPU a host-round (full GCs
+// more often); 1.3x: 277 MB. --optimize-for-size: 264 MB, 25 % more CPU at 1,000 hosts.
+// BENCHMARKS.md has the runs.
+export const NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2', '--heap-growing-percent=20'];

@@ -55,7 +55,10 @@ export class HistogramData {
     for (let i = 0; i < this.buckets.length; i += 1) if (value <= (this.buckets[i] as number)) this.counts[i] = (this.counts[i] as number) + 1;
   }
   lines(name: string, labels: Labels): string {
-    const base = labelText(labels);
+    return this.linesOf(name, labelText(labels));
+  }
+  /** `base`: the series' label text, as labelText writes it. */
+  linesOf(name: string, base: string): string {
     const prefix = base === '' ? '{' : `${base.slice(0, -1)},`;
     let out = '';
     for (let i = 0; i < this.buckets.length; i += 1) out += `${name}_bucket${prefix}le="${formatValue(this.buckets[i] as number)}"} ${this.counts[i] as number}\n`;

@@ -8,12 +8,13 @@ import type { RoundReport } from '../checks/report.js';
 import { whereName } from '../checks/report.js';
 import type { Target } from '../model/types.js';
 import { issuerLabel } from '../probes/tls/tls-certs.js';
-import { HistogramData, sampleLine } from './exposition.js';
+import { formatValue, HistogramData, labelText, sampleLine } from './exposition.js';
 import type { Labels } from './exposition.js';
 import { F, HISTOGRAMS } from './families.js';
 import type { HistogramName } from '../model/histograms.js';
 import type { FamilyId } from './families.js';
 import { targetLabels } from './labels.js';
+import { flat } from '../state/shared-strings.js';
 
 export interface SeriesOptions {
   histograms: ReadonlySet<HistogramName>;
@@ -22,15 +23,21 @@ export interface SeriesOptions {
 
 export type RenderedFamilies = Map<FamilyId, string>;
 
-/** Counters and histograms keyed by their labels; `scope` ties each to a check/path it dies with. */
+/**
+ * Counters and histograms of one target, each kept under its series' name and label text
+ * (`egress_probe_failures_total{host="a",check="dns",...}`): the one string a series costs
+ * between rounds, and a counter's line is that string and its value. `scope` ties each to
+ * a check/path it dies with.
+ */
 class Keyed<T> {
-  readonly entries = new Map<string, { scope: string; labels: Labels; value: T }>();
-  get(scope: string, labels: Labels, create: () => T): T {
-    const key = `${scope}\u0000${JSON.stringify(labels)}`;
+  readonly entries = new Map<string, { family: FamilyId; scope: string; value: T }>();
+  get(family: FamilyId, scope: string, labels: Labels, create: () => T): T {
+    const key = F[family].name + labelText(labels);
     let entry = this.entries.get(key);
     if (!entry) {
-      entry = { scope, labels, value: create() };
-      this.entries.set(key, entry);
+      // Kept until the check or path goes: flat, not the pieces they were built of.
+      entry = { family, scope: flat(scope), value: create() };
+      this.entries.set(flat(key), entry);
     }
     return entry.value;
   }
@@ -44,7 +51,6 @@ class Counter {
 }
 
 const scopeOf = (check: string, path: string): string => `${check}\u0000${path}`;
-
 
 export class TargetSeries {
   private readonly counters = new Keyed<Counter>();
@@ -77,7 +83,7 @@ export class TargetSeries {
     const live = new Set<string>();
     const wantsHistogram = (name: HistogramName): boolean => options.histograms.has(name);
     const observe = (name: HistogramName, scope: string, labels: Labels, value: number): void => {
-      this.histograms.get(scope, { ...labels, __family: HISTOGRAMS[name] }, () => new HistogramData(options.buckets)).observe(value);
+      this.histograms.get(HISTOGRAMS[name], scope, labels, () => new HistogramData(options.buckets)).observe(value);
     };
     live.add('round');
     if (wantsHistogram('round')) observe('round', 'round', id, report.durationSeconds);
@@ -86,7 +92,7 @@ export class TargetSeries {
       const scope = scopeOf(check, whereName(where));
       live.add(scope);
       const labels = { ...id, check, ...where };
-      const counter = this.counters.get(scope, { ...labels, __family: 'failures' }, () => new Counter());
+      const counter = this.counters.get('failures', scope, labels, () => new Counter());
       if (!outcome.ok) counter.n += 1;
       if (wantsHistogram('probe')) observe('probe', scope, labels, outcome.durationSeconds);
     }
@@ -97,8 +103,8 @@ export class TargetSeries {
         const scope = scopeOf('dns', resolver);
         for (const record of result.records) {
           if (wantsHistogram('dns_lookup')) observe('dns_lookup', scope, { ...id, resolver }, record.durationSeconds);
-          const ttlChanges = this.counters.get(scope, { ...id, type: record.type, resolver, __family: 'dnsTtlChanges' }, () => new Counter());
-          const addressChanges = this.counters.get(scope, { ...id, family: record.family, resolver, __family: 'dnsAddressChanges' }, () => new Counter());
+          const ttlChanges = this.counters.get('dnsTtlChanges', scope, { ...id, type: record.type, resolver }, () => new Counter());
+          const addressChanges = this.counters.get('dnsAddressChanges', scope, { ...id, family: record.family, resolver }, () => new Counter());
           const judged = report.dnsJudgements.find((j) => j.resolver === resolver && j.type === record.type);
           if (judged?.ttlChanged === true) ttlChanges.n += 1;
           if (judged?.addressesChanged === true) addressChanges.n += 1;
@@ -114,7 +120,7 @@ export class TargetSeries {
           if (attempt.ok) {
             if (wantsHistogram('tcp_connect')) observe('tcp_connect', tcpScope, { ...id, family: family.family, path }, attempt.connectSeconds);
           } else if (attempt.reason) {
-            this.counters.get(tcpScope, { ...id, family: family.family, path, reason: attempt.reason, __family: 'tcpFailures' }, () => new Counter()).n += 1;
+            this.counters.get('tcpFailures', tcpScope, { ...id, family: family.family, path, reason: attempt.reason }, () => new Counter()).n += 1;
           }
         }
       }
@@ -148,14 +154,10 @@ export class TargetSeries {
     for (const [name, value] of Object.entries(target.labels)) add('targetLabels', { ...id, name, value }, 1);
     add('roundOverruns', id, this.overruns);
 
-    for (const entry of this.counters.entries.values()) {
-      const { __family, ...labels } = entry.labels;
-      add(__family as FamilyId, labels, entry.value.n);
-    }
-    for (const entry of this.histograms.entries.values()) {
-      const { __family, ...labels } = entry.labels;
-      const id = __family as FamilyId;
-      push(id, entry.value.lines(F[id].name, labels));
+    for (const [series, { family, value }] of this.counters.entries) push(family, `${series} ${formatValue(value.n)}\n`);
+    for (const [series, { family, value }] of this.histograms.entries) {
+      const name = F[family].name;
+      push(family, value.linesOf(name, series.slice(name.length)));
     }
     const done = (): RenderedFamilies => {
       for (const [id, list] of lines) out.set(id, list.join(''));

@@ -17,7 +17,7 @@ import type { FamilyId } from './families.js';
 import { ScrapeAssembler } from './scrape-assembler.js';
 import type { StallMonitor } from './stall-monitor.js';
 import { TargetSeries } from './target-series.js';
-import type { SeriesOptions } from './target-series.js';
+import type { RenderedFamilies, SeriesOptions } from './target-series.js';
 
 export interface PathInfo {
   name: string;
@@ -32,7 +32,10 @@ export function seriesOptionsFrom(config: Config): SeriesOptions {
 
 export class MetricsView implements ResultListener {
   private readonly series = new Map<string, TargetSeries>();
-  private readonly assembler = new ScrapeAssembler(TARGET_FAMILIES.map((id) => [id, header(F[id])] as const));
+  private readonly assembler = new ScrapeAssembler(
+    TARGET_FAMILIES.map((id) => [id, header(F[id])] as const),
+    () => this.renderAll(),
+  );
   /** Per proxy path, across targets. */
   private readonly proxyConnect = new Map<string, HistogramData>();
   private options: SeriesOptions;
@@ -120,6 +123,15 @@ export class MetricsView implements ResultListener {
   /** Stops the worker thread; a scrape still waiting fails. */
   close(): Promise<void> {
     return this.assembler.close();
+  }
+
+  /** Every target's families as they are now: what a new scrape worker is given. */
+  private *renderAll(): Iterable<readonly [string, RenderedFamilies]> {
+    for (const state of this.store.all()) {
+      const key = targetKey(state.target);
+      const series = this.series.get(key);
+      if (series !== undefined) yield [key, series.retarget(state.target, state.overruns, state.report)];
+    }
   }
 
   /** The series that are not any one target's: proxies, paths, the exporter itself. */

@@ -6,6 +6,7 @@ import { checkResults } from '../checks/path-checks.js';
 import { targetKey, whereName } from '../checks/report.js';
 import type { CheckResult, RoundReport } from '../checks/report.js';
 import type { Target } from '../model/types.js';
+import { StringPool } from './shared-strings.js';
 
 export interface TargetState {
   target: Target;
@@ -37,6 +38,8 @@ const resultKey = (r: CheckResult): string => `${r.check}\u0000${whereName(r.whe
 export class ResultStore {
   private readonly states = new Map<string, TargetState>();
   private readonly listeners: ResultListener[] = [];
+  /** One copy of the strings targets' reports hold alike. */
+  private readonly strings = new StringPool();
 
   listen(listener: ResultListener): void {
     this.listeners.push(listener);
@@ -66,6 +69,7 @@ export class ResultStore {
     const state = this.states.get(targetKey(report.target));
     if (state === undefined) return [];
     const before = new Map((state.report ? checkResults(state.report) : []).map((r) => [resultKey(r), r]));
+    this.strings.shareReport(report, state.report);
     state.report = report;
     const changes: StateChange[] = [];
     for (const result of checkResults(report)) {
