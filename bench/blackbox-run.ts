@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { formatDuration } from '../src/config/duration.js';
 import { freePort, sleepUntil, waitUntilServing } from './clock.js';
 import type { DnsChildTotals } from './dns-child.js';
-import type { BenchServers } from './exporter-run.js';
+import type { BenchServers } from './bench-servers.js';
 import { benchHostName } from './names.js';
 import type { OriginChildTotals } from './origin-child.js';
 import { cpuSeconds, machineBusyCores, machineTicks, memory } from './proc-stats.js';

@@ -12,7 +12,7 @@ import { sleepUntil } from './clock.js';
 import { ExporterProcess } from './exporter-process.js';
 import type { ProcessWindow } from './exporter-process.js';
 import { linkChild } from './ipc.js';
-import type { ChildLink } from './ipc.js';
+import type { BenchServers } from './bench-servers.js';
 import { askMemory, MEMORY_PROBE_FLAGS } from './memory.js';
 import type { MemorySample } from './memory.js';
 import { benchHostName } from './names.js';
@@ -23,28 +23,6 @@ import { measureWindow } from './window.js';
 import type { SharedWindow } from './window.js';
 
 const execFileAsync = promisify(execFile);
-
-/** What every run shares: the servers the bench started, and where things go. */
-export interface BenchServers {
-  /** The run directory: configs, logs, profiles. */
-  dir: string;
-  /** The checkout whose dist/cli.js runs. */
-  exporterDir: string;
-  dnsPort: number;
-  originPort: number;
-  quietPort: number;
-  caFile: string;
-  dns: ChildLink<unknown>;
-  origin: ChildLink<unknown>;
-  /** The origin's process, whose CPU tells whether it kept up. */
-  originPid: number;
-  /**
-   * The build judges a config's own targets on `tls.requirements` (none unless listed):
-   * the bench lists all eight, so every build runs the same handshakes a round (an older
-   * build judged every target on all eight, and has no such key).
-   */
-  listsTlsRequirements: boolean;
-}
 
 export interface ExporterRunOptions {
   /** Names the run's files: `100-all`, `alone`, ... */

@@ -12,7 +12,7 @@ import { BLACKBOX, blackboxVersion, ensureBlackbox, runBlackbox } from './blackb
 import { topSelfTime } from './cpu-profile.js';
 import type { DnsChildReady } from './dns-child.js';
 import { effectiveConfig, exporterConfig, runExporter, takesTlsRequirements } from './exporter-run.js';
-import type { BenchServers } from './exporter-run.js';
+import type { BenchServers } from './bench-servers.js';
 import { UsageError } from '../src/commands/flags.js';
 import { NODE_FLAGS } from '../src/node-flags.js';
 import { parseBenchFlags, USAGE } from './flags.js';

@@ -6,7 +6,7 @@
 import { formatDuration } from '../src/config/duration.js';
 import { sleepUntil } from './clock.js';
 import type { DnsChildTotals } from './dns-child.js';
-import type { BenchServers } from './exporter-run.js';
+import type { BenchServers } from './bench-servers.js';
 import type { ExporterProcess, ProcessWindow } from './exporter-process.js';
 import type { ChildLink } from './ipc.js';
 import type { OriginChildTotals } from './origin-child.js';
