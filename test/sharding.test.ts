@@ -18,7 +18,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -29,6 +28,7 @@ import { spawnDaemon } from './helpers/daemon.js';
 import type { RunningDaemon } from './helpers/daemon.js';
 import { tempDir } from './helpers/exporter.js';
 import { runNode } from './helpers/monitoring-queries.js';
+import { freePorts, sleep, until } from './helpers/prometheus.js';
 import { scrape } from './helpers/scrape.js';
 
 const HOSTS = Array.from({ length: 30 }, (_, i) => `target-${String(i + 1).padStart(2, '0')}.shard.test`);
@@ -43,32 +43,6 @@ interface Replica {
   total: number;
   daemon: RunningDaemon;
   instance: string;
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Calls `attempt` until it returns something other than undefined; fails after `timeoutMs` with what it saw last. */
-async function until<T>(what: string, timeoutMs: number, attempt: () => Promise<T | undefined>, seen: () => string = () => ''): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await attempt();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms${last === undefined ? '' : ` (${last instanceof Error ? last.message : JSON.stringify(last)})`}\n${seen()}`);
-    await sleep(250);
-  }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 interface Sample {
@@ -187,7 +161,7 @@ describe('sharded replicas on loopback, scraped by a real Prometheus with the sh
         scrape_configs: jobs.map((job) => ({ job_name: job, static_configs: [{ targets: replicas.filter((r) => r.job === job).map((r) => r.instance) }] })),
       }),
     );
-    const port = await freePort();
+    const [port] = await freePorts(1);
     // Prometheus talks to 127.0.0.1 only: no proxy from the environment.
     const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/_proxy$/i.test(key)));
     const child = spawn(
