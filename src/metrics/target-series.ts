@@ -14,7 +14,7 @@ import { F, HISTOGRAMS } from './families.js';
 import type { HistogramName } from '../model/histograms.js';
 import type { FamilyId } from './families.js';
 import { targetLabels } from './labels.js';
-import { flat } from '../state/shared-strings.js';
+import { StringPool } from '../state/shared-strings.js';
 
 export interface SeriesOptions {
   histograms: ReadonlySet<HistogramName>;
@@ -24,20 +24,27 @@ export interface SeriesOptions {
 export type RenderedFamilies = Map<FamilyId, string>;
 
 /**
- * Counters and histograms of one target, each kept under its series' name and label text
- * (`egress_probe_failures_total{host="a",check="dns",...}`): the one string a series costs
- * between rounds, and a counter's line is that string and its value. `scope` ties each to
- * a check/path it dies with.
+ * Series keys and scopes, alike from one target to the next once the target's own labels
+ * are left out: one copy for every target.
+ */
+const SHARED = new StringPool();
+
+/**
+ * Counters and histograms of one target, each kept under its series' name and the label
+ * text after the target's own labels (`egress_probe_failures_total{check="dns",...}`),
+ * which every target shares: a series costs its entry, not a string of its own. The
+ * target's labels (`host`, `port`), which lead every series, go in front when rendered.
+ * `scope` ties each to a check/path it dies with.
  */
 class Keyed<T> {
   readonly entries = new Map<string, { family: FamilyId; scope: string; value: T }>();
+  /** `labels`: the series' labels after the target's own. */
   get(family: FamilyId, scope: string, labels: Labels, create: () => T): T {
     const key = F[family].name + labelText(labels);
     let entry = this.entries.get(key);
     if (!entry) {
-      // Kept until the check or path goes: flat, not the pieces they were built of.
-      entry = { family, scope: flat(scope), value: create() };
-      this.entries.set(flat(key), entry);
+      entry = { family, scope: SHARED.share(scope), value: create() };
+      this.entries.set(SHARED.share(key), entry);
     }
     return entry.value;
   }
@@ -45,6 +52,9 @@ class Keyed<T> {
     for (const [key, entry] of this.entries) if (!live.has(entry.scope)) this.entries.delete(key);
   }
 }
+
+/** The label text of the target's labels (`{host="a"}`) followed by the rest (`{check="dns"}` or ''). */
+const joinLabels = (own: string, rest: string): string => (rest === '' ? own : `${own.slice(0, -1)},${rest.slice(1)}`);
 
 class Counter {
   n = 0;
@@ -79,19 +89,18 @@ export class TargetSeries {
   /** Folds a new round into the cumulative series, then renders. */
   observe(report: RoundReport, options: SeriesOptions): RenderedFamilies {
     this.rounds += 1;
-    const id = targetLabels(this.target);
     const live = new Set<string>();
     const wantsHistogram = (name: HistogramName): boolean => options.histograms.has(name);
     const observe = (name: HistogramName, scope: string, labels: Labels, value: number): void => {
       this.histograms.get(HISTOGRAMS[name], scope, labels, () => new HistogramData(options.buckets)).observe(value);
     };
     live.add('round');
-    if (wantsHistogram('round')) observe('round', 'round', id, report.durationSeconds);
+    if (wantsHistogram('round')) observe('round', 'round', {}, report.durationSeconds);
 
     for (const { check, where, outcome } of checkResults(report)) {
       const scope = scopeOf(check, whereName(where));
       live.add(scope);
-      const labels = { ...id, check, ...where };
+      const labels = { check, ...where };
       const counter = this.counters.get('failures', scope, labels, () => new Counter());
       if (!outcome.ok) counter.n += 1;
       if (wantsHistogram('probe')) observe('probe', scope, labels, outcome.durationSeconds);
@@ -102,9 +111,9 @@ export class TargetSeries {
         const resolver = result.resolver;
         const scope = scopeOf('dns', resolver);
         for (const record of result.records) {
-          if (wantsHistogram('dns_lookup')) observe('dns_lookup', scope, { ...id, resolver }, record.durationSeconds);
-          const ttlChanges = this.counters.get('dnsTtlChanges', scope, { ...id, type: record.type, resolver }, () => new Counter());
-          const addressChanges = this.counters.get('dnsAddressChanges', scope, { ...id, family: record.family, resolver }, () => new Counter());
+          if (wantsHistogram('dns_lookup')) observe('dns_lookup', scope, { resolver }, record.durationSeconds);
+          const ttlChanges = this.counters.get('dnsTtlChanges', scope, { type: record.type, resolver }, () => new Counter());
+          const addressChanges = this.counters.get('dnsAddressChanges', scope, { family: record.family, resolver }, () => new Counter());
           const judged = report.dnsJudgements.find((j) => j.resolver === resolver && j.type === record.type);
           if (judged?.ttlChanged === true) ttlChanges.n += 1;
           if (judged?.addressesChanged === true) addressChanges.n += 1;
@@ -118,17 +127,17 @@ export class TargetSeries {
       for (const family of entry.tcp?.families ?? []) {
         for (const attempt of family.attempts) {
           if (attempt.ok) {
-            if (wantsHistogram('tcp_connect')) observe('tcp_connect', tcpScope, { ...id, family: family.family, path }, attempt.connectSeconds);
+            if (wantsHistogram('tcp_connect')) observe('tcp_connect', tcpScope, { family: family.family, path }, attempt.connectSeconds);
           } else if (attempt.reason) {
-            this.counters.get('tcpFailures', tcpScope, { ...id, family: family.family, path, reason: attempt.reason }, () => new Counter()).n += 1;
+            this.counters.get('tcpFailures', tcpScope, { family: family.family, path, reason: attempt.reason }, () => new Counter()).n += 1;
           }
         }
       }
       const handshake = entry.tls?.handshake;
-      if (handshake && wantsHistogram('tls_handshake')) observe('tls_handshake', scopeOf('tls', path), { ...id, path }, handshake.handshakeSeconds);
+      if (handshake && wantsHistogram('tls_handshake')) observe('tls_handshake', scopeOf('tls', path), { path }, handshake.handshakeSeconds);
       if (entry.http && wantsHistogram('http')) {
         for (const [phase, seconds] of Object.entries(httpPhases(report, entry))) {
-          if (seconds !== undefined) observe('http', scopeOf('http', path), { ...id, path, phase }, seconds);
+          if (seconds !== undefined) observe('http', scopeOf('http', path), { path, phase }, seconds);
         }
       }
     }
@@ -154,10 +163,14 @@ export class TargetSeries {
     for (const [name, value] of Object.entries(target.labels)) add('targetLabels', { ...id, name, value }, 1);
     add('roundOverruns', id, this.overruns);
 
-    for (const [series, { family, value }] of this.counters.entries) push(family, `${series} ${formatValue(value.n)}\n`);
+    const own = labelText(id);
+    for (const [series, { family, value }] of this.counters.entries) {
+      const name = F[family].name;
+      push(family, `${name}${joinLabels(own, series.slice(name.length))} ${formatValue(value.n)}\n`);
+    }
     for (const [series, { family, value }] of this.histograms.entries) {
       const name = F[family].name;
-      push(family, value.linesOf(name, series.slice(name.length)));
+      push(family, value.linesOf(name, joinLabels(own, series.slice(name.length))));
     }
     const done = (): RenderedFamilies => {
       for (const [id, list] of lines) out.set(id, list.join(''));
