@@ -5,17 +5,18 @@
 //
 // Each target's families travel as one string with where each family ends in it (a few
 // KB, sent when its round arrives), with the target's own label text. The worker holds
-// the only copy, cut in two (series-template.ts): the shape, which targets of one kind
-// share (metric and label names, paths, checks, reasons: five thousand hosts of a CDN have
-// a handful of shapes), kept once in a map with a count of its targets and dropped with
-// its last one; and the target's values and label text, a few hundred bytes. A text that
-// cannot be cut safely (it holds the cut's marker characters) is kept whole. Strings, not
-// buffers: a target's text grows after its first rounds, and buffers of every size freed
-// and allocated again leave malloc's arena twice the size of what it holds, while strings
-// live in a heap the garbage collector compacts. A worker that died (a bug) is started
-// again and given every target anew by the view (`replay`). A gzipped scrape is
-// compressed a chunk at a time as it is read, so its whole text never exists at once; a
-// plain one is one buffer, handed back without a copy.
+// the only copy, cut in two (series-template.ts): its families' shapes, which targets of
+// one kind share (metric and label names, paths, checks, reasons: five thousand hosts of a
+// CDN have a handful of shapes), each kept once in a map with a count of its users and
+// dropped with the last; and the target's own values and label text, a few hundred bytes
+// instead of 5.8 KB. A text that cannot be cut safely (it holds the cut's marker
+// characters) is kept whole, as it came. Strings, not buffers: a target's values change
+// every round, and buffers of every size freed and allocated again leave malloc's arena
+// twice the size of what it holds, while strings live in a heap the garbage collector
+// compacts. A worker that died (a bug) is started again and given every target anew by
+// the view (`replay`). A gzipped scrape is compressed a chunk at a time as it is read, so
+// its whole text never exists at once; a plain one is one buffer, handed back without a
+// copy.
 import { Worker } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import type * as V8 from 'node:v8';
@@ -81,8 +82,9 @@ function assemblerMain(port: MessagePort, setup: WorkerSetup, lib: WorkerLib): v
     users: number;
   }
   /**
-   * Each family's shape, for the targets that have it (their key: the families' ids); one
-   * that is not `shared` is a single target's text as it came, not cut.
+   * A target's families' shapes (undefined where it has none), shared by the targets with
+   * the same list: its key is their ids. One that is not `shared` is a single target's text
+   * as it came, not cut.
    */
   interface Shape {
     key: string;
@@ -173,10 +175,11 @@ function assemblerMain(port: MessagePort, setup: WorkerSetup, lib: WorkerLib): v
 
   /**
    * The exposition of the targets held, read in order into whatever buffer `fill` is given:
-   * family by family (its header, then each target's piece), then the tail. A call writes
-   * whole pieces while they fit, so it may fill less than the buffer; a piece larger than
-   * the buffer is encoded on its own and copied across calls. Synchronous from the first
-   * byte to the last: no set lands in the middle of a scrape.
+   * family by family (its header, then each target's piece, filled in from its shape and
+   * values), then the tail. A call writes whole pieces while they fit, so it may fill less
+   * than the buffer; a piece larger than the buffer is encoded on its own and copied across
+   * calls. Synchronous from the first byte to the last: no set lands in the middle of a
+   * scrape.
    */
   function reader(declared: ReadonlySet<number>, tail: Buffer): { size: number; fill: (out: Buffer) => number } {
     const packs = [...targets.values()];

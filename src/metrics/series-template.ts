@@ -31,8 +31,8 @@ export interface ShapeFamily {
  * `text` (family i is characters [ends[i-1] or 0, ends[i])) cut into each family's shape
  * and the text's values, or undefined when it holds a marker character. A family's shape is
  * its text with U+0001 for each occurrence of `labels` before a line's value and U+0002 for
- * each value ('' for an empty family); the values are each line's value followed by '\n',
- * one flat string (not a tree of the pieces it was built from).
+ * each value ('' for an empty family); the values are each line's value followed by '\n'.
+ * Each string comes back flat (not a tree of the pieces it was built from).
  */
 export function cutSeries(text: string, ends: readonly number[], labels: string): { families: string[]; values: string } | undefined {
   const marked = (part: string): boolean => part.includes('\u0001') || part.includes('\u0002');
@@ -70,9 +70,11 @@ export function cutSeries(text: string, ends: readonly number[], labels: string)
       line = stop + 1;
     }
     start = end;
+    // Reading a character flattens a concatenated string in place: a flat shape is hashed
+    // and compared (the scrape worker looks it up) at a fraction of the cost.
+    shape.charCodeAt(0);
     return shape;
   });
-  // Reading a character flattens a concatenated string in place.
   values.charCodeAt(0);
   return { families, values };
 }
