@@ -3,23 +3,26 @@
 // time of a plain and a gzipped scrape. Prints numbers; checks only that the scrape is the
 // text the targets sent.
 //
-// The series are the real exporter's: real rounds of a few bench hosts (the bench's DNS
-// fixture and its TLS + HTTP/2 origin, on 127.0.0.1 port 0, all eight TLS requirements, as
-// `npm run bench` configures them), each round report then given to every Nth target of
-// the catalog (its own host name, its own TargetSeries, two rounds), rendered by
-// TargetSeries as the view renders them, and set into a ScrapeAssembler as the view sets it.
+// The series are the real exporter's: two real rounds of each of 16 bench hosts (the
+// bench's DNS fixture and its TLS + HTTP/2 origin, on 127.0.0.1 port 0, all eight TLS
+// requirements, as `npm run bench` configures them), each host's reports then given to every
+// 16th target of the catalog (its own host name, its own TargetSeries), rendered by
+// TargetSeries as the view renders them, and set into a ScrapeAssembler as the view sets them.
 //
 //   flock /tmp/bench.lock node --import tsx bench/series-memory.ts [--hosts 1000,5000]
 //     [--scrapes 10] [--assembler path/to/scrape-assembler.ts] [--unique]
 //
-// --assembler: another copy of the assembler to measure (main's, say), same constructor and
-// set(key, rendered); --unique: every target a label of its own (owner: team-N), so no two share a shape
-// (the worst case for templates).
+// --assembler: another copy of the assembler to measure, with the same constructor and
+// set(key, rendered), e.g. main's before shapes:
+//   git show 33064f8:src/metrics/scrape-assembler.ts > .scratch/before/scrape-assembler.ts
+// --unique: every target a label of its own (owner: team-N), so no two share a shape (the
+// worst case for shapes).
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
 import type { Worker } from 'node:worker_threads';
 import { gunzipSync } from 'node:zlib';
 import { runRound } from '../src/checks/round.js';
@@ -48,6 +51,9 @@ const { values } = parseArgs({
     unique: { type: 'boolean', default: false },
   },
 });
+// The worker's own reading ('stats') runs a full GC first when gc is exposed: process-wide,
+// so before the worker starts.
+setFlagsFromString('--expose-gc');
 const HOSTS = values.hosts.split(',').map(Number);
 const SCRAPES = Number(values.scrapes);
 /** Hosts whose rounds really run; every other target gets one of their reports. */
@@ -113,20 +119,22 @@ ${Array.from({ length: hosts }, (_, i) => `  - { host: ${benchHostName(i)}, port
     const bytes = Buffer.byteLength(expected);
 
     const assembler = new Assembler(families);
-    const started = process.hrtime.bigint();
     for (const [key, text, labels] of rendered) assembler.set(key, text, labels);
-    const sendMs = Number(process.hrtime.bigint() - started) / 1e6;
     const worker = Reflect.get(assembler, 'worker') as Worker;
     const scrape = (gzip: boolean): Promise<Buffer> => assembler.body(declared, '', gzip);
     const plainBody = await scrape(false);
     if (!plainBody.equals(Buffer.from(expected))) throw new Error(`${hosts} hosts: the scrape differs from the text the targets sent`);
     if (!gunzipSync(await scrape(true)).equals(plainBody)) throw new Error(`${hosts} hosts: the gzipped scrape differs`);
 
-    // The worker's time a set: a round of every target then a scrape, less a scrape alone.
+    // The worker's time a set: a round of every target then a scrape, less a scrape alone
+    // (its event loop's active time). The main thread's: posting them.
     const setMs: number[] = [];
-    for (let run = 0; run < 3; run += 1) {
+    const postMs: number[] = [];
+    for (let run = 0; run < 5; run += 1) {
       const a = worker.performance.eventLoopUtilization();
+      const started = process.hrtime.bigint();
       for (const [key, text, labels] of rendered) assembler.set(key, text, labels);
+      postMs.push(Number(process.hrtime.bigint() - started) / 1e6 / hosts);
       await scrape(false);
       const b = worker.performance.eventLoopUtilization();
       await scrape(false);
@@ -149,8 +157,9 @@ ${Array.from({ length: hosts }, (_, i) => `  - { host: ${benchHostName(i)}, port
     console.log(`${hosts} hosts, ${values.assembler ?? 'this checkout'}${values.unique ? ', a shape per target' : ''}`);
     console.log(`  text ${mb(bytes)} (${(bytes / hosts / 1000).toFixed(2)} KB a host), gzipped ${mb(wire)}`);
     console.log(`  worker heap after GC (snapshot): ${mb(heap)}${stats === undefined ? '' : `; its own reading ${JSON.stringify(stats)}`}`);
-    console.log(`  main thread: ${(sendMs / hosts * 1000).toFixed(1)} µs a set (posting)`);
-    console.log(`  worker: ${(median(setMs) * 1000).toFixed(1)} µs a set (median of 3 rounds: ${setMs.map((x) => (x * 1000).toFixed(1)).join(', ')})`);
+    const us = (xs: number[]): string => `${(median(xs) * 1000).toFixed(1)} µs (median of ${xs.length} rounds: ${xs.map((x) => (x * 1000).toFixed(1)).join(', ')})`;
+    console.log(`  a set, main thread (posting it): ${us(postMs)}`);
+    console.log(`  a set, worker: ${us(setMs)}`);
     console.log(`  scrape plain: ${ms(plain)}`);
     console.log(`  scrape gzip:  ${ms(zipped)}`);
     await assembler.close();
