@@ -4,88 +4,200 @@
 // the probing thread is a stall added to every measurement in flight.
 //
 // Each target's families travel as one string with where each family ends in it (a few
-// KB, sent when its round arrives). The worker holds the only copy: that string, as it
-// arrived. Not bytes: a target's text grows after its first rounds (the TLS requirements,
-// the histograms), and buffers of every size freed and allocated again leave malloc's
-// arena twice the size of what it holds (52 MB for 26 MB of text at 5,000 hosts), while
-// strings live in a heap the garbage collector compacts. A worker that died (a bug) is
-// started again and given every target anew by the view (`replay`). A gzipped scrape is
-// compressed a chunk at a time as it is read, so its whole text never exists at once; a
-// plain one is one buffer, handed back without a copy.
+// KB, sent when its round arrives), with the target's own label text. The worker holds
+// the only copy, cut in two (series-template.ts): its families' shapes, which targets of
+// one kind share (metric and label names, paths, checks, reasons: five thousand hosts of a
+// CDN have a handful of shapes), each kept once in a map with a count of its users and
+// dropped with the last; and the target's own values and label text, a few hundred bytes
+// instead of 5.8 KB. A text that cannot be cut safely (it holds the cut's marker
+// characters) is kept whole, as it came. Strings, not buffers: a target's values change
+// every round, and buffers of every size freed and allocated again leave malloc's arena
+// twice the size of what it holds, while strings live in a heap the garbage collector
+// compacts. A worker that died (a bug) is started again and given every target anew by
+// the view (`replay`). A gzipped scrape is compressed a chunk at a time as it is read, so
+// its whole text never exists at once; a plain one is one buffer, handed back without a
+// copy.
 import { Worker } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
+import type * as V8 from 'node:v8';
 import type * as Zlib from 'node:zlib';
 import type { FamilyId } from './families.js';
+import { cutSeries, fillFamily, literalFamilies, shapeFamily } from './series-template.js';
+import type { ShapeFamily } from './series-template.js';
 import type { RenderedFamilies } from './target-series.js';
 
 type Request =
   /**
    * Family i is characters [ends[i-1] (0 for the first), ends[i]) of `text`; `bytes`: the
-   * text's length in UTF-8.
+   * text's length in UTF-8; `labels`: the target's own label text, as its lines carry it.
    */
-  | { kind: 'set'; key: string; text: string; ends: number[]; bytes: number }
+  | { kind: 'set'; key: string; text: string; ends: number[]; bytes: number; labels: string }
   | { kind: 'delete'; key: string }
   /** `declared`: indexes of families headed even with no series; `tail` follows the families. */
-  | { kind: 'scrape'; id: number; declared: readonly number[]; tail: string; gzip: boolean };
+  | { kind: 'scrape'; id: number; declared: readonly number[]; tail: string; gzip: boolean }
+  | { kind: 'stats'; id: number };
+
+/** What the worker holds, for tests and the bench. */
+export interface AssemblerStats {
+  targets: number;
+  /** Distinct shapes held: each a list of family shapes. */
+  shapes: number;
+  /** Distinct family shapes held. */
+  families: number;
+  /** Targets held whole, their text not cut. */
+  whole: number;
+  /** The worker's V8 heap in use (after a full GC when the process exposes `gc`). */
+  heapUsed: number;
+}
+
+type Reply = { id: number; body: ArrayBuffer } | { id: number; stats: AssemblerStats };
 
 interface WorkerSetup {
   /** Each family's HELP and TYPE lines, in exposition order. */
   headers: readonly string[];
 }
 
+/** What the worker's program is given: modules it may not import, and series-template.ts. */
+interface WorkerLib {
+  zlib: typeof Zlib;
+  v8: typeof V8;
+  cutSeries: typeof cutSeries;
+  shapeFamily: typeof shapeFamily;
+  literalFamilies: typeof literalFamilies;
+  fillFamily: typeof fillFamily;
+}
+
 /**
  * The worker's whole program. It runs from its source text (`eval`), so it uses only
  * its parameters and globals: no import, nothing from this module's scope.
  */
-function assemblerMain(port: MessagePort, setup: WorkerSetup, zlib: typeof Zlib): void {
+function assemblerMain(port: MessagePort, setup: WorkerSetup, lib: WorkerLib): void {
+  const { zlib, v8 } = lib;
   const headers = setup.headers.map((text) => Buffer.from(text));
-  /** A target's text, and where each family starts in it: family i is text[offsets[i], offsets[i+1]). */
+  /** A family's shape, and how many target shapes have it. */
+  interface Family extends ShapeFamily {
+    key: string;
+    /** Names it in its target shapes' keys. */
+    id: number;
+    users: number;
+  }
+  /**
+   * A target's families' shapes (undefined where it has none), shared by the targets with
+   * the same list: its key is their ids. One that is not `shared` is a single target's text
+   * as it came, not cut.
+   */
+  interface Shape {
+    key: string;
+    shared: boolean;
+    users: number;
+    families: Array<ShapeFamily | undefined>;
+  }
   interface Held {
-    text: string;
-    offsets: Uint32Array;
-    /** The text's length in UTF-8. */
+    shape: Shape;
+    /** Its own label text and its values, each followed by '\n' (series-template.ts). */
+    labels: string;
+    values: string;
+    /** Its text's length in UTF-8. */
     bytes: number;
   }
+  const families = new Map<string, Family>();
+  const shapes = new Map<string, Shape>();
   const targets = new Map<string, Held>();
+  let nextFamilyId = 0;
   // What deflate is given at a time: the text of a gzipped scrape never exists whole.
   const CHUNK = 256 * 1024;
   const chunk = Buffer.allocUnsafeSlow(CHUNK);
+  // Targets' pieces are gathered up to this many characters before they are written: a
+  // write costs more than a target's piece of a family (a few hundred bytes), and a piece
+  // is a concatenation, flattened when written.
+  const BATCH = 4096;
 
-  const hold = (key: string, text: string, ends: readonly number[], bytes: number): void => {
-    let held = targets.get(key);
-    if (held === undefined) {
-      held = { text, offsets: new Uint32Array(headers.length + 1), bytes };
-      targets.set(key, held);
+  const familyOf = (text: string): Family => {
+    let family = families.get(text);
+    if (family === undefined) {
+      const { parts, slots } = lib.shapeFamily(text);
+      // Counted by the target shape that takes it (a new family always makes a new one).
+      family = { key: text, id: (nextFamilyId += 1), users: 0, parts, slots };
+      families.set(text, family);
     }
-    held.text = text;
+    return family;
+  };
+
+  /** The shape made of these families' shapes (from cutSeries), taken by one more target. */
+  const take = (cut: readonly string[]): Shape => {
+    const own = cut.map((text) => (text === '' ? undefined : familyOf(text)));
+    const key = own.map((family) => family?.id ?? '').join();
+    let shape = shapes.get(key);
+    if (shape === undefined) {
+      shape = { key, shared: true, users: 0, families: own };
+      shapes.set(key, shape);
+      for (const family of own) if (family !== undefined) family.users += 1;
+    }
+    shape.users += 1;
+    return shape;
+  };
+
+  const release = (shape: Shape): void => {
+    if (!shape.shared) return;
+    shape.users -= 1;
+    if (shape.users > 0) return;
+    shapes.delete(shape.key);
+    for (const family of shape.families as Array<Family | undefined>) {
+      if (family === undefined) continue;
+      family.users -= 1;
+      if (family.users === 0) families.delete(family.key);
+    }
+  };
+
+  const hold = (key: string, text: string, ends: readonly number[], bytes: number, labels: string): void => {
+    const cut = lib.cutSeries(text, ends, labels);
+    const shape = cut === undefined ? { key, shared: false, users: 1, families: lib.literalFamilies(text, ends) } : take(cut.families);
+    const values = cut?.values ?? '';
+    const held = targets.get(key);
+    if (held === undefined) {
+      targets.set(key, { shape, labels, values, bytes });
+      return;
+    }
+    // Released after the new one is taken: an unchanged shape is not dropped and built again.
+    release(held.shape);
+    held.shape = shape;
+    held.labels = labels;
+    held.values = values;
     held.bytes = bytes;
-    held.offsets.set(ends, 1);
+  };
+
+  const forget = (key: string): void => {
+    const held = targets.get(key);
+    if (held === undefined) return;
+    targets.delete(key);
+    release(held.shape);
   };
 
   /**
    * The exposition of the targets held, read in order into whatever buffer `fill` is given:
-   * family by family (its header, then each target's piece), then the tail. A call writes
-   * whole pieces while they fit, so it may fill less than the buffer; a piece larger than
-   * the buffer is encoded on its own and copied across calls. Synchronous from the first
-   * byte to the last: no set lands in the middle of a scrape.
+   * family by family (its header, then each target's piece, filled in from its shape and
+   * values), then the tail. A call writes whole pieces while they fit, so it may fill less
+   * than the buffer; a piece larger than the buffer is encoded on its own and copied across
+   * calls. Synchronous from the first byte to the last: no set lands in the middle of a
+   * scrape.
    */
   function reader(declared: ReadonlySet<number>, tail: Buffer): { size: number; fill: (out: Buffer) => number } {
     const packs = [...targets.values()];
-    const headed = headers.map((_, i) => declared.has(i) || packs.some(({ offsets }) => (offsets[i + 1] as number) > (offsets[i] as number)));
+    const headed = headers.map((_, i) => declared.has(i) || packs.some(({ shape }) => shape.families[i] !== undefined));
     let size = tail.length;
     headers.forEach((head, i) => {
       if (headed[i] === true) size += head.length;
     });
     for (const { bytes } of packs) size += bytes;
-    // The piece being read: bytes [pos, end) of buf, or else characters [from, to) of text.
-    // Where the next one comes from: family `family`, its header when `target` is -1, else
-    // packs[target].
+    // Where each target's next value starts in its values: its families are read in order.
+    const cursors = new Array<number>(packs.length).fill(0);
+    // The piece being read: bytes [pos, end) of buf, or else `piece`, the pieces of a
+    // family's next targets. Where the next one comes from: family `family`, its header
+    // when `target` is -1, else packs[target].
     let buf: Buffer | undefined;
     let pos = 0;
     let end = 0;
-    let text = '';
-    let from = 0;
-    let to = 0;
+    let piece: string | undefined;
     let family = 0;
     let target = -1;
     const bytesPiece = (bytes: Buffer): boolean => {
@@ -113,14 +225,15 @@ function assemblerMain(port: MessagePort, setup: WorkerSetup, zlib: typeof Zlib)
         }
         while (target < packs.length) {
           const held = packs[target] as Held;
+          const shaped = held.shape.families[family];
           target += 1;
-          from = held.offsets[family] as number;
-          to = held.offsets[family + 1] as number;
-          if (to > from) {
-            text = held.text;
-            return true;
-          }
+          if (shaped === undefined) continue;
+          const text = lib.fillFamily(shaped, held.labels, held.values, cursors, target - 1);
+          piece = piece === undefined ? text : piece + text;
+          if (piece.length >= BATCH) return true;
         }
+        // The family's last targets: handed over, and the next call moves on.
+        if (piece !== undefined) return true;
         family += 1;
         target = -1;
       }
@@ -136,20 +249,19 @@ function assemblerMain(port: MessagePort, setup: WorkerSetup, zlib: typeof Zlib)
           if (pos === end) buf = undefined;
           continue;
         }
-        if (from === to && !advance()) break;
-        if (buf !== undefined) continue;
-        const piece = text.slice(from, to);
+        if (piece === undefined && !advance()) break;
+        if (piece === undefined) continue;
         // At most 3 bytes a UTF-16 unit: a piece that surely fits is written without measuring.
         const room = out.length - at;
         const bytes = 3 * piece.length <= room ? -1 : Buffer.byteLength(piece);
         if (bytes > room) {
           if (at > 0) break;
-          from = to;
           bytesPiece(Buffer.from(piece));
+          piece = undefined;
           continue;
         }
         at += out.write(piece, at);
-        from = to;
+        piece = undefined;
       }
       return at;
     };
@@ -193,10 +305,10 @@ function assemblerMain(port: MessagePort, setup: WorkerSetup, zlib: typeof Zlib)
   port.on('message', (request: Request) => {
     switch (request.kind) {
       case 'set':
-        hold(request.key, request.text, request.ends, request.bytes);
+        hold(request.key, request.text, request.ends, request.bytes, request.labels);
         return;
       case 'delete':
-        targets.delete(request.key);
+        forget(request.key);
         return;
       case 'scrape': {
         const { size, fill } = reader(new Set(request.declared), Buffer.from(request.tail));
@@ -207,27 +319,48 @@ function assemblerMain(port: MessagePort, setup: WorkerSetup, zlib: typeof Zlib)
           body = Buffer.allocUnsafeSlow(size);
           fill(body);
         }
-        port.postMessage({ id: request.id, body: body.buffer }, [body.buffer as ArrayBuffer]);
+        port.postMessage({ id: request.id, body: body.buffer as ArrayBuffer } satisfies Reply, [body.buffer as ArrayBuffer]);
+        return;
+      }
+      case 'stats': {
+        // Exposed only where asked for (node --expose-gc, the bench): then the heap is what is retained.
+        (globalThis as { gc?: () => void }).gc?.();
+        let whole = 0;
+        for (const { shape } of targets.values()) if (!shape.shared) whole += 1;
+        const stats = { targets: targets.size, shapes: shapes.size, families: families.size, whole, heapUsed: v8.getHeapStatistics().used_heap_size };
+        port.postMessage({ id: request.id, stats } satisfies Reply);
         return;
       }
     }
   });
 }
 
-// __name: what esbuild (tsx, in scratch runs) wraps named functions in; tsc adds none.
+// __name: what esbuild (tsx, vitest) wraps named functions in; tsc adds none. The cut's
+// functions (series-template.ts) come in as source text too, each self-contained.
 const WORKER_SOURCE = `'use strict';
 const __name = (f) => f;
 const { parentPort, workerData } = require('node:worker_threads');
-(${assemblerMain.toString()})(parentPort, workerData, require('node:zlib'));
+const lib = {
+  zlib: require('node:zlib'),
+  v8: require('node:v8'),
+  cutSeries: (${cutSeries.toString()}),
+  shapeFamily: (${shapeFamily.toString()}),
+  literalFamilies: (${literalFamilies.toString()}),
+  fillFamily: (${fillFamily.toString()}),
+};
+(${assemblerMain.toString()})(parentPort, workerData, lib);
 `;
 
-/** Where a new worker gets every target's families from: the view renders them again. */
-export type Replay = () => Iterable<readonly [key: string, rendered: RenderedFamilies]>;
+/**
+ * Where a new worker gets every target's families from: the view renders them again,
+ * each with the target's own label text.
+ */
+export type Replay = () => Iterable<readonly [key: string, rendered: RenderedFamilies, labels: string]>;
 
 export class ScrapeAssembler {
   private worker: Worker | undefined;
   private nextId = 0;
-  private readonly pending = new Map<number, { resolve: (body: Buffer) => void; reject: (error: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (reply: Reply) => void; reject: (error: Error) => void }>();
   private readonly index: ReadonlyMap<FamilyId, number>;
 
   /**
@@ -242,9 +375,13 @@ export class ScrapeAssembler {
     this.index = new Map(families.map(([id], i) => [id, i]));
   }
 
-  set(key: string, rendered: RenderedFamilies): void {
+  /**
+   * `labels`: the target's own label text as its lines carry it (`host="a.example"`,
+   * `host="a.example",port="8443"`): what sets the target's lines apart from its kind's.
+   */
+  set(key: string, rendered: RenderedFamilies, labels: string): void {
     this.worker ??= this.start();
-    this.send(this.worker, key, rendered);
+    this.send(this.worker, key, rendered, labels);
   }
 
   delete(key: string): void {
@@ -252,14 +389,17 @@ export class ScrapeAssembler {
   }
 
   /** The targets' families in order (those in `declared` headed even when empty), then `tail`. */
-  body(declared: readonly FamilyId[], tail: string, gzip: boolean): Promise<Buffer> {
-    const id = (this.nextId += 1);
-    this.worker ??= this.start();
-    const worker = this.worker;
-    return new Promise<Buffer>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      worker.postMessage({ kind: 'scrape', id, declared: declared.map((family) => this.index.get(family) ?? -1), tail, gzip } satisfies Request);
-    });
+  async body(declared: readonly FamilyId[], tail: string, gzip: boolean): Promise<Buffer> {
+    const reply = await this.ask((id) => ({ kind: 'scrape', id, declared: declared.map((family) => this.index.get(family) ?? -1), tail, gzip }));
+    if (!('body' in reply)) throw new Error('the scrape assembler answered a scrape without a body');
+    return Buffer.from(reply.body);
+  }
+
+  /** What the worker holds: its targets, their shapes, its heap. */
+  async stats(): Promise<AssemblerStats> {
+    const reply = await this.ask((id) => ({ kind: 'stats', id }));
+    if (!('stats' in reply)) throw new Error('the scrape assembler answered stats without them');
+    return reply.stats;
   }
 
   async close(): Promise<void> {
@@ -269,29 +409,39 @@ export class ScrapeAssembler {
     await worker?.terminate();
   }
 
-  /** Sends a target's families: one string, where each family ends in it, its UTF-8 length. */
-  private send(worker: Worker, key: string, rendered: RenderedFamilies): void {
+  private ask(request: (id: number) => Request): Promise<Reply> {
+    const id = (this.nextId += 1);
+    this.worker ??= this.start();
+    const worker = this.worker;
+    return new Promise<Reply>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.postMessage(request(id));
+    });
+  }
+
+  /** Sends a target's families: one string, where each family ends in it, its UTF-8 length, its label text. */
+  private send(worker: Worker, key: string, rendered: RenderedFamilies, labels: string): void {
     let text = '';
     const ends = this.families.map(([id]) => {
       text += rendered.get(id) ?? '';
       return text.length;
     });
-    worker.postMessage({ kind: 'set', key, text, ends, bytes: Buffer.byteLength(text) } satisfies Request);
+    worker.postMessage({ kind: 'set', key, text, ends, bytes: Buffer.byteLength(text), labels } satisfies Request);
   }
 
   private start(): Worker {
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
       workerData: { headers: this.families.map(([, head]) => head) } satisfies WorkerSetup,
-      // Its heap holds every target's text and a scrape's bookkeeping.
+      // Its heap holds every target's values and shape and a scrape's bookkeeping.
       resourceLimits: { maxYoungGenerationSizeMb: 2 },
     });
     // An idle assembler must not keep the process alive.
     worker.unref();
-    worker.on('message', ({ id, body }: { id: number; body: ArrayBuffer }) => {
-      const waiting = this.pending.get(id);
-      this.pending.delete(id);
-      waiting?.resolve(Buffer.from(body));
+    worker.on('message', (reply: Reply) => {
+      const waiting = this.pending.get(reply.id);
+      this.pending.delete(reply.id);
+      waiting?.resolve(reply);
     });
     const gone = (error: Error): void => {
       if (this.worker !== worker) return;
@@ -300,7 +450,7 @@ export class ScrapeAssembler {
     };
     worker.on('error', gone);
     worker.on('exit', (code) => gone(new Error(`the scrape assembler exited with code ${code}`)));
-    for (const [key, rendered] of this.replay()) this.send(worker, key, rendered);
+    for (const [key, rendered, labels] of this.replay()) this.send(worker, key, rendered, labels);
     return worker;
   }
 
