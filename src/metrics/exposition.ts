@@ -54,6 +54,12 @@ export class HistogramData {
     this.count += 1;
     for (let i = 0; i < this.buckets.length; i += 1) if (value <= (this.buckets[i] as number)) this.counts[i] = (this.counts[i] as number) + 1;
   }
+  /** Observations counted elsewhere: `cumulative[i]` of them at or under bucket i, `count` in all, adding up to `sum`. */
+  add(cumulative: readonly number[], count: number, sum: number): void {
+    this.sum += sum;
+    this.count += count;
+    for (let i = 0; i < this.buckets.length; i += 1) this.counts[i] = (this.counts[i] as number) + (cumulative[i] ?? 0);
+  }
   lines(name: string, labels: Labels): string {
     return this.linesOf(name, labelText(labels));
   }
