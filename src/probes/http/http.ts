@@ -28,6 +28,10 @@
 // Shared: `onHandshake` is shown the finished handshake before the request is sent (so
 // first_byte does not include it): the tls check judges it as its default handshake.
 //
+// Native TLS: the check's TLS runs straight over the dialled socket (observeWire: false),
+// so no byte crosses JavaScript on its way to OpenSSL. Its failures are read from
+// OpenSSL's error and the socket's byte counter (tls-client.ts), with the same reasons.
+//
 // Result: `ok` when a response arrived and is valid (expected status and headers; with
 // no expected status, any status below 500; with expect_body, that text in what was read
 // of the body: at most maxBodyBytes, within bodyTimeoutMs of the head). Reasons:
@@ -60,7 +64,6 @@ import type { FailureReason } from '../reasons.js';
 import { authority } from '../net/proxy.js';
 import { readProxyAnswer, saysProxy } from '../net/proxy-answer.js';
 import type { ProxyWords } from '../net/proxy-answer.js';
-import type { WireTap } from '../tls/tls-wire.js';
 import { dialTls, dialedFacts, trustedContext } from '../tls/tls-client.js';
 import type { HandshakeWitness, TrustOptions } from '../tls/tls-client.js';
 import { listen, settleOnce } from '../../async/abort.js';
@@ -212,7 +215,7 @@ function debugHeaders(all: Record<string, string>): Record<string, string> {
 
 /** Everything this check opened; destroyed before the probe resolves. */
 class Resources {
-  tap?: WireTap;
+  transport?: { destroy: () => void };
   tls?: TLSSocket;
   client?: Client;
   body?: Readable;
@@ -221,7 +224,7 @@ class Resources {
     this.body?.destroy();
     if (this.client !== undefined) await closeClient(this.client);
     this.tls?.destroy();
-    this.tap?.destroy();
+    this.transport?.destroy();
   }
 }
 
@@ -289,14 +292,14 @@ async function run(target: Target, options: HttpProbeOptions, signal: AbortSigna
   };
   if (ctx.expectation.expectBody !== undefined) ctx.expectBody = Buffer.from(ctx.expectation.expectBody, 'utf8');
   const dialStart = process.hrtime.bigint();
-  const secured = await dialTls(options.dial, { servername: ctx.servername, secureContext: context, alpn: ALPN, viaProxy: ctx.viaProxy, signal });
+  const secured = await dialTls(options.dial, { servername: ctx.servername, secureContext: context, alpn: ALPN, viaProxy: ctx.viaProxy, observeWire: false, signal });
   const dialed = dialedFacts(secured);
   if (dialed !== undefined) {
     result.phases.connect = dialed.connectSeconds;
     if (dialed.proxyConnectSeconds !== undefined) result.phases.proxy_connect = dialed.proxyConnectSeconds;
   }
   if (!secured.ok) return fail(secured.reason, secured.message);
-  res.tap = secured.tap;
+  res.transport = secured.transport;
   res.tls = secured.socket;
   result.phases.tls = secured.seconds;
   result.alpn = secured.alpn;

@@ -269,14 +269,15 @@ type TlsToProxy = { ok: true; socket: TLSSocket } | { ok: false; reason: Failure
 /** TLS to an https:// proxy: the shared handshake, its failures named as the proxy's, its certificate required to verify. */
 async function tlsToProxy(raw: Socket, servername: string, extraCa: readonly string[], signal: AbortSignal): Promise<TlsToProxy> {
   const secureContext = extraCa.length > 0 ? trustedContext(rootCertificates, extraCa) : (defaultTrust ??= createSecureContext());
-  const secured = await connectTls(raw, { servername, secureContext, alpn: ['http/1.1'], viaProxy: false, signal });
+  // Native (no WireTap): nothing is judged from the proxy's server flight, and its failures read the same from OpenSSL's error.
+  const secured = await connectTls(raw, { servername, secureContext, alpn: ['http/1.1'], viaProxy: false, observeWire: false, signal });
   if (!secured.ok) {
     const reason: FailureReason = secured.reason === 'timeout' ? 'proxy_timeout' : secured.reason === 'reset' ? 'proxy_closed' : 'proxy_protocol_error';
     return { ok: false, reason, message: secured.detail };
   }
   if (!secured.authorized) {
     secured.socket.destroy();
-    secured.tap.destroy();
+    secured.transport.destroy();
     return { ok: false, reason: 'proxy_protocol_error', message: `its certificate did not verify (${secured.authorizationError ?? 'unknown'})` };
   }
   return { ok: true, socket: secured.socket };

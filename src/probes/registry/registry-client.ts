@@ -123,7 +123,7 @@ class Origin {
     } catch (err) {
       return failed('internal_error', `the dial factory threw: ${errorMessage(err)}`);
     }
-    const tls = await dialTls(dial, { servername: this.host, secureContext: http.context(), alpn: ALPN, viaProxy: http.viaProxy, signal: http.signal });
+    const tls = await dialTls(dial, { servername: this.host, secureContext: http.context(), alpn: ALPN, viaProxy: http.viaProxy, observeWire: false, signal: http.signal });
     const dialed = dialedFacts(tls);
     if (dialed !== undefined) {
       if (dialed.remoteAddress !== undefined) entry.remoteAddress = dialed.remoteAddress;
@@ -132,7 +132,7 @@ class Origin {
       if (dialed.proxyConnectSeconds !== undefined) entry.proxyConnectSeconds = dialed.proxyConnectSeconds;
     }
     if (!tls.ok) return failed(tls.reason, tls.stage === 'tls' ? `${authority(this.host, this.port)}: ${tls.message}` : tls.message);
-    http.own(tls.tap);
+    http.own(tls.transport);
     http.own(tls.socket);
     entry.tlsSeconds = tls.seconds;
     entry.tlsVersion = tls.version;

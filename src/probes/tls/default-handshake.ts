@@ -8,7 +8,7 @@ import { anchorsFromPems, certFacts } from './tls-certs.js';
 import type { TlsCertFacts } from './tls-certs.js';
 import { trustedContext } from './tls-client.js';
 import type { HandshakeWitness, TrustOptions } from './tls-client.js';
-import { observe } from './handshake.js';
+import { factsWithoutWire, observe } from './handshake.js';
 import type { HandshakePlan, HandshakeRun, ObservedHandshake } from './handshake.js';
 
 /** How the unconstrained handshake is made and judged: the options the tls probe shares with SharedDefaultHandshake. */
@@ -130,6 +130,13 @@ export function defaultHandshakeFor(target: Target, options: DefaultHandshakeOpt
  * tls check's own (the same trust, SNI and ALPN offer; no session). It stands in only
  * when it succeeded within the tls check's handshake deadline; otherwise the tls check
  * makes its own, so its verdicts and reasons are what they were.
+ *
+ * The http check connects natively (no WireTap: its bytes never cross JavaScript), so
+ * what Node does not report is not there to read. A TLS 1.3 handshake loses nothing (EMS
+ * does not apply, and the group comes from getEphemeralKeyInfo()); a TLS 1.2 one would
+ * lose EMS and the server's signature scheme, so it is declined (factsWithoutWire) and
+ * the tls check makes its own, observed handshake: one handshake more a round, for TLS
+ * 1.2 hosts only, and verdicts exactly as before.
  */
 export class SharedDefaultHandshake {
   private seen: Extract<HandshakeRun, { status: 'ok' }> | undefined;
@@ -144,7 +151,8 @@ export class SharedDefaultHandshake {
     const same = offer.servername === this.base.servername && offer.secureContext === this.base.plan.context && offer.alpn?.join() === DEFAULT_ALPN.join();
     if (!same || offer.durationSeconds * 1000 > this.base.timeoutMs) return;
     try {
-      this.seen = { status: 'ok', facts: observe(connected, this.base.plan.needsChain), durationSeconds: offer.durationSeconds };
+      // Not every fact readable (a native TLS 1.2 handshake): nothing is seen.
+      if (factsWithoutWire(connected)) this.seen = { status: 'ok', facts: observe(connected, this.base.plan.needsChain), durationSeconds: offer.durationSeconds };
     } catch {
       // Unreadable: nothing is seen, and the tls check makes its own handshake.
     }

@@ -1,6 +1,9 @@
 // One handshake of the tls check: a fresh connection over the path's dial, under its
 // own deadline, and what it showed (version, cipher, group, ALPN, EMS, the server's
 // signature scheme on TLS 1.2), read from the socket and the cleartext server flight.
+// The tls check's own handshakes always read the flight (observeWire); a native one
+// (the http check's, judged by SharedDefaultHandshake) is read only when Node alone
+// shows every fact as the flight would (factsWithoutWire).
 import type { SecureContext, TLSSocket } from 'node:tls';
 import type { X509Certificate } from 'node:crypto';
 import { deadlineSignal } from '../../async/abort.js';
@@ -32,12 +35,17 @@ export type HandshakeRun =
   | { status: 'failed'; detail: string; durationSeconds: number }
   | { status: 'untested'; reason: FailureReason; detail: string; durationSeconds: number };
 
-function negotiatedGroup(wire: WireObservation, socket: TLSSocket): string {
-  const hello = wire.serverHello;
+function negotiatedGroup(wire: WireObservation | undefined, socket: TLSSocket): string {
+  const hello = wire?.serverHello;
   if (hello?.version === 0x0304 && hello.keyShareGroup !== undefined) return groupName(hello.keyShareGroup);
-  const ske = wire.serverKeyExchange;
+  const ske = wire?.serverKeyExchange;
   if (ske?.kx === 'ecdhe' && ske.namedCurve !== undefined) return groupName(ske.namedCurve);
   if (ske?.kx === 'dhe') return 'dhe';
+  return groupFromSocket(socket);
+}
+
+/** The group as getEphemeralKeyInfo() names it (Node 20: `{type:'ECDH', name:'prime256v1'|'X25519'|...}`, `{type:'DH', size}`). */
+function groupFromSocket(socket: TLSSocket): string {
   const info = socket.getEphemeralKeyInfo();
   if (info === null || typeof info !== 'object' || !('type' in info)) return 'none';
   if (info.type === 'DH') return 'dhe';
@@ -56,6 +64,18 @@ function negotiatedGroup(wire: WireObservation, socket: TLSSocket): string {
   }
 }
 
+/** Groups getEphemeralKeyInfo() names as the key_share does. A TLS 1.3 ffdhe group is only 'DH' there ('dhe', where the wire says 'ffdhe2048'). */
+const NAMED_ALIKE: ReadonlySet<string> = new Set(['P-256', 'P-384', 'P-521', 'X25519', 'X448']);
+
+/**
+ * Whether a handshake read without its server flight (a native connection) shows every
+ * fact as the flight would: TLS 1.3 with a group in NAMED_ALIKE. A TLS 1.2 one does not:
+ * its EMS and the server's signature scheme are in the flight only.
+ */
+export function factsWithoutWire(tls: TlsConnected): boolean {
+  return tls.wire !== undefined || (tls.version === 'TLSv1.3' && NAMED_ALIKE.has(groupFromSocket(tls.socket)));
+}
+
 export function observe(tls: TlsConnected, needsChain: HandshakePlan['needsChain']): ObservedHandshake {
   const { socket, wire } = tls;
   const cipher = socket.getCipher() as { standardName?: string; name?: string } | undefined;
@@ -66,13 +86,13 @@ export function observe(tls: TlsConnected, needsChain: HandshakePlan['needsChain
     alpn: tls.alpn,
     // The tap sees every byte before TLS does, so a TLS 1.2 handshake that succeeded had
     // its ServerHello parsed; without one, EMS is 'not observable' (judgeSuccess).
-    ems: tls.version === 'TLSv1.2' ? (wire.serverHello?.ems ?? null) : null,
+    ems: tls.version === 'TLSv1.2' ? (wire?.serverHello?.ems ?? null) : null,
     handshakeSeconds: tls.seconds,
     reused: socket.isSessionReused(),
     authorized: tls.authorized,
     chain: [],
   };
-  if (wire.serverKeyExchange?.signatureScheme !== undefined) facts.signatureScheme = wire.serverKeyExchange.signatureScheme;
+  if (wire?.serverKeyExchange?.signatureScheme !== undefined) facts.signatureScheme = wire.serverKeyExchange.signatureScheme;
   if (tls.authorizationError !== undefined) facts.authorizationError = tls.authorizationError;
   if (needsChain !== undefined) {
     // getPeerCertificate(false), not getPeerX509Certificate(): after the latter, Node 20 answers getPeerCertificate(true) with {}.
@@ -101,7 +121,7 @@ export async function runHandshake(conn: Connection, plan: HandshakePlan, parent
   const start = process.hrtime.bigint();
   const deadline = deadlineSignal(parent, conn.timeoutMs);
   try {
-    const tls = await dialTls(conn.dial, { servername: conn.servername, secureContext: plan.context, ...(plan.alpn !== undefined && { alpn: plan.alpn }), signal: deadline.signal });
+    const tls = await dialTls(conn.dial, { servername: conn.servername, secureContext: plan.context, ...(plan.alpn !== undefined && { alpn: plan.alpn }), observeWire: true, signal: deadline.signal });
     if (!tls.ok) {
       const durationSeconds = secondsSince(start);
       return tls.verdict ? { status: 'failed', detail: tls.detail, durationSeconds } : { status: 'untested', reason: tls.reason, detail: tls.detail, durationSeconds };
@@ -112,7 +132,7 @@ export async function runHandshake(conn: Connection, plan: HandshakePlan, parent
       return { status: 'untested', reason: 'internal_error', detail: `reading the handshake: ${errorMessage(err)}`, durationSeconds: secondsSince(start) };
     } finally {
       tls.socket.destroy();
-      tls.tap.destroy();
+      tls.transport.destroy();
     }
   } catch (err) {
     return { status: 'untested', reason: 'internal_error', detail: `unexpected: ${errorMessage(err)}`, durationSeconds: secondsSince(start) };

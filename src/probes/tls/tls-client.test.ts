@@ -1,25 +1,33 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rootCertificates } from 'node:tls';
+import { createServer as createNetServer } from 'node:net';
+import { createServer as createTlsServer, rootCertificates } from 'node:tls';
 import { getPki } from '../../../test/fixtures/pki.js';
 import type { Pki } from '../../../test/fixtures/pki.js';
+import { listen } from '../../../test/fixtures/listen.js';
+import { startProxy } from '../../../test/fixtures/proxies.js';
+import type { RunningProxy } from '../../../test/fixtures/proxies.js';
 import { startRawServer, startTlsServer } from '../../../test/fixtures/tls-servers.js';
 import type { RunningServer } from '../../../test/fixtures/tls-servers.js';
 import { deadline } from '../../../test/helpers/timing.js';
-import { connectTcp } from '../net/dial.js';
-import { connectTls, trustedContext } from './tls-client.js';
-import type { TlsClientResult } from './tls-client.js';
+import { connectTcp, directDial } from '../net/dial.js';
+import { proxyDial } from '../net/proxy.js';
+import type { Dial } from '../types.js';
+import { connectTls, dialTls, trustedContext } from './tls-client.js';
+import type { DialedTls, TlsClientResult } from './tls-client.js';
 
 let pki: Pki;
 let full: RunningServer;
 let close: RunningServer;
+const closers: (() => Promise<void>)[] = [];
 
 beforeAll(async () => {
   pki = await getPki();
   [full, close] = await Promise.all([startTlsServer('full'), startRawServer('close')]);
+  closers.push(() => full.close(), () => close.close());
 });
 
 afterAll(async () => {
-  await Promise.all([full.close(), close.close()]);
+  await Promise.all(closers.map((c) => c()));
 });
 
 async function handshake(port: number, servername: string, ca: readonly string[], viaProxy = false): Promise<TlsClientResult> {
@@ -27,7 +35,7 @@ async function handshake(port: number, servername: string, ca: readonly string[]
   try {
     const dialed = await connectTcp('127.0.0.1', port, d.signal);
     if (!dialed.ok) throw new Error(dialed.message);
-    return await connectTls(dialed.socket, { servername, secureContext: trustedContext(rootCertificates, ca), alpn: ['h2', 'http/1.1'], viaProxy, signal: d.signal });
+    return await connectTls(dialed.socket, { servername, secureContext: trustedContext(rootCertificates, ca), alpn: ['h2', 'http/1.1'], viaProxy, observeWire: true, signal: d.signal });
   } finally {
     d.clear();
   }
@@ -53,7 +61,7 @@ describe('connectTls', () => {
       expect(good.socket.getPeerCertificate(true).issuerCertificate.subject.CN).toBe('Egress Test Issuing CA');
       // The leaf it read is the one the tls check keys its chain facts by.
       expect(good.leafFingerprint).toBe(good.socket.getPeerCertificate(false).fingerprint256);
-      good.tap.destroy();
+      good.transport.destroy();
       good.socket.destroy();
     }
     const wrongName = await handshake(full.port, 'example.test', [pki.rootCa]);
@@ -72,5 +80,131 @@ describe('connectTls', () => {
   it('a close before any TLS byte is the proxy dropping the tunnel on a proxy path, a reset otherwise', async () => {
     expect(await handshake(close.port, 'cgr.dev', [])).toMatchObject({ ok: false, reason: 'reset' });
     expect(await handshake(close.port, 'cgr.dev', [], true)).toMatchObject({ ok: false, reason: 'proxy_closed' });
+  });
+});
+
+/** What a failure or success says, beside the socket. */
+function summary(r: DialedTls): Record<string, unknown> {
+  if (r.ok) {
+    r.socket.destroy();
+    r.transport.destroy();
+    return { ok: true, version: r.version, alpn: r.alpn, authorized: r.authorized };
+  }
+  return { ok: false, stage: r.stage, verdict: r.verdict, reason: r.reason, detail: r.detail };
+}
+
+/** One handshake each way, observed and native, over `dial`. */
+async function bothWays(dial: Dial, { viaProxy = false, deadlineMs = 5000 } = {}): Promise<{ observed: Record<string, unknown>; native: Record<string, unknown> }> {
+  const one = async (observeWire: boolean) => {
+    const d = deadline(deadlineMs);
+    try {
+      return summary(await dialTls(dial, { servername: 'cgr.dev', secureContext: trustedContext(rootCertificates, [pki.rootCa]), alpn: ['h2', 'http/1.1'], viaProxy, observeWire, signal: d.signal }));
+    } finally {
+      d.clear();
+    }
+  };
+  return { observed: await one(true), native: await one(false) };
+}
+
+describe('connectTls natively (observeWire: false): the same reasons and verdicts as observed', () => {
+  let servers: Record<'alert' | 'garbage' | 'reset' | 'silent' | 'stall', RunningServer>;
+  /** A real TLS server with no cipher the client shares: ECDSA key, RSA-signed TLS 1.2 suites only. */
+  let noSharedCipher: number;
+  /** Closes every connection as soon as it is accepted, before any ClientHello. */
+  let closeOnAccept: number;
+
+  beforeAll(async () => {
+    const [alert, garbage, reset, silent, stall] = await Promise.all([startRawServer('alert'), startRawServer('garbage'), startRawServer('reset'), startRawServer('silent'), startRawServer('stall')]);
+    servers = { alert, garbage, reset, silent, stall };
+    closers.push(...Object.values(servers).map((s) => () => s.close()));
+    const tls = createTlsServer({ key: pki.ecdsa.key, cert: pki.ecdsa.chain, ciphers: 'ECDHE-RSA-AES128-GCM-SHA256', maxVersion: 'TLSv1.2' }, (s) => s.destroy());
+    tls.on('tlsClientError', () => {});
+    noSharedCipher = await listen(tls);
+    const net = createNetServer((s) => s.destroy());
+    closeOnAccept = await listen(net);
+    closers.push(
+      () => new Promise((r) => tls.close(() => r())),
+      () => new Promise((r) => net.close(() => r())),
+    );
+  });
+
+  it('succeeds with the same facts', async () => {
+    const { observed, native } = await bothWays(directDial('127.0.0.1', full.port));
+    expect(native).toEqual(observed);
+    expect(native).toMatchObject({ ok: true, version: 'TLSv1.3', alpn: 'h2', authorized: true });
+  });
+
+  it('an alert: a verdict, read from the ssl code and its "SSL alert number"', async () => {
+    for (const port of [servers.alert.port, noSharedCipher]) {
+      const { observed, native } = await bothWays(directDial('127.0.0.1', port));
+      expect(native).toEqual(observed);
+      expect(native).toMatchObject({ ok: false, verdict: true, reason: 'tls_handshake_failed', detail: 'alert 40 handshake_failure' });
+    }
+  });
+
+  it('a plain-HTTP answer: tls_handshake_failed; natively the detail names the ssl code, not the first bytes', async () => {
+    const { observed, native } = await bothWays(directDial('127.0.0.1', servers.garbage.port));
+    expect(observed).toMatchObject({ ok: false, verdict: false, reason: 'tls_handshake_failed', detail: 'not a TLS answer: not a TLS record: first bytes 485454502f' });
+    expect(native).toMatchObject({ ok: false, verdict: false, reason: 'tls_handshake_failed', detail: 'not a TLS answer: wrong_version_number' });
+  });
+
+  it('closed or reset: reset, with the bytes that came back (none)', async () => {
+    for (const port of [closeOnAccept, close.port, servers.reset.port]) {
+      const { observed, native } = await bothWays(directDial('127.0.0.1', port));
+      expect(native).toEqual(observed);
+      expect(native).toMatchObject({ ok: false, verdict: false, reason: 'reset', detail: 'connection closed without an alert after 0 bytes (ECONNRESET)' });
+    }
+  });
+
+  it('no answer, or a stall: timeout, with the bytes counted by the socket', async () => {
+    const silent = await bothWays(directDial('127.0.0.1', servers.silent.port), { deadlineMs: 300 });
+    expect(silent.native).toEqual(silent.observed);
+    expect(silent.native).toMatchObject({ ok: false, reason: 'timeout', detail: 'no answer before the deadline' });
+    const stall = await bothWays(directDial('127.0.0.1', servers.stall.port), { deadlineMs: 500 });
+    // 100 bytes hold no whole ServerHello; after one, only the parser could add "(ServerHello seen)".
+    expect(stall.native).toEqual(stall.observed);
+    expect(stall.native).toMatchObject({ ok: false, reason: 'timeout', detail: 'stalled after 100 bytes' });
+  });
+
+  describe('through a CONNECT tunnel: the proxy answer is not counted as TLS bytes', () => {
+    let proxies: Record<'tunnel' | 'closeAfter200' | 'cut' | 'afterHead', RunningProxy>;
+    const dialVia = (p: RunningProxy, port: number): Dial => proxyDial({ name: 'corp', url: new URL(p.url) }, 'cgr.dev', port);
+
+    beforeAll(async () => {
+      const map = { [`cgr.dev:${full.port}`]: full.port, [`cgr.dev:${servers.garbage.port}`]: servers.garbage.port };
+      const [tunnel, closeAfter200, cut, afterHead] = await Promise.all([
+        startProxy({ mode: 'tunnel', map }),
+        startProxy({ mode: 'close-after-200', map }),
+        startProxy({ mode: 'cut-mid-tunnel', map, cutAfterBytes: 100 }),
+        // The first bytes of the tunnel come in the same read as the 200: the dial pushes them back.
+        startProxy({ mode: 'tunnel', map, afterHead: Buffer.from('HTTP/1.1 403 Forbidden\r\n\r\n') }),
+      ]);
+      proxies = { tunnel, closeAfter200, cut, afterHead };
+      closers.push(...Object.values(proxies).map((p) => () => p.close()));
+    });
+
+    it('a tunnel to a TLS server: the same success', async () => {
+      const { observed, native } = await bothWays(dialVia(proxies.tunnel, full.port), { viaProxy: true });
+      expect(native).toEqual(observed);
+      expect(native).toMatchObject({ ok: true, version: 'TLSv1.3', alpn: 'h2' });
+    });
+
+    it('a tunnel closed right after its 200: proxy_closed', async () => {
+      const { observed, native } = await bothWays(dialVia(proxies.closeAfter200, full.port), { viaProxy: true });
+      expect(native).toEqual(observed);
+      expect(native).toMatchObject({ ok: false, reason: 'proxy_closed', detail: 'the proxy closed the tunnel before any TLS answer (ECONNRESET)' });
+    });
+
+    it('a tunnel cut after 100 bytes of the server flight: reset, after 100 bytes', async () => {
+      const { observed, native } = await bothWays(dialVia(proxies.cut, full.port), { viaProxy: true });
+      expect(native).toEqual(observed);
+      expect(native).toMatchObject({ ok: false, reason: 'reset', detail: 'connection closed without an alert after 100 bytes (ECONNRESET)' });
+    });
+
+    it('bytes that came with the 200 are TLS bytes: TLS reads them first', async () => {
+      const { observed, native } = await bothWays(dialVia(proxies.afterHead, full.port), { viaProxy: true });
+      expect(observed).toMatchObject({ ok: false, reason: 'tls_handshake_failed', detail: 'not a TLS answer: not a TLS record: first bytes 485454502f' });
+      expect(native).toMatchObject({ ok: false, reason: 'tls_handshake_failed', detail: 'not a TLS answer: wrong_version_number' });
+    });
   });
 });
