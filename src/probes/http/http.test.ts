@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer as createNetServer } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import { listen } from '../../../test/fixtures/listen.js';
 import { getPki } from '../../../test/fixtures/pki.js';
 import type { Pki } from '../../../test/fixtures/pki.js';
 import { startOrigin } from '../../../test/fixtures/http-servers.js';
@@ -405,5 +408,55 @@ describe('probeHttp, through proxies', () => {
       process.off('warning', onWarning);
     }
     expect(warnings).toEqual([]);
+  });
+});
+
+describe('probeHttp: the TLS is native (no WireTap), its failures keep their reasons', () => {
+  /** A real TLS server sharing no cipher with the client: ECDSA key, RSA-signed TLS 1.2 suites only. */
+  let noSharedCipher: number;
+  /** Closes each connection as soon as it is accepted. */
+  let closeOnAccept: number;
+
+  beforeAll(async () => {
+    const tls = createTlsServer({ key: pki.ecdsa.key, cert: pki.ecdsa.chain, ciphers: 'ECDHE-RSA-AES128-GCM-SHA256', maxVersion: 'TLSv1.2' }, (s) => s.destroy());
+    tls.on('tlsClientError', () => {});
+    noSharedCipher = await listen(tls);
+    const net = createNetServer((s) => s.destroy());
+    closeOnAccept = await listen(net);
+    closers.push(
+      () => new Promise((r) => tls.close(() => r())),
+      () => new Promise((r) => net.close(() => r())),
+    );
+  });
+
+  const at = (port: number, options: Options = {}) => direct({ port } as RunningServer, options);
+
+  it('an alert (no shared cipher): tls_handshake_failed, the alert read from the ssl error', async () => {
+    expect(await at(noSharedCipher)).toMatchObject({ ok: false, reason: 'tls_handshake_failed', message: 'TLS handshake failed: alert 40 handshake_failure', alpn: 'none' });
+  });
+
+  it('a plain-HTTP answer: tls_handshake_failed, named by its ssl code', async () => {
+    const garbage = await startRawServer('garbage');
+    closers.push(() => garbage.close());
+    expect(await direct(garbage)).toMatchObject({ ok: false, reason: 'tls_handshake_failed', message: 'TLS handshake failed: not a TLS answer: wrong_version_number' });
+  });
+
+  it('a server that closes as soon as it accepts: reset, after 0 bytes', async () => {
+    expect(await at(closeOnAccept)).toMatchObject({ ok: false, reason: 'reset', message: 'TLS handshake failed: connection closed without an alert after 0 bytes (ECONNRESET)' });
+  });
+
+  it('a server that never answers: timeout', async () => {
+    const silent = await startRawServer('silent');
+    closers.push(() => silent.close());
+    expect(await direct(silent, { deadlineMs: 300 })).toMatchObject({ ok: false, reason: 'timeout', message: 'no TLS answer before the deadline' });
+  });
+
+  it('a CONNECT proxy that closes the tunnel after its 200, plain or https://: proxy_closed (its answer is not a TLS byte)', async () => {
+    const plain = await proxyFor([{ host: 'cgr.dev', port: h2.port }], { mode: 'close-after-200' });
+    const message = 'TLS handshake failed: the proxy closed the tunnel before any TLS answer (ECONNRESET)';
+    expect(await via(plain, h2)).toMatchObject({ ok: false, reason: 'proxy_closed', message });
+    const overTls = await proxyFor([{ host: 'cgr.dev', port: h2.port }], { mode: 'close-after-200', tls: { key: pki.rsa.key, cert: pki.rsa.chain } });
+    const r = await probe('cgr.dev', h2.port, { dial: proxyDial({ name: 'tls-proxy', url: new URL(overTls.url) }, 'cgr.dev', h2.port, { proxyCa: [pki.rootCa] }), viaProxy: true });
+    expect(r).toMatchObject({ ok: false, reason: 'proxy_closed', message });
   });
 });
