@@ -166,6 +166,27 @@ describe('connectTls natively (observeWire: false): the same reasons and verdict
     expect(stall.native).toMatchObject({ ok: false, reason: 'timeout', detail: 'stalled after 100 bytes' });
   });
 
+  it('what only the wire reads: an answer that is one warning-level or unknown alert is a close to OpenSSL (reset natively)', async () => {
+    /** Answers the ClientHello with one alert record and closes. */
+    const alerting = async (level: number, description: number): Promise<number> => {
+      const server = createNetServer((s) => {
+        s.on('error', () => {});
+        s.once('data', () => s.end(Buffer.from([0x15, 3, 3, 0, 2, level, description])));
+      });
+      closers.push(() => new Promise((r) => server.close(() => r())));
+      return listen(server);
+    };
+    for (const [level, description, name] of [
+      [1, 0, 'close_notify'],
+      [1, 40, 'handshake_failure'],
+      [2, 200, 'unknown'],
+    ] as const) {
+      const { observed, native } = await bothWays(directDial('127.0.0.1', await alerting(level, description)));
+      expect(observed).toMatchObject({ ok: false, verdict: true, reason: 'tls_handshake_failed', detail: `alert ${description} ${name}` });
+      expect(native).toMatchObject({ ok: false, verdict: false, reason: 'reset', detail: 'connection closed without an alert after 7 bytes (ECONNRESET)' });
+    }
+  });
+
   describe('through a CONNECT tunnel: the proxy answer is not counted as TLS bytes', () => {
     let proxies: Record<'tunnel' | 'closeAfter200' | 'cut' | 'afterHead', RunningProxy>;
     const dialVia = (p: RunningProxy, port: number): Dial => proxyDial({ name: 'corp', url: new URL(p.url) }, 'cgr.dev', port);

@@ -15,13 +15,16 @@
 //             signature scheme and the TLS 1.3 key_share from it, and the classification
 //             below reads cleartext alerts and a non-TLS answer's first bytes.
 //   native    tls.connect over the dialled socket itself: the bytes never cross JavaScript
-//             (about 0.2 ms of CPU less a connection). The http and registry checks and the
-//             TLS to an https:// proxy connect so. Failures are classified from OpenSSL's
-//             error alone (an alert's code and its "SSL alert number N"; a non-TLS answer's
-//             ssl code) and the bytes that came back from the dialled socket's own counter.
-//             Two answers read differently: a whole answer that is one warning-level or
-//             unknown alert (OpenSSL reads it as a close: reset, not tls_handshake_failed),
-//             and a stall, whose detail cannot say whether the ServerHello came.
+//             (0.1-0.2 ms of CPU less a connection, bench/tls-connection.ts). The http and
+//             registry checks and the TLS to an https:// proxy connect so. Failures are
+//             classified from OpenSSL's error alone (an alert's code and its "SSL alert
+//             number N"; a non-TLS answer's ssl code) and the bytes that came back, from the
+//             dialled socket's own counter (native()). What reads otherwise than observed:
+//             an answer that is one warning-level or unknown alert (OpenSSL takes it for a
+//             close: reset, where the wire says tls_handshake_failed); a fatal alert whose
+//             ssl code lacks _ALERT_ (unrecognized_name: "handshake error ...", the same
+//             reason); a non-TLS answer (its ssl code, not its first bytes); a stall (no
+//             "ServerHello seen").
 //
 // A failed handshake is a verdict (the path answered the handshake: it is not met)
 // or could not test, with a reason:
