@@ -166,6 +166,37 @@ describe('connectTls natively (observeWire: false): the same reasons and verdict
     expect(stall.native).toMatchObject({ ok: false, reason: 'timeout', detail: 'stalled after 100 bytes' });
   });
 
+  it('a dialled socket that arrives paused, ended by the peer or destroyed: the same both ways, and no wait for the deadline', async () => {
+    const paused: Dial = async (signal) => {
+      const r = await directDial('127.0.0.1', full.port)(signal);
+      if (r.ok) r.socket.pause();
+      return r;
+    };
+    const ok = await bothWays(paused);
+    expect(ok.native).toEqual(ok.observed);
+    expect(ok.native).toMatchObject({ ok: true });
+    const ended: Dial = async (signal) => {
+      const r = await directDial('127.0.0.1', close.port)(signal);
+      if (r.ok) {
+        // Let the peer's FIN arrive and be read before TLS gets the socket.
+        r.socket.write('x');
+        await new Promise<void>((resolve) => r.socket.once('end', () => resolve()).resume());
+      }
+      return r;
+    };
+    const destroyed: Dial = async (signal) => {
+      const r = await directDial('127.0.0.1', full.port)(signal);
+      if (r.ok) r.socket.destroy();
+      return r;
+    };
+    for (const dial of [ended, destroyed]) {
+      const { observed, native } = await bothWays(dial, { deadlineMs: 3000 });
+      // The tap's write on a destroyed socket says EPIPE: the same reason.
+      expect(observed).toMatchObject({ ok: false, reason: 'reset', detail: expect.stringMatching(/^connection closed without an alert after 0 bytes \((ECONNRESET|EPIPE)\)$/) as unknown });
+      expect(native).toMatchObject({ ok: false, reason: 'reset', detail: 'connection closed without an alert after 0 bytes (ECONNRESET)' });
+    }
+  });
+
   it('what only the wire reads: an answer that is one warning-level or unknown alert is a close to OpenSSL (reset natively)', async () => {
     /** Answers the ClientHello with one alert record and closes. */
     const alerting = async (level: number, description: number): Promise<number> => {
