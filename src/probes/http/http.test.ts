@@ -1,14 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer as createNetServer } from 'node:net';
-import { createServer as createTlsServer } from 'node:tls';
-import { listen } from '../../../test/fixtures/listen.js';
 import { getPki } from '../../../test/fixtures/pki.js';
 import type { Pki } from '../../../test/fixtures/pki.js';
 import { startOrigin } from '../../../test/fixtures/http-servers.js';
 import type { RunningOrigin } from '../../../test/fixtures/http-servers.js';
 import { startProxy } from '../../../test/fixtures/proxies.js';
 import type { ProxyFixtureOptions, RunningProxy } from '../../../test/fixtures/proxies.js';
-import { refusedPort, startRawServer, startTlsServer } from '../../../test/fixtures/tls-servers.js';
+import { refusedPort, startRawServer, startRefusingPeers, startTlsServer } from '../../../test/fixtures/tls-servers.js';
 import type { RunningServer } from '../../../test/fixtures/tls-servers.js';
 import { eventually, timed } from '../../../test/helpers/timing.js';
 import type { HttpExpectation } from '../../model/types.js';
@@ -418,15 +415,10 @@ describe('probeHttp: the TLS is native (no WireTap), its failures keep their rea
   let closeOnAccept: number;
 
   beforeAll(async () => {
-    const tls = createTlsServer({ key: pki.ecdsa.key, cert: pki.ecdsa.chain, ciphers: 'ECDHE-RSA-AES128-GCM-SHA256', maxVersion: 'TLSv1.2' }, (s) => s.destroy());
-    tls.on('tlsClientError', () => {});
-    noSharedCipher = await listen(tls);
-    const net = createNetServer((s) => s.destroy());
-    closeOnAccept = await listen(net);
-    closers.push(
-      () => new Promise((r) => tls.close(() => r())),
-      () => new Promise((r) => net.close(() => r())),
-    );
+    const peers = await startRefusingPeers(pki);
+    noSharedCipher = peers.noSharedCipher;
+    closeOnAccept = peers.closeOnAccept;
+    closers.push(peers.close);
   });
 
   const at = (port: number, options: Options = {}) => direct({ port } as RunningServer, options);

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer as createNetServer } from 'node:net';
-import { createServer as createTlsServer, rootCertificates } from 'node:tls';
+import { rootCertificates } from 'node:tls';
 import { getPki } from '../../../test/fixtures/pki.js';
 import type { Pki } from '../../../test/fixtures/pki.js';
 import { listen } from '../../../test/fixtures/listen.js';
 import { startProxy } from '../../../test/fixtures/proxies.js';
 import type { RunningProxy } from '../../../test/fixtures/proxies.js';
-import { startRawServer, startTlsServer } from '../../../test/fixtures/tls-servers.js';
+import { startRawServer, startRefusingPeers, startTlsServer } from '../../../test/fixtures/tls-servers.js';
 import type { RunningServer } from '../../../test/fixtures/tls-servers.js';
 import { deadline } from '../../../test/helpers/timing.js';
 import { connectTcp, directDial } from '../net/dial.js';
@@ -117,15 +117,10 @@ describe('connectTls natively (observeWire: false): the same reasons and verdict
     const [alert, garbage, reset, silent, stall] = await Promise.all([startRawServer('alert'), startRawServer('garbage'), startRawServer('reset'), startRawServer('silent'), startRawServer('stall')]);
     servers = { alert, garbage, reset, silent, stall };
     closers.push(...Object.values(servers).map((s) => () => s.close()));
-    const tls = createTlsServer({ key: pki.ecdsa.key, cert: pki.ecdsa.chain, ciphers: 'ECDHE-RSA-AES128-GCM-SHA256', maxVersion: 'TLSv1.2' }, (s) => s.destroy());
-    tls.on('tlsClientError', () => {});
-    noSharedCipher = await listen(tls);
-    const net = createNetServer((s) => s.destroy());
-    closeOnAccept = await listen(net);
-    closers.push(
-      () => new Promise((r) => tls.close(() => r())),
-      () => new Promise((r) => net.close(() => r())),
-    );
+    const peers = await startRefusingPeers(pki);
+    noSharedCipher = peers.noSharedCipher;
+    closeOnAccept = peers.closeOnAccept;
+    closers.push(peers.close);
   });
 
   it('succeeds with the same facts', async () => {
