@@ -53,8 +53,8 @@ class Keyed<T> {
   }
 }
 
-/** The label text of the target's labels (`{host="a"}`) followed by the rest (`{check="dns"}` or ''). */
-const joinLabels = (own: string, rest: string): string => (rest === '' ? own : `${own.slice(0, -1)},${rest.slice(1)}`);
+/** The target's own label text (`host="a"`) followed by the rest (`{check="dns"}` or ''), as one label set. */
+const joinLabels = (own: string, rest: string): string => (rest === '' ? `{${own}}` : `{${own},${rest.slice(1)}`);
 
 class Counter {
   n = 0;
@@ -69,7 +69,16 @@ export class TargetSeries {
   /** The target's rounds skipped so far (state.overruns). */
   private overruns = 0;
 
-  constructor(private target: Target) {}
+  /**
+   * The label text every series of the target starts with (`host="a"`, `host="a",port="8443"`),
+   * made once: host and port are the target's identity, so a reload never changes it. The
+   * scrape worker cuts it out of the target's lines (view.ts hands it over).
+   */
+  readonly ownLabels: string;
+
+  constructor(private target: Target) {
+    this.ownLabels = labelText(targetLabels(target)).slice(1, -1);
+  }
 
   // Each update returns the target's families rendered anew; the caller hands them on
   // (the scrape assembler keeps them, packed), so no second copy stays here.
@@ -163,7 +172,7 @@ export class TargetSeries {
     for (const [name, value] of Object.entries(target.labels)) add('targetLabels', { ...id, name, value }, 1);
     add('roundOverruns', id, this.overruns);
 
-    const own = labelText(id);
+    const own = this.ownLabels;
     for (const [series, { family, value }] of this.counters.entries) {
       const name = F[family].name;
       push(family, `${name}${joinLabels(own, series.slice(name.length))} ${formatValue(value.n)}\n`);

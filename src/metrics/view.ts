@@ -8,14 +8,12 @@ import { targetKey } from '../checks/report.js';
 import type { RoundReport } from '../checks/report.js';
 import type { ResultListener, ResultStore, TargetState } from '../state/result-store.js';
 import { roundOk } from '../checks/judge.js';
-import { HistogramData, header, labelText, sampleLine } from './exposition.js';
+import { HistogramData, header, sampleLine } from './exposition.js';
 import type { FamilyDef } from './exposition.js';
 import { HISTOGRAM_NAMES } from '../model/histograms.js';
-import type { Target } from '../model/types.js';
 import type { HistogramName } from '../model/histograms.js';
 import { F, HISTOGRAMS, TARGET_FAMILIES } from './families.js';
 import type { FamilyId } from './families.js';
-import { targetLabels } from './labels.js';
 import { ScrapeAssembler } from './scrape-assembler.js';
 import type { StallMonitor } from './stall-monitor.js';
 import { TargetSeries } from './target-series.js';
@@ -31,9 +29,6 @@ export interface PathInfo {
 export function seriesOptionsFrom(config: Config): SeriesOptions {
   return { histograms: new Set(config.metrics.histograms), buckets: config.metrics.buckets };
 }
-
-/** The label text every series of the target starts with (`host="a"`, `host="a",port="8443"`): the scrape worker cuts it out. */
-const ownLabels = (target: Target): string => labelText(targetLabels(target)).slice(1, -1);
 
 export class MetricsView implements ResultListener {
   private readonly series = new Map<string, TargetSeries>();
@@ -76,7 +71,7 @@ export class MetricsView implements ResultListener {
     const key = targetKey(state.target);
     const series = this.series.get(key) ?? new TargetSeries(state.target);
     this.series.set(key, series);
-    this.assembler.set(key, series.retarget(state.target, state.overruns, state.report), ownLabels(state.target));
+    this.assembler.set(key, series.retarget(state.target, state.overruns, state.report), series.ownLabels);
   }
 
   reported(state: TargetState): void {
@@ -85,7 +80,7 @@ export class MetricsView implements ResultListener {
     const key = targetKey(state.target);
     const series = this.series.get(key);
     if (series !== undefined) {
-      this.assembler.set(key, series.observe(report, this.options), ownLabels(state.target));
+      this.assembler.set(key, series.observe(report, this.options), series.ownLabels);
     }
     for (const entry of report.paths) {
       const seconds = entry.tcp?.proxyConnectSeconds;
@@ -107,7 +102,7 @@ export class MetricsView implements ResultListener {
   overran(state: TargetState): void {
     const key = targetKey(state.target);
     const series = this.series.get(key);
-    if (series !== undefined) this.assembler.set(key, series.overrun(state.overruns, state.report), ownLabels(state.target));
+    if (series !== undefined) this.assembler.set(key, series.overrun(state.overruns, state.report), series.ownLabels);
   }
 
   /** The exposition, gzipped when asked; put together off this thread. */
@@ -135,7 +130,7 @@ export class MetricsView implements ResultListener {
     for (const state of this.store.all()) {
       const key = targetKey(state.target);
       const series = this.series.get(key);
-      if (series !== undefined) yield [key, series.retarget(state.target, state.overruns, state.report), ownLabels(state.target)];
+      if (series !== undefined) yield [key, series.retarget(state.target, state.overruns, state.report), series.ownLabels];
     }
   }
 
